@@ -1,0 +1,71 @@
+/**
+ * Pieces shared by the server entry points: the `serve` options of DESIGN.md §4.1, signal
+ * handling, and the rule that operator-facing failures print one line with a CV code and exit
+ * with a documented status — never a stack trace.
+ */
+import type { Command } from 'commander';
+import { ClavitorError } from '../lib/errors.js';
+import type { RunningServer } from '../http/server.js';
+
+/** Exit status for configuration errors (sysexits.h EX_CONFIG; DESIGN.md §4.1). */
+export const EXIT_CONFIG = 78;
+/** Exit status for other startup failures (sysexits.h EX_SOFTWARE). */
+export const EXIT_SOFTWARE = 70;
+
+/** Default data directory. */
+export const DEFAULT_DATA_DIR = '/var/lib/clavitor';
+/** Default listen address. */
+export const DEFAULT_LISTEN = '127.0.0.1:8443';
+
+/** Options every `serve` command takes. */
+export interface ServeOptions {
+  data: string;
+  listen: string;
+  tlsCert?: string;
+  tlsKey?: string;
+  logLevel: string;
+}
+
+/** Adds the shared serve options to a commander command. */
+export function addServeOptions(cmd: Command): Command {
+  return cmd
+    .option('--data <dir>', 'data directory', DEFAULT_DATA_DIR)
+    .option('--listen <host:port>', 'address to listen on', DEFAULT_LISTEN)
+    .option('--tls-cert <file>', 'PEM certificate for HTTPS to clients')
+    .option('--tls-key <file>', 'PEM private key for HTTPS to clients')
+    .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug, trace)', 'info');
+}
+
+/** Validates that --tls-cert and --tls-key come together; returns the pair or undefined. */
+export function tlsOption(o: ServeOptions): { certFile: string; keyFile: string } | undefined {
+  if (!o.tlsCert && !o.tlsKey) return undefined;
+  if (!o.tlsCert || !o.tlsKey) fatal('--tls-cert and --tls-key must be given together', EXIT_CONFIG);
+  return { certFile: o.tlsCert!, keyFile: o.tlsKey! };
+}
+
+/** Prints one line on stderr and exits with `status`. */
+export function fatal(line: string, status: number): never {
+  process.stderr.write(`${line}\n`);
+  process.exit(status);
+}
+
+/** Renders an error for an operator: `CV-NNNN: message`, or a generic line (details go to the log). */
+export function describeError(err: unknown): string {
+  if (err instanceof ClavitorError) return `${err.code}: ${err.message}`;
+  const e = err as NodeJS.ErrnoException;
+  if (e && e.code === 'EADDRINUSE') return 'CV-1005: listen address already in use';
+  if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return 'CV-1005: permission denied (data directory or listen port)';
+  return `CV-9001: ${e?.message ?? 'startup failed'}`;
+}
+
+/** Closes the server on SIGTERM/SIGINT and exits 0; a second signal exits at once. */
+export function closeOnSignals(server: RunningServer): void {
+  let closing = false;
+  const stop = () => {
+    if (closing) process.exit(1);
+    closing = true;
+    server.close().then(() => process.exit(0), () => process.exit(1));
+  };
+  process.on('SIGTERM', stop);
+  process.on('SIGINT', stop);
+}

@@ -1,0 +1,122 @@
+/**
+ * Resolves and checks every file named by replication.yaml (DESIGN.md §4.2): token files
+ * (`auth.token_file`, `backup_pop.auth_token_file`, `control_plane.token_file`) and mutual-TLS
+ * files (`auth.mtls_cert`, `auth.mtls_key`, `auth.mtls_ca`). Relative paths resolve against the
+ * YAML file's directory. A problem is reported at the YAML key naming the file.
+ */
+import { isAbsolute, resolve } from 'node:path';
+import type { X509Certificate } from 'node:crypto';
+import { Errors, type ErrorDef } from '../lib/errors.js';
+import { ConfigError } from './config-error.js';
+import { FileCheckError } from './file-check.js';
+import { locate } from './locate.js';
+import type { RawReplicationConfig } from './schema.js';
+import { isSameFile, keyMatchesCertificate, readCertificateFile, readPrivateKeyFile } from './tls-files.js';
+import { readTokenFile } from './token-file.js';
+import type { ParsedYaml } from './yaml-source.js';
+
+/** A checked token file: absolute path and its one or two tokens (first = the one to send). */
+export interface CheckedTokenFile {
+  readonly path: string;
+  readonly tokens: readonly string[];
+}
+
+/** Every file named by the configuration, resolved to absolute paths and checked. */
+export interface CheckedFiles {
+  readonly auth: CheckedTokenFile;
+  readonly backup?: CheckedTokenFile;
+  readonly controlPlane?: CheckedTokenFile;
+  readonly mtlsCert?: string;
+  readonly mtlsKey?: string;
+  readonly mtlsCa?: string;
+}
+
+interface PendingCheck {
+  readonly keyPath: readonly string[];
+  /** The path as written in the YAML. */
+  readonly named: string;
+  readonly code: ErrorDef;
+  readonly run: () => void;
+}
+
+/** Absolute form of a path from the YAML: relative paths resolve against `baseDir`. */
+export function resolveConfigPath(baseDir: string, p: string): string {
+  return isAbsolute(p) ? resolve(p) : resolve(baseDir, p);
+}
+
+/**
+ * Resolve and check all referenced files, in the order their keys appear in the YAML.
+ *
+ * @throws ConfigError CV-1003 (TOKEN_FILE_INVALID) for a token file that is missing, unreadable,
+ *   readable by group/others, malformed or weak; CV-1001 (CONFIG_INVALID) for a TLS file that is
+ *   missing, unprotected (key), unparsable, not matching, or the same file as a token file.
+ */
+export function checkReferencedFiles(file: string, parsed: ParsedYaml, raw: RawReplicationConfig, baseDir: string): CheckedFiles {
+  const abs = (p: string): string => resolveConfigPath(baseDir, p);
+  const out: {
+    auth?: CheckedTokenFile; backup?: CheckedTokenFile; controlPlane?: CheckedTokenFile;
+    mtlsCert?: string; mtlsKey?: string; mtlsCa?: string;
+  } = {};
+  const checks: PendingCheck[] = [];
+  const tokenCheck = (keyPath: string[], p: string, store: (t: CheckedTokenFile) => void): void => {
+    checks.push({ keyPath, named: p, code: Errors.TOKEN_FILE_INVALID, run: () => store({ path: abs(p), tokens: Object.freeze(readTokenFile(abs(p))) }) });
+  };
+
+  tokenCheck(['auth', 'token_file'], raw.auth.token_file, (t) => (out.auth = t));
+  if (raw.backup_pop) tokenCheck(['backup_pop', 'auth_token_file'], raw.backup_pop.auth_token_file, (t) => (out.backup = t));
+  if (raw.control_plane) tokenCheck(['control_plane', 'token_file'], raw.control_plane.token_file, (t) => (out.controlPlane = t));
+
+  let cert: X509Certificate | undefined;
+  const { mtls_cert, mtls_key, mtls_ca } = raw.auth;
+  if (mtls_cert !== undefined) {
+    checks.push({ keyPath: ['auth', 'mtls_cert'], named: mtls_cert, code: Errors.CONFIG_INVALID, run: () => {
+      cert = readCertificateFile(abs(mtls_cert));
+      out.mtlsCert = abs(mtls_cert);
+    } });
+  }
+  if (mtls_key !== undefined) {
+    checks.push({ keyPath: ['auth', 'mtls_key'], named: mtls_key, code: Errors.CONFIG_INVALID, run: () => {
+      const keyPath = abs(mtls_key);
+      const tokenFiles: [string, string | undefined][] = [
+        ['auth.token_file', raw.auth.token_file],
+        ['backup_pop.auth_token_file', raw.backup_pop?.auth_token_file],
+        ['control_plane.token_file', raw.control_plane?.token_file],
+      ];
+      for (const [name, p] of tokenFiles) {
+        if (p !== undefined && (abs(p) === keyPath || isSameFile(abs(p), keyPath))) {
+          throw new FileCheckError(`is the same file as ${name}; the TLS private key and a replication token are different secrets and need separate files`);
+        }
+      }
+      const key = readPrivateKeyFile(keyPath);
+      if (cert !== undefined && !keyMatchesCertificate(cert, key)) {
+        throw new FileCheckError('does not match the certificate in auth.mtls_cert');
+      }
+      out.mtlsKey = keyPath;
+    } });
+  }
+  if (mtls_ca !== undefined) {
+    checks.push({ keyPath: ['auth', 'mtls_ca'], named: mtls_ca, code: Errors.CONFIG_INVALID, run: () => {
+      readCertificateFile(abs(mtls_ca));
+      out.mtlsCa = abs(mtls_ca);
+    } });
+  }
+
+  // Run every check (the certificate first: the key check compares against it), then report
+  // the failure nearest the top of the file.
+  const ordered = checks.filter((c) => c.keyPath[1] === 'mtls_cert').concat(checks.filter((c) => c.keyPath[1] !== 'mtls_cert'));
+  const failures: { line: number; col: number; err: ConfigError }[] = [];
+  for (const c of ordered) {
+    try {
+      c.run();
+    } catch (e) {
+      if (!(e instanceof FileCheckError)) throw e;
+      const { line, col } = locate(parsed.doc, parsed.lineCounter, c.keyPath, 'key');
+      const reason = `${abs(c.named)}: ${e.reason}`;
+      failures.push({ line, col, err: new ConfigError(c.code, { file, line, col, key: c.keyPath.join('.'), reason }) });
+    }
+  }
+  failures.sort((a, b) => a.line - b.line || a.col - b.col);
+  if (failures[0] !== undefined) throw failures[0].err;
+  if (out.auth === undefined) throw new Error('unreachable: auth.token_file was not checked');
+  return { ...out, auth: out.auth };
+}

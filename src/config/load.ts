@@ -1,0 +1,96 @@
+/**
+ * Loads `replication.yaml` for the commercial edition (DESIGN.md §4.1, §4.2; seed "Config File").
+ *
+ * Pipeline, each step in its own module:
+ *   read-source.ts   file → text              (missing / unreadable → CV-1002)
+ *   yaml-source.ts   text → YAML document     (syntax errors, empty file, not a mapping)
+ *   validate.ts      document → typed content (zod schema.ts; positions via locate.ts)
+ *   check-files.ts   token and TLS files      (permissions, strength, PEM, key ≠ token file)
+ * and then the frozen {@link ReplicationConfig} is built here. Every failure is one
+ * {@link ConfigError} whose `.line` is `<file>:<line>:<col>: <key>: <what is wrong>`.
+ *
+ * Synchronous and side-effect free apart from reading files, so it serves both the start-up
+ * path and SIGHUP reload (DESIGN.md §4.4 item 10): on reload, call it again and keep the old
+ * configuration if it throws.
+ */
+import { dirname, resolve } from 'node:path';
+import type { PopId } from '../lib/ids.js';
+import { checkReferencedFiles, type CheckedTokenFile } from './check-files.js';
+import { readConfigSource } from './read-source.js';
+import { DEFAULTS, type RawReplicationConfig } from './schema.js';
+import type { ReplicationConfig } from './types.js';
+import { validateShape } from './validate.js';
+import { parseYamlSource } from './yaml-source.js';
+
+/** Default location of the file (DESIGN.md §4.1). */
+export const DEFAULT_REPLICATION_CONFIG_PATH = '/etc/clavitor/replication.yaml';
+
+function firstToken(t: CheckedTokenFile): string {
+  const token = t.tokens[0];
+  if (token === undefined) throw new Error('unreachable: a checked token file holds at least one token');
+  return token;
+}
+
+function build(path: string, raw: RawReplicationConfig, files: ReturnType<typeof checkReferencedFiles>): ReplicationConfig {
+  const config: ReplicationConfig = {
+    path,
+    popId: raw.pop_id as PopId,
+    region: raw.region,
+    role: raw.role,
+    ...(raw.backup_pop && files.backup
+      ? {
+          backupPop: Object.freeze({
+            id: raw.backup_pop.id as PopId,
+            url: raw.backup_pop.url,
+            authTokenFile: files.backup.path,
+            sendToken: firstToken(files.backup),
+          }),
+        }
+      : {}),
+    ...(raw.primary_pop ? { primaryPop: Object.freeze({ id: raw.primary_pop.id as PopId, url: raw.primary_pop.url }) } : {}),
+    auth: Object.freeze({
+      tokenFile: files.auth.path,
+      acceptTokens: files.auth.tokens,
+      ...(files.mtlsCert !== undefined ? { mtlsCert: files.mtlsCert } : {}),
+      ...(files.mtlsKey !== undefined ? { mtlsKey: files.mtlsKey } : {}),
+      ...(files.mtlsCa !== undefined ? { mtlsCa: files.mtlsCa } : {}),
+    }),
+    replication: Object.freeze({
+      batchSize: raw.replication?.batch_size ?? DEFAULTS.batchSize,
+      maxRetries: raw.replication?.max_retries ?? DEFAULTS.maxRetries,
+    }),
+    ...(raw.control_plane && files.controlPlane
+      ? {
+          controlPlane: Object.freeze({
+            url: raw.control_plane.url,
+            tokenFile: files.controlPlane.path,
+            token: firstToken(files.controlPlane),
+            heartbeatIntervalSeconds: raw.control_plane.heartbeat_interval ?? DEFAULTS.heartbeatIntervalSeconds,
+          }),
+        }
+      : {}),
+  };
+  return Object.freeze(config);
+}
+
+/**
+ * Read, validate and resolve a replication.yaml.
+ *
+ * @param path the YAML file; relative paths resolve against the current directory, and paths
+ *   inside the file resolve against the file's directory.
+ * @returns a deeply frozen {@link ReplicationConfig}: absolute paths, normalised URLs (no
+ *   trailing slash), defaults applied (batch_size 100, max_retries 5, heartbeat_interval 60
+ *   seconds), token files read and checked.
+ * @throws ConfigError (never anything else for a bad file) with `.line` =
+ *   `<file>:<line>:<col>: <key>: <what is wrong>` and code CV-1002 (CONFIG_MISSING: no such
+ *   file or unreadable), CV-1003 (TOKEN_FILE_INVALID: a token file is missing, unprotected,
+ *   malformed or weak) or CV-1001 (CONFIG_INVALID: everything else).
+ */
+export function loadReplicationConfig(path: string): ReplicationConfig {
+  const file = resolve(path);
+  const text = readConfigSource(file);
+  const parsed = parseYamlSource(file, text);
+  const raw = validateShape(file, parsed);
+  const files = checkReferencedFiles(file, parsed, raw, dirname(file));
+  return build(file, raw, files);
+}

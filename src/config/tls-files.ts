@@ -1,0 +1,62 @@
+/**
+ * Checks of the mutual-TLS files named in `auth:` (DESIGN.md §4.2 "mtls_cert / mtls_key …
+ * must not be the token file", §4.4 item 12 "mutual TLS when configured"): the certificate and
+ * CA parse as X.509, the private key parses, is protected like an ssh key (no group/other
+ * permission bits) and matches the certificate.
+ */
+import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
+import { statSync } from 'node:fs';
+import { FileCheckError, readCheckedFile } from './file-check.js';
+
+/** Largest certificate, CA bundle or key file accepted, in bytes. */
+export const MAX_PEM_FILE_BYTES = 1024 * 1024;
+
+/**
+ * Read `absPath` and parse its first PEM (or DER) certificate.
+ * @throws FileCheckError when the file is unusable or holds no certificate.
+ */
+export function readCertificateFile(absPath: string): X509Certificate {
+  const data = readCheckedFile(absPath, { maxBytes: MAX_PEM_FILE_BYTES, private: false });
+  try {
+    return new X509Certificate(data);
+  } catch {
+    throw new FileCheckError('does not contain a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+}
+
+/**
+ * Read `absPath` as an unencrypted private key, refusing it when group or others have any
+ * permission on it (mode 0600 or 0400 required).
+ * @throws FileCheckError when the file is unusable, too permissive or holds no usable key.
+ */
+export function readPrivateKeyFile(absPath: string): KeyObject {
+  const data = readCheckedFile(absPath, { maxBytes: MAX_PEM_FILE_BYTES, private: true });
+  try {
+    return createPrivateKey(data);
+  } catch {
+    throw new FileCheckError('does not contain an unencrypted PEM private key (-----BEGIN PRIVATE KEY-----)');
+  }
+}
+
+/** True when `cert` was issued for `key` (the public key in the certificate matches). */
+export function keyMatchesCertificate(cert: X509Certificate, key: KeyObject): boolean {
+  try {
+    return cert.checkPrivateKey(key);
+  } catch {
+    return false;
+  }
+}
+
+/**
+ * True when both paths name the same file (same device and inode, so symbolic and hard links are
+ * caught). False when either cannot be stat'ed.
+ */
+export function isSameFile(a: string, b: string): boolean {
+  try {
+    const sa = statSync(a);
+    const sb = statSync(b);
+    return sa.dev === sb.dev && sa.ino === sb.ino;
+  } catch {
+    return false;
+  }
+}

@@ -1,0 +1,64 @@
+/**
+ * The Edition interface (DESIGN.md §5 `edition/`): what differs between the community single-node
+ * vault and the commercial POP. The HTTP app and the vault services depend only on this interface,
+ * so the community entry point never imports `replication/` or `controlplane/`.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { WriteHooks, WriterIdentity } from '../vault/writer.js';
+
+/** The role a POP reports (DESIGN.md §3): `standalone` for community. */
+export type ReportedRole = 'standalone' | 'primary' | 'backup' | 'fenced';
+
+/** Replication block of `GET /api/status` (DESIGN.md §3). */
+export interface ReplicationStatus {
+  peer: string | null;
+  state: 'idle' | 'sending' | 'retrying' | 'degraded' | 'resyncing';
+  backlog: number;
+  pushes_sent: number;
+  pushes_received: number;
+  last_ack_at: string | null;
+  /** Age in seconds of the oldest unacknowledged revision; 0 when the backlog is empty. */
+  lag_seconds: number;
+  [extra: string]: unknown;
+}
+
+/** `GET /api/status` body (DESIGN.md §3). */
+export interface StatusBody {
+  edition: 'community' | 'commercial';
+  role: ReportedRole;
+  pop_id: string | null;
+  region: string | null;
+  epoch: number;
+  replication: ReplicationStatus | null;
+  [extra: string]: unknown;
+}
+
+/** Refusal of a client write: the registered error plus headers to send with it. */
+export interface WriteRefusal {
+  readonly error: 'READ_ONLY_BACKUP' | 'FENCED' | 'DRAINING';
+  readonly headers: Record<string, string>;
+}
+
+/** What an edition provides to the shared server. */
+export interface Edition {
+  readonly name: 'community' | 'commercial';
+  /** Hooks around every committed revision (backlog intent, sender wake-up). */
+  readonly hooks: WriteHooks;
+  /** POP id and epoch stamped on new revisions. */
+  identity(): WriterIdentity;
+  /** Returns a refusal when client writes are not accepted right now (DESIGN.md §4.3), else undefined. */
+  refuseClientWrite(): WriteRefusal | undefined;
+  /**
+   * Called after a client write committed, before the response is sent: the commercial primary
+   * uses it for the optional synchronous write (DESIGN.md §4.4.11). May set response headers.
+   */
+  afterClientWrite(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /** Registers edition-only routes (replication) on the app. */
+  registerRoutes(app: FastifyInstance): Promise<void>;
+  /** Status body for `GET /api/status`. */
+  status(): StatusBody;
+  /** Called once the HTTP server listens. */
+  start(): Promise<void>;
+  /** Stops timers and in-flight work. */
+  close(): Promise<void>;
+}

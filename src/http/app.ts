@@ -1,0 +1,85 @@
+/**
+ * The Fastify application shared by both editions (DESIGN.md §3): error handling, the role-based
+ * write gate (DESIGN.md §4.3), client routes, operator routes, and the edition's own routes.
+ */
+import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
+import { installErrorHandling, sendError } from './error-handler.js';
+import { Errors } from '../lib/errors.js';
+import { entryRoutes } from './routes/entries.js';
+import { agentRoutes } from './routes/agents.js';
+import { vaultRoutes } from './routes/vaults.js';
+import { auditRoutes } from './routes/audit.js';
+import { operatorRoutes } from './routes/operator.js';
+import type { Edition } from '../edition/edition.js';
+import type { VaultService } from '../vault/vault-service.js';
+import type { EntriesService } from '../vault/entries-service.js';
+import type { AgentsService } from '../vault/agents-service.js';
+import type { VaultFiles } from '../store/vault-files.js';
+import type { Metrics } from './metrics.js';
+
+/** Everything the routes need. */
+export interface AppServices {
+  readonly vaults: VaultService;
+  readonly entries: EntriesService;
+  readonly agents: AgentsService;
+  readonly files: VaultFiles;
+  readonly edition: Edition;
+  readonly metrics: Metrics;
+  /** Operator admin token (DESIGN.md §3). */
+  readonly adminToken: string;
+  /** Runs after a client write commits (synchronous-write wait). */
+  afterWrite(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+}
+
+/** Client API body limit in bytes (8 MiB: an SSH-key entry with several MiB of notes fits; case F4). */
+export const CLIENT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;
+
+const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);
+
+/** Options of `buildApp`. */
+export interface AppOptions {
+  readonly logger: Logger;
+  readonly services: Omit<AppServices, 'afterWrite'>;
+  /** TLS key and certificate (PEM) for HTTPS; plain HTTP when absent. */
+  readonly https?: { key: Buffer; cert: Buffer };
+}
+
+/** Builds (but does not start) the HTTP application. */
+export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const app = Fastify({
+    loggerInstance: opts.logger,
+    logController: new LogController({ disableRequestLogging: true }),
+    bodyLimit: CLIENT_BODY_LIMIT_BYTES,
+    return503OnClosing: true,
+    ...(opts.https ? { https: { key: opts.https.key, cert: opts.https.cert, minVersion: 'TLSv1.2' as const } } : {}),
+  }) as unknown as FastifyInstance;
+  const s: AppServices = { ...opts.services, afterWrite: (req, reply) => opts.services.edition.afterClientWrite(req, reply) };
+
+  installErrorHandling(app);
+
+  app.addHook('onRequest', async (req, reply) => {
+    (req as unknown as { startNs: bigint }).startNs = process.hrtime.bigint();
+    if (!WRITE_METHODS.has(req.method) || !req.url.startsWith('/api/')) return;
+    const refusal = s.edition.refuseClientWrite();
+    if (!refusal) return;
+    const def = Errors[refusal.error];
+    for (const [k, v] of Object.entries(refusal.headers)) reply.header(k, v);
+    return sendError(reply, def.code, def.status, def.message);
+  });
+
+  app.addHook('onResponse', async (req, reply) => {
+    const start = (req as unknown as { startNs?: bigint }).startNs;
+    if (start === undefined) return;
+    const seconds = Number(process.hrtime.bigint() - start) / 1e9;
+    s.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, seconds);
+  });
+
+  await operatorRoutes(app, s);
+  await vaultRoutes(app, s);
+  await entryRoutes(app, s);
+  await agentRoutes(app, s);
+  await auditRoutes(app, s);
+  await s.edition.registerRoutes(app);
+  return app;
+}

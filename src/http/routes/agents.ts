@@ -1,0 +1,37 @@
+/**
+ * Agent routes (DESIGN.md §3): `POST/GET /api/agents`, `DELETE /api/agents/{id}`.
+ */
+import type { FastifyInstance } from 'fastify';
+import { z } from 'zod';
+import { parseInput } from '../parse.js';
+import { principalOf } from '../auth.js';
+import type { AppServices } from '../app.js';
+
+const AgentBody = z.strictObject({
+  name: z.string().min(1).max(256),
+  scopes: z.array(z.string().min(1).max(64)).max(10000),
+});
+const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** Registers the agent routes. */
+export async function agentRoutes(app: FastifyInstance, s: AppServices): Promise<void> {
+  app.post('/api/agents', async function post_agent(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const body = parseInput(AgentBody, req.body);
+    const out = s.agents.create(p, body.name, body.scopes, req.ip);
+    await s.afterWrite(req, reply);
+    return reply.code(201).send(out);
+  });
+
+  app.get('/api/agents', async function get_agents(req) {
+    return { agents: s.agents.list(principalOf(req, s.vaults)) };
+  });
+
+  app.delete('/api/agents/:id', async function delete_agent(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const { id } = parseInput(IdParams, req.params);
+    s.agents.revoke(p, id, req.ip);
+    await s.afterWrite(req, reply);
+    return reply.code(204).send();
+  });
+}

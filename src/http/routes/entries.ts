@@ -1,0 +1,83 @@
+/**
+ * Entry routes (DESIGN.md §3): `POST/GET /api/entries`, `GET/PUT/DELETE /api/entries/{id}`,
+ * `GET /api/entries/{id}/revisions`. Handlers are verb-first after their route (STYLE.md).
+ */
+import type { FastifyInstance, FastifyRequest } from 'fastify';
+import { z } from 'zod';
+import { ENTRY_TYPES, TIERS } from '../../vault/revision.js';
+import { parseInput } from '../parse.js';
+import { principalOf } from '../auth.js';
+import { cvError } from '../../lib/errors.js';
+import type { AppServices } from '../app.js';
+
+/** Request body of create and update. */
+export const EntryBodySchema = z.strictObject({
+  type: z.enum(ENTRY_TYPES).default('credential'),
+  parent: z.string().max(64).nullable().default(null),
+  title: z.string().min(1).max(1024),
+  fields: z.array(z.strictObject({
+    label: z.string().min(1).max(256),
+    value: z.string().max(16 * 1024 * 1024),
+    kind: z.string().min(1).max(32).default('text'),
+    tier: z.enum(TIERS).default('owner'),
+  })).max(1000).default([]),
+});
+
+const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+
+/** Parses `If-Match: "12"` / `12` to a version number; undefined when absent. Throws BAD_REQUEST when malformed. */
+export function ifMatchOf(req: FastifyRequest): number | undefined {
+  const h = req.headers['if-match'];
+  if (h === undefined) return undefined;
+  const m = /^\s*(?:W\/)?"?(\d{1,15})"?\s*$/.exec(String(h));
+  if (!m) throw cvError('BAD_REQUEST', 'If-Match must be the entry version, e.g. "12"');
+  return Number(m[1]);
+}
+
+/** Registers the entry routes. */
+export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise<void> {
+  app.post('/api/entries', async function post_entry(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const input = parseInput(EntryBodySchema, req.body);
+    const view = s.entries.create(p, input, req.ip);
+    await s.afterWrite(req, reply);
+    return reply.code(201).header('etag', `"${view.version}"`).send(view);
+  });
+
+  app.get('/api/entries', async function get_entries(req) {
+    const p = principalOf(req, s.vaults);
+    return { entries: s.entries.list(p) };
+  });
+
+  app.get('/api/entries/:id', async function get_entry(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const { id } = parseInput(IdParams, req.params);
+    const view = s.entries.get(p, id, req.ip);
+    return reply.header('etag', `"${view.version}"`).send(view);
+  });
+
+  app.put('/api/entries/:id', async function put_entry(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const { id } = parseInput(IdParams, req.params);
+    const version = ifMatchOf(req);
+    if (version === undefined) throw cvError('PRECONDITION_REQUIRED');
+    const input = parseInput(EntryBodySchema, req.body);
+    const view = s.entries.update(p, id, version, input, req.ip);
+    await s.afterWrite(req, reply);
+    return reply.header('etag', `"${view.version}"`).send(view);
+  });
+
+  app.delete('/api/entries/:id', async function delete_entry(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const { id } = parseInput(IdParams, req.params);
+    s.entries.remove(p, id, ifMatchOf(req), req.ip);
+    await s.afterWrite(req, reply);
+    return reply.code(204).send();
+  });
+
+  app.get('/api/entries/:id/revisions', async function get_entry_revisions(req) {
+    const p = principalOf(req, s.vaults);
+    const { id } = parseInput(IdParams, req.params);
+    return { revisions: s.entries.history(p, id) };
+  });
+}

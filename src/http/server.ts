@@ -1,0 +1,103 @@
+/**
+ * Assembles a running Clavitor server from its parts: data directory, node database, vault files,
+ * the edition, the vault services and the HTTP app. Shared by both editions' entry points.
+ */
+import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import type { FastifyInstance } from 'fastify';
+import type { Logger } from 'pino';
+import { openNodeStore, type NodeStore } from '../store/node-store.js';
+import { createVaultFiles, type VaultFiles } from '../store/vault-files.js';
+import { createRevisionWriter } from '../vault/writer.js';
+import { createVaultService } from '../vault/vault-service.js';
+import { createEntriesService } from '../vault/entries-service.js';
+import { createAgentsService } from '../vault/agents-service.js';
+import { buildApp } from './app.js';
+import { createMetrics, type Metrics } from './metrics.js';
+import { loadOrCreateAdminToken } from './admin-token.js';
+import type { Edition } from '../edition/edition.js';
+import { cvError } from '../lib/errors.js';
+
+/** What an edition factory receives to build itself. */
+export interface EditionContext {
+  readonly node: NodeStore;
+  readonly files: VaultFiles;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+}
+
+/** Options of `startServer`. */
+export interface ServerOptions {
+  /** Data directory (created 0700 when absent). */
+  readonly dataDir: string;
+  /** Listen host. */
+  readonly host: string;
+  /** Listen port (0 picks a free one). */
+  readonly port: number;
+  /** Paths of the client TLS certificate and key (PEM); plain HTTP when absent. */
+  readonly tls?: { certFile: string; keyFile: string };
+  readonly logger: Logger;
+  /** Builds the edition once storage is open. */
+  readonly edition: (ctx: EditionContext) => Edition;
+}
+
+/** A started server. */
+export interface RunningServer {
+  readonly app: FastifyInstance;
+  readonly edition: Edition;
+  readonly node: NodeStore;
+  readonly files: VaultFiles;
+  /** Actual `host:port` bound. */
+  readonly address: string;
+  /** Stops accepting, finishes in-flight requests, closes storage. */
+  close(): Promise<void>;
+}
+
+/** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`). Throws RangeError when malformed. */
+export function parseListen(s: string): { host: string; port: number } {
+  const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
+  const port = m ? Number(m[3]) : NaN;
+  if (!m || port > 65535) throw new RangeError(`--listen must be HOST:PORT, got "${s}"`);
+  return { host: (m[1] ?? m[2])!, port };
+}
+
+/** Opens storage, builds the edition and the app, and listens. */
+export async function startServer(opts: ServerOptions): Promise<RunningServer> {
+  try {
+    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    chmodSync(opts.dataDir, 0o700);
+  } catch {
+    throw cvError('DATA_DIR_INVALID', `${opts.dataDir}: cannot create or use the data directory`);
+  }
+  const adminToken = loadOrCreateAdminToken(opts.dataDir);
+  const node = openNodeStore(opts.dataDir);
+  const files = createVaultFiles(opts.dataDir);
+  const metrics = createMetrics();
+  const edition = opts.edition({ node, files, logger: opts.logger, metrics });
+  const writer = createRevisionWriter({ hooks: edition.hooks, identity: () => edition.identity(), now: () => new Date() });
+  const now = () => new Date();
+  const services = {
+    vaults: createVaultService({ node, files, writer, now }),
+    entries: createEntriesService({ node, files, writer, now }),
+    agents: createAgentsService({ files, writer }),
+    files,
+    edition,
+    metrics,
+    adminToken,
+  };
+  const https = opts.tls ? { key: readFileSync(opts.tls.keyFile), cert: readFileSync(opts.tls.certFile) } : undefined;
+  const app = await buildApp({ logger: opts.logger, services, ...(https ? { https } : {}) });
+  await app.listen({ host: opts.host, port: opts.port });
+  const addr = app.server.address();
+  const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
+  opts.logger.info({ event: 'server.listening', address, edition: edition.name }, 'listening');
+  await edition.start();
+  return {
+    app, edition, node, files, address,
+    async close() {
+      await edition.close();
+      await app.close();
+      files.closeAll();
+      node.close();
+    },
+  };
+}

@@ -1,0 +1,110 @@
+/**
+ * The one error registry of Clavitor (DESIGN.md §3: "one registry with stable codes").
+ *
+ * Every error that leaves a process — an HTTP response body, a CLI line, a startup refusal —
+ * carries a stable `CV-NNNN` code from this table, modelled on fastify's `lib/errors.js`.
+ * Codes are never reused or renumbered; `docs/errors.md` documents each one.
+ *
+ * Ranges: 1xxx configuration and startup, 2xxx authentication, 3xxx client API input,
+ * 4xxx vault state, 5xxx roles and replication, 9xxx internal.
+ */
+
+/** Definition of one registered error: HTTP status and an operator-readable message. */
+export interface ErrorDef {
+  /** Stable code, `CV-NNNN`. */
+  readonly code: string;
+  /** HTTP status used when the error crosses the client or replication API. */
+  readonly status: number;
+  /** Default message: says what is wrong and, where useful, what to do. Never holds a secret. */
+  readonly message: string;
+}
+
+function def(code: string, status: number, message: string): ErrorDef {
+  return Object.freeze({ code, status, message });
+}
+
+/** All registered errors, by symbolic name. */
+export const Errors = Object.freeze({
+  // 1xxx — configuration and startup
+  CONFIG_INVALID: def('CV-1001', 500, 'replication configuration is invalid'),
+  CONFIG_MISSING: def('CV-1002', 500, 'replication configuration file not found'),
+  TOKEN_FILE_INVALID: def('CV-1003', 500, 'token file is missing, unprotected or too weak'),
+  KEYGEN_EXISTS: def('CV-1004', 500, 'refusing to overwrite an existing key file'),
+  DATA_DIR_INVALID: def('CV-1005', 500, 'data directory cannot be used'),
+
+  // 2xxx — authentication and authorisation
+  AUTH_MISSING: def('CV-2001', 401, 'missing bearer token: send Authorization: Bearer <token>'),
+  AUTH_INVALID: def('CV-2002', 401, 'invalid token'),
+  FORBIDDEN: def('CV-2003', 403, 'this token may not perform that action'),
+  AGENT_REVOKED: def('CV-2004', 401, 'invalid token'),
+  REPLICATION_AUTH: def('CV-2005', 401, 'replication peer authentication failed'),
+  RATE_LIMITED: def('CV-2006', 429, 'too many requests; retry later'),
+  AGENT_SCOPE: def('CV-2007', 403, 'entry is outside this agent\'s scope'),
+  AGENT_LIST_FORBIDDEN: def('CV-2008', 403, 'agents cannot list or search entries'),
+
+  // 3xxx — client input
+  BAD_REQUEST: def('CV-3001', 400, 'request body is invalid'),
+  BAD_JSON: def('CV-3002', 400, 'request body is not valid JSON'),
+  BODY_TOO_LARGE: def('CV-3003', 413, 'request body is too large'),
+  NOT_FOUND: def('CV-3004', 404, 'not found'),
+  UNSUPPORTED_MEDIA: def('CV-3005', 415, 'content type must be application/json'),
+  PRECONDITION_REQUIRED: def('CV-3006', 428, 'If-Match header with the entry version is required'),
+  METHOD_NOT_ALLOWED: def('CV-3007', 405, 'method not allowed'),
+
+  // 4xxx — vault state
+  VERSION_CONFLICT: def('CV-4001', 409, 'entry was changed since that version; re-read and retry'),
+  ENTRY_DELETED: def('CV-4002', 404, 'entry was deleted'),
+  VAULT_NOT_FOUND: def('CV-4003', 404, 'vault not found'),
+  DECRYPT_FAILED: def('CV-4004', 500, 'stored ciphertext failed authentication'),
+
+  // 5xxx — roles and replication
+  READ_ONLY_BACKUP: def('CV-5001', 503, 'this POP is a backup and accepts no client writes; write to the primary'),
+  FENCED: def('CV-5002', 503, 'this POP is fenced: a higher epoch exists elsewhere; it accepts no client writes until an operator reloads it'),
+  NOT_A_BACKUP: def('CV-5003', 409, 'this POP is a primary and accepts no replication pushes'),
+  STALE_EPOCH: def('CV-5004', 409, 'push refused: sender epoch is lower than this POP\'s'),
+  REPLICATION_GAP: def('CV-5005', 409, 'push refused: revision sequence gap'),
+  PUSH_INVALID: def('CV-5006', 400, 'replication push is malformed'),
+  REPLICATION_ALERT: def('CV-5007', 500, 'replication to the backup failed after max_retries; backlog kept'),
+  DRAINING: def('CV-5008', 503, 'this POP is draining for a switchover and accepts no client writes'),
+  REPLICATION_DIVERGED: def('CV-5010', 409, 'push refused: this POP holds a different revision at that position'),
+  PEER_UNREACHABLE: def('CV-5011', 503, 'replication peer could not be reached'),
+  REPLICATION_TIMEOUT: def('CV-5009', 504, 'write committed on the primary but not acknowledged by the backup in time'),
+
+  // 9xxx — internal
+  INTERNAL: def('CV-9001', 500, 'internal error; see the server log'),
+} as const);
+
+/** Symbolic name of a registered error. */
+export type ErrorName = keyof typeof Errors;
+
+/**
+ * An error carrying a registered code. Thrown by domain code, rendered by the HTTP error
+ * handler as `{"error":{"code","message"}}` and by the CLIs as `CV-NNNN: message`.
+ * `details` is optional structured data safe to show a client (never a secret, path or SQL).
+ */
+export class ClavitorError extends Error {
+  /** Stable `CV-NNNN` code. */
+  readonly code: string;
+  /** HTTP status for this error. */
+  readonly status: number;
+  /** Extra client-safe fields merged into the error body (e.g. `expected` for a gap). */
+  readonly details: Record<string, unknown> | undefined;
+
+  constructor(defn: ErrorDef, message?: string, details?: Record<string, unknown>) {
+    super(message ?? defn.message);
+    this.name = 'ClavitorError';
+    this.code = defn.code;
+    this.status = defn.status;
+    this.details = details;
+  }
+}
+
+/** Shorthand: `throw cvError('NOT_FOUND')`. */
+export function cvError(name: ErrorName, message?: string, details?: Record<string, unknown>): ClavitorError {
+  return new ClavitorError(Errors[name], message, details);
+}
+
+/** True when `err` is a ClavitorError with the given registered name. */
+export function isCvError(err: unknown, name?: ErrorName): err is ClavitorError {
+  return err instanceof ClavitorError && (name === undefined || err.code === Errors[name].code);
+}

@@ -1,0 +1,91 @@
+/**
+ * Applying a push on a backup (DESIGN.md §4.4 items 4–6).
+ *
+ * - **Epoch**: a push from a lower epoch than ours is refused (STALE_EPOCH, with our epoch); a
+ *   higher one is adopted and persisted before anything is applied.
+ * - **Idempotent**: a revision this POP already holds, byte-identical, is skipped, so a repeated
+ *   batch changes nothing. A *different* revision at a held position is refused
+ *   (REPLICATION_DIVERGED) — never overwritten.
+ * - **Gaps**: every vault's revisions must continue at `max_seq + 1`; otherwise the whole push is
+ *   refused before anything is written, naming every position expected.
+ * - **Atomic**: each vault's revisions and its cursor (the vault's max seq *is* the cursor) commit
+ *   in one transaction of that vault's file; a crash mid-push leaves whole vaults applied or not,
+ *   and the retry skips what is already there.
+ */
+import type { NodeStore } from '../store/node-store.js';
+import type { VaultFiles } from '../store/vault-files.js';
+import { applyRevision, checkRevision } from '../vault/apply.js';
+import { fromWire, type Revision } from '../vault/revision.js';
+import { cvError } from '../lib/errors.js';
+import type { VaultId } from '../lib/ids.js';
+import type { ExpectedPosition, PushAck, PushBody } from './wire.js';
+
+/** Dependencies of `applyPush`. */
+export interface ReceiverDeps {
+  readonly node: NodeStore;
+  readonly files: VaultFiles;
+  /** This POP's current epoch. */
+  getEpoch(): number;
+  /** Persists a higher epoch learnt from the sender. */
+  adoptEpoch(epoch: number): void;
+}
+
+const sameRevision = (a: Revision, b: Revision): boolean =>
+  a.kind === b.kind && a.subject === b.subject && a.body === b.body && a.epoch === b.epoch && a.originPop === b.originPop && a.createdAt === b.createdAt;
+
+/**
+ * Validates and applies one push. Throws STALE_EPOCH, REPLICATION_GAP (details.expected: list of
+ * positions), REPLICATION_DIVERGED (details.diverged) or PUSH_INVALID; on any throw nothing of the
+ * push has been written.
+ */
+export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
+  const epoch = deps.getEpoch();
+  if (push.epoch < epoch) throw cvError('STALE_EPOCH', undefined, { epoch });
+
+  const groups = new Map<string, Revision[]>();
+  for (const w of push.items) {
+    const list = groups.get(w.vault_id) ?? [];
+    list.push(fromWire(w));
+    groups.set(w.vault_id, list);
+  }
+
+  const expected: ExpectedPosition[] = [];
+  const diverged: ExpectedPosition[] = [];
+  const plan: { vaultId: VaultId; fresh: Revision[] }[] = [];
+  let skipped = 0;
+  for (const [vaultId, revs] of groups) {
+    const store = deps.node.hasVault(vaultId) ? deps.files.find(vaultId as VaultId) : undefined;
+    let next = (store?.maxSeq() ?? 0) + 1;
+    const fresh: Revision[] = [];
+    for (const r of revs) {
+      if (r.seq < next && fresh.length === 0) {
+        const held = store?.getRevision(r.seq);
+        if (held && sameRevision(held, r)) skipped++;
+        else diverged.push({ vault_id: vaultId, seq: r.seq });
+        continue;
+      }
+      if (r.seq !== next) {
+        expected.push({ vault_id: vaultId, seq: next });
+        break;
+      }
+      checkRevision(r);
+      fresh.push(r);
+      next++;
+    }
+    if (fresh.length > 0) plan.push({ vaultId: vaultId as VaultId, fresh });
+  }
+  if (diverged.length > 0) throw cvError('REPLICATION_DIVERGED', undefined, { diverged, epoch });
+  if (expected.length > 0) throw cvError('REPLICATION_GAP', undefined, { expected, epoch });
+
+  if (push.epoch > epoch) deps.adoptEpoch(push.epoch);
+  let applied = 0;
+  for (const { vaultId, fresh } of plan) {
+    if (fresh[0]!.seq === 1) deps.node.addVault(vaultId, fresh[0]!.createdAt);
+    const store = deps.files.openOrCreate(vaultId);
+    store.tx(() => {
+      for (const r of fresh) applyRevision(store, r);
+    });
+    applied += fresh.length;
+  }
+  return { applied, skipped, epoch: Math.max(epoch, push.epoch) };
+}

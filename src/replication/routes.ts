@@ -1,0 +1,56 @@
+/**
+ * Replication routes, registered by the commercial edition only (the community build serves
+ * none: 404). All require the inter-POP bearer token (DESIGN.md §4.4.12); failures are logged
+ * with the source address, never with the presented token.
+ */
+import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import { sendError } from '../http/error-handler.js';
+import { parseInput } from '../http/parse.js';
+import { Errors, cvError } from '../lib/errors.js';
+import { peerTokenAccepted } from './peer-auth.js';
+import { EPOCH_PATH, HELLO_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PushAck } from './wire.js';
+
+/** What the routes need from the POP. */
+export interface ReplicationRouteDeps {
+  /** Tokens accepted from peers (read at each request so that SIGHUP rotation applies). */
+  acceptTokens(): readonly string[];
+  /** This POP's identity and role. */
+  self(): PeerInfo;
+  /** Applies a validated push (throws registered errors). Only called when role is backup. */
+  applyPush(push: PushBody): PushAck;
+  /** A backup announced itself (primary only). */
+  onHello(peer: PeerInfo): void;
+  /** Called on an authentication failure (for audit/rate limiting). */
+  onAuthFailure(req: FastifyRequest): void;
+}
+
+/** Registers push, hello and epoch. */
+export async function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDeps): Promise<void> {
+  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
+    if (peerTokenAccepted(req.headers.authorization, deps.acceptTokens())) return;
+    deps.onAuthFailure(req);
+    return sendError(reply, Errors.REPLICATION_AUTH.code, 401, Errors.REPLICATION_AUTH.message);
+  };
+
+  app.post(PUSH_PATH, { bodyLimit: PUSH_BODY_LIMIT_BYTES, onRequest: authenticate }, async function post_push(req) {
+    const self = deps.self();
+    if (self.role !== 'backup') throw cvError('NOT_A_BACKUP', undefined, { epoch: self.epoch });
+    let push: PushBody;
+    try {
+      push = parseInput(PushBody, req.body);
+    } catch (e) {
+      throw cvError('PUSH_INVALID', (e as Error).message);
+    }
+    return deps.applyPush(push);
+  });
+
+  app.post(HELLO_PATH, { onRequest: authenticate }, async function post_hello(req) {
+    const peer = parseInput(PeerInfo, req.body);
+    deps.onHello(peer);
+    return deps.self();
+  });
+
+  app.get(EPOCH_PATH, { onRequest: authenticate }, async function get_epoch() {
+    return deps.self();
+  });
+}

@@ -1,0 +1,147 @@
+/**
+ * The node database (`<data>/node.db`, DESIGN.md §2): POP facts (epoch), the vault list, the
+ * replication backlog (DESIGN.md §4.4.2) and quarantine (§4.4.7). All calls are synchronous and
+ * each is its own transaction unless the caller wraps several in `tx`.
+ */
+import { join } from 'node:path';
+import { openDatabase, type Db } from './sqlite.js';
+import { NODE_MIGRATIONS } from './migrations.js';
+import type { VaultId } from '../lib/ids.js';
+
+/** One backlog record: revision `seq` of `vaultId` not yet acknowledged by the backup. */
+export interface BacklogRow {
+  readonly id: number;
+  readonly vaultId: VaultId;
+  readonly seq: number;
+  /** When the record was queued, milliseconds since the Unix epoch. */
+  readonly queuedAtMs: number;
+}
+
+/** A quarantined revision (kept, never silently discarded; DESIGN.md §4.4.7). */
+export interface QuarantineRow {
+  readonly id: number;
+  readonly vaultId: VaultId;
+  readonly seq: number;
+  readonly kind: string;
+  readonly subject: string | null;
+  readonly epoch: number;
+  /** The full revision as JSON text, as it was stored. */
+  readonly revision: string;
+  readonly reason: string;
+  readonly quarantinedAt: string;
+}
+
+/** Synchronous access to node.db; see the factory `openNodeStore`. */
+export type NodeStore = ReturnType<typeof openNodeStore>;
+
+/** Opens `<dataDir>/node.db`, migrating it. Throws the driver's error if it cannot be opened. */
+export function openNodeStore(dataDir: string) {
+  const db: Db = openDatabase(join(dataDir, 'node.db'), NODE_MIGRATIONS);
+  const q = {
+    getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
+    setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
+    addVault: db.prepare('INSERT OR IGNORE INTO vaults (vault_id, created_at) VALUES (?, ?)'),
+    hasVault: db.prepare<[string], { one: number }>('SELECT 1 AS one FROM vaults WHERE vault_id = ?'),
+    listVaults: db.prepare<[], { vault_id: string }>('SELECT vault_id FROM vaults ORDER BY vault_id'),
+    countVaults: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM vaults'),
+    removeVault: db.prepare('DELETE FROM vaults WHERE vault_id = ?'),
+    addBacklog: db.prepare('INSERT OR IGNORE INTO backlog (vault_id, seq, queued_at_ms) VALUES (?, ?, ?)'),
+    peekBacklog: db.prepare<[number], { id: number; vault_id: string; seq: number; queued_at_ms: number }>(
+      'SELECT id, vault_id, seq, queued_at_ms FROM backlog ORDER BY id LIMIT ?'),
+    deleteBacklogUpTo: db.prepare('DELETE FROM backlog WHERE id <= ?'),
+    deleteBacklogRow: db.prepare('DELETE FROM backlog WHERE id = ?'),
+    deleteBacklogVault: db.prepare('DELETE FROM backlog WHERE vault_id = ?'),
+    countBacklog: db.prepare<[], { n: number; oldest: number | null }>('SELECT count(*) AS n, min(queued_at_ms) AS oldest FROM backlog'),
+    backlogVaultSeqs: db.prepare<[string], { seq: number }>('SELECT seq FROM backlog WHERE vault_id = ? ORDER BY seq'),
+    allBacklog: db.prepare<[], { id: number; vault_id: string; seq: number }>('SELECT id, vault_id, seq FROM backlog ORDER BY id'),
+    addQuarantine: db.prepare('INSERT INTO quarantine (vault_id, seq, kind, subject, epoch, revision, reason, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    listQuarantine: db.prepare<[], { id: number; vault_id: string; seq: number; kind: string; subject: string | null; epoch: number; revision: string; reason: string; quarantined_at: string }>(
+      'SELECT * FROM quarantine ORDER BY id'),
+  };
+
+  return {
+    db,
+    /** Runs `fn` in one node.db transaction. */
+    tx<T>(fn: () => T): T {
+      return db.transaction(fn)();
+    },
+    /** Reads a meta value, or undefined. */
+    getMeta(key: string): string | undefined {
+      return q.getMeta.get(key)?.value;
+    },
+    /** Writes a meta value. */
+    setMeta(key: string, value: string): void {
+      q.setMeta.run(key, value);
+    },
+    /** Records a vault as existing on this POP (idempotent). */
+    addVault(vaultId: VaultId, createdAt: string): void {
+      q.addVault.run(vaultId, createdAt);
+    },
+    /** True when the vault is recorded on this POP. */
+    hasVault(vaultId: string): boolean {
+      return q.hasVault.get(vaultId) !== undefined;
+    },
+    /** Forgets a vault (used only when its file was never created: crash during creation). */
+    removeVault(vaultId: VaultId): void {
+      q.removeVault.run(vaultId);
+    },
+    /** All vault ids, sorted. */
+    listVaults(): VaultId[] {
+      return q.listVaults.all().map((r) => r.vault_id as VaultId);
+    },
+    /** Number of vaults. */
+    countVaults(): number {
+      return q.countVaults.get()!.n;
+    },
+    /** Queues revision `seq` of `vaultId` for the backup (idempotent on the pair). */
+    addBacklog(vaultId: VaultId, seq: number, nowMs: number): void {
+      q.addBacklog.run(vaultId, seq, nowMs);
+    },
+    /** The oldest `limit` backlog records, in queue order. */
+    peekBacklog(limit: number): BacklogRow[] {
+      return q.peekBacklog.all(limit).map((r) => ({ id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq, queuedAtMs: r.queued_at_ms }));
+    },
+    /** Removes every backlog record with id ≤ `id` (acknowledged by the backup). */
+    deleteBacklogUpTo(id: number): void {
+      q.deleteBacklogUpTo.run(id);
+    },
+    /** Removes one backlog record. */
+    deleteBacklogRow(id: number): void {
+      q.deleteBacklogRow.run(id);
+    },
+    /**
+     * Re-queues revisions `fromSeq..toSeq` of one vault after the backup reported a gap: the
+     * vault's existing records are replaced so that its revisions stay in sequence order.
+     */
+    requeueVault(vaultId: VaultId, fromSeq: number, toSeq: number, nowMs: number): void {
+      db.transaction(() => {
+        q.deleteBacklogVault.run(vaultId);
+        for (let s = fromSeq; s <= toSeq; s++) q.addBacklog.run(vaultId, s, nowMs);
+      })();
+    },
+    /** Backlog size and the enqueue time (ms) of its oldest record, or null when empty. */
+    backlogStats(): { count: number; oldestMs: number | null } {
+      const r = q.countBacklog.get()!;
+      return { count: r.n, oldestMs: r.oldest };
+    },
+    /** Every backlog record (for quarantine on demotion). */
+    allBacklog(): { id: number; vaultId: VaultId; seq: number }[] {
+      return q.allBacklog.all().map((r) => ({ id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq }));
+    },
+    /** Stores a revision in quarantine with its reason. */
+    addQuarantine(row: Omit<QuarantineRow, 'id'>): void {
+      q.addQuarantine.run(row.vaultId, row.seq, row.kind, row.subject, row.epoch, row.revision, row.reason, row.quarantinedAt);
+    },
+    /** Every quarantined revision, oldest first. */
+    listQuarantine(): QuarantineRow[] {
+      return q.listQuarantine.all().map((r) => ({
+        id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq, kind: r.kind, subject: r.subject, epoch: r.epoch,
+        revision: r.revision, reason: r.reason, quarantinedAt: r.quarantined_at,
+      }));
+    },
+    /** Closes the database. */
+    close(): void {
+      db.close();
+    },
+  };
+}

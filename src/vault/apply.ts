@@ -1,0 +1,84 @@
+/**
+ * Derives current state from one revision (DESIGN.md §2: "every mutation appends an immutable
+ * revision"). The same function runs on the primary when it writes and on the backup when it
+ * applies a push, so both POPs derive identical state from identical logs.
+ *
+ * Caller holds a transaction on `store`; throws ClavitorError PUSH_INVALID (CV-5006) when a body
+ * does not match its kind's schema.
+ */
+import type { VaultStore } from '../store/vault-store.js';
+import { AgentCreateBody, EmptyBody, EntryPutBody, VaultCreateBody, type Revision } from './revision.js';
+import { cvError } from '../lib/errors.js';
+import type { z } from 'zod';
+
+function parseBody<T extends z.ZodType>(schema: T, rev: Revision): z.infer<T> {
+  let json: unknown;
+  try {
+    json = JSON.parse(rev.body);
+  } catch {
+    throw cvError('PUSH_INVALID', `revision ${rev.seq} of ${rev.vaultId}: body is not JSON`);
+  }
+  const r = schema.safeParse(json);
+  if (!r.success) throw cvError('PUSH_INVALID', `revision ${rev.seq} of ${rev.vaultId}: body does not match ${rev.kind}`);
+  return r.data;
+}
+
+const BODY_SCHEMAS = {
+  'vault.create': VaultCreateBody,
+  'entry.put': EntryPutBody,
+  'entry.delete': EmptyBody,
+  'agent.create': AgentCreateBody,
+  'agent.revoke': EmptyBody,
+} as const;
+
+/**
+ * Checks a revision's shape without writing: the body matches its kind, subject present where
+ * needed, `vault.create` only at seq 1. Throws PUSH_INVALID (CV-5006).
+ */
+export function checkRevision(rev: Revision): void {
+  parseBody(BODY_SCHEMAS[rev.kind], rev);
+  if (rev.kind === 'vault.create' ? rev.seq !== 1 : !rev.subject) throw cvError('PUSH_INVALID', `revision ${rev.seq} of ${rev.vaultId}: bad subject or position for ${rev.kind}`);
+}
+
+/** Appends `rev` to `store` and updates the derived tables. Must run inside `store.tx`. */
+export function applyRevision(store: VaultStore, rev: Revision): void {
+  switch (rev.kind) {
+    case 'vault.create': {
+      const b = parseBody(VaultCreateBody, rev);
+      if (rev.seq !== 1) throw cvError('PUSH_INVALID', 'vault.create must be revision 1');
+      store.insertRevision(rev);
+      store.insertToken({ tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq });
+      return;
+    }
+    case 'entry.put': {
+      parseBody(EntryPutBody, rev);
+      if (!rev.subject) throw cvError('PUSH_INVALID', 'entry.put needs a subject');
+      const prev = store.getEntry(rev.subject);
+      store.insertRevision(rev);
+      store.upsertEntry(rev.subject, rev.seq, prev?.createdSeq ?? rev.seq, false);
+      return;
+    }
+    case 'entry.delete': {
+      parseBody(EmptyBody, rev);
+      if (!rev.subject) throw cvError('PUSH_INVALID', 'entry.delete needs a subject');
+      const prev = store.getEntry(rev.subject);
+      store.insertRevision(rev);
+      store.upsertEntry(rev.subject, rev.seq, prev?.createdSeq ?? rev.seq, true);
+      return;
+    }
+    case 'agent.create': {
+      const b = parseBody(AgentCreateBody, rev);
+      if (!rev.subject) throw cvError('PUSH_INVALID', 'agent.create needs a subject');
+      store.insertRevision(rev);
+      store.insertToken({ tokenId: b.token_id, kind: 'agent', agentId: rev.subject, verifier: b.verifier, wrapped: b.wrapped, scopes: b.scopes, name: b.name, createdSeq: rev.seq });
+      return;
+    }
+    case 'agent.revoke': {
+      parseBody(EmptyBody, rev);
+      if (!rev.subject) throw cvError('PUSH_INVALID', 'agent.revoke needs a subject');
+      store.insertRevision(rev);
+      store.revokeAgent(rev.subject);
+      return;
+    }
+  }
+}

@@ -1,0 +1,40 @@
+/**
+ * Who is calling, once a bearer token has been verified (DESIGN.md §1–2). Holds the unwrapped key
+ * material for the duration of one request only; never logged or serialised.
+ */
+import type { AgentId, TokenId, VaultId } from '../lib/ids.js';
+
+/** Keys a principal may use. The owner holds both; an agent only the agent-tier key. */
+export interface TierKeys {
+  /** Owner-tier key (vault key); undefined for agents. */
+  readonly owner?: Buffer;
+  /** Agent-tier key. */
+  readonly agent: Buffer;
+}
+
+/** The vault owner. */
+export interface OwnerPrincipal {
+  readonly kind: 'owner';
+  readonly vaultId: VaultId;
+  readonly tokenId: TokenId;
+  readonly keys: TierKeys & { readonly owner: Buffer };
+}
+
+/** A scoped agent. */
+export interface AgentPrincipal {
+  readonly kind: 'agent';
+  readonly vaultId: VaultId;
+  readonly tokenId: TokenId;
+  readonly agentId: AgentId;
+  /** Entry ids the agent may read. */
+  readonly scopes: ReadonlySet<string>;
+  readonly keys: TierKeys;
+}
+
+/** A verified caller of the vault API. */
+export type Principal = OwnerPrincipal | AgentPrincipal;
+
+/** Audit actor string of a principal: `owner` or `agent:<id>`. */
+export function actorOf(p: Principal): string {
+  return p.kind === 'owner' ? 'owner' : `agent:${p.agentId}`;
+}

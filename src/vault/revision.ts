@@ -1,0 +1,102 @@
+/**
+ * Revisions: the immutable, per-vault numbered records that every vault mutation appends
+ * (DESIGN.md §2 "Revisions"). The revision log is the source of truth; entries and tokens tables
+ * are derived from it by `applyRevision`. Revisions replicate verbatim (DESIGN.md §4.4.5): the
+ * `body` JSON text is shipped and stored byte for byte, ciphertexts included.
+ */
+import { z } from 'zod';
+
+/** Kinds of revision. */
+export const REVISION_KINDS = ['vault.create', 'entry.put', 'entry.delete', 'agent.create', 'agent.revoke'] as const;
+/** One revision kind. */
+export type RevisionKind = (typeof REVISION_KINDS)[number];
+
+/** Entry types (DESIGN.md §2). */
+export const ENTRY_TYPES = ['credential', 'note', 'identity', 'card', 'ssh_key', 'totp', 'folder', 'any'] as const;
+/** Field tiers (DESIGN.md §2): who can read the value. */
+export const TIERS = ['agent', 'owner', 'sealed'] as const;
+/** One field tier. */
+export type Tier = (typeof TIERS)[number];
+
+/** A stored revision as it sits in a vault file and travels in a push. */
+export interface Revision {
+  readonly vaultId: string;
+  /** Per-vault sequence number, 1-based, gap-free. */
+  readonly seq: number;
+  readonly kind: RevisionKind;
+  /** Entry id or agent id the revision is about; null for vault.create. */
+  readonly subject: string | null;
+  /** JSON text of the kind's body (see the body schemas below). */
+  readonly body: string;
+  /** Epoch of the primary that wrote it (DESIGN.md §4.4.6). */
+  readonly epoch: number;
+  /** POP id of the primary that wrote it. */
+  readonly originPop: string;
+  /** ISO-8601 UTC time the primary wrote it. */
+  readonly createdAt: string;
+}
+
+const ct = z.string().regex(/^c1\.[A-Za-z0-9_-]+$/).max(64 * 1024 * 1024);
+
+/** Body of `vault.create`: the owner token's verifier and wrapped vault + agent keys. */
+export const VaultCreateBody = z.strictObject({
+  owner_token_id: z.string().min(1).max(64),
+  owner_verifier: z.string().min(1).max(128),
+  owner_wrapped: ct,
+});
+
+/** One stored field: label and kind in clear, value always ciphertext. */
+export const StoredField = z.strictObject({
+  label: z.string().min(1).max(256),
+  kind: z.string().min(1).max(32),
+  tier: z.enum(TIERS),
+  value: ct,
+});
+/** A stored field. */
+export type StoredField = z.infer<typeof StoredField>;
+
+/** Body of `entry.put` (create or update): title and values are ciphertexts (AAD: see aad.ts). */
+export const EntryPutBody = z.strictObject({
+  type: z.enum(ENTRY_TYPES),
+  parent: z.string().max(64).nullable(),
+  title: ct,
+  fields: z.array(StoredField).max(1000),
+});
+/** Parsed entry.put body. */
+export type EntryPutBody = z.infer<typeof EntryPutBody>;
+
+/** Body of `entry.delete` (tombstone) and `agent.revoke`. */
+export const EmptyBody = z.strictObject({});
+
+/** Body of `agent.create`: token verifier, agent key wrapped for the agent token, scopes. */
+export const AgentCreateBody = z.strictObject({
+  token_id: z.string().min(1).max(64),
+  verifier: z.string().min(1).max(128),
+  wrapped: ct,
+  name: ct,
+  scopes: z.array(z.string().max(64)).max(10000),
+});
+
+/** Zod schema of a revision as carried in a replication push (DESIGN.md §4.4). */
+export const RevisionWire = z.strictObject({
+  vault_id: z.string().regex(/^v_[A-Za-z0-9_-]{22}$/),
+  seq: z.number().int().min(1),
+  kind: z.enum(REVISION_KINDS),
+  subject: z.string().max(64).nullable(),
+  body: z.string().max(64 * 1024 * 1024),
+  epoch: z.number().int().min(0),
+  origin_pop: z.string().min(1).max(63),
+  created_at: z.string().min(1).max(64),
+});
+/** Wire form of a revision. */
+export type RevisionWire = z.infer<typeof RevisionWire>;
+
+/** Converts a stored revision to its wire form. */
+export function toWire(r: Revision): RevisionWire {
+  return { vault_id: r.vaultId, seq: r.seq, kind: r.kind, subject: r.subject, body: r.body, epoch: r.epoch, origin_pop: r.originPop, created_at: r.createdAt };
+}
+
+/** Converts a wire revision to the stored form. */
+export function fromWire(w: RevisionWire): Revision {
+  return { vaultId: w.vault_id, seq: w.seq, kind: w.kind, subject: w.subject, body: w.body, epoch: w.epoch, originPop: w.origin_pop, createdAt: w.created_at };
+}

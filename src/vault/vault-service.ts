@@ -1,0 +1,65 @@
+/**
+ * Vault lifecycle and token authentication (DESIGN.md §2–3): creating a vault with fresh vault
+ * and agent keys wrapped under a new owner token, and turning a presented bearer token into a
+ * Principal with its unwrapped keys.
+ */
+import type { NodeStore } from '../store/node-store.js';
+import type { VaultFiles } from '../store/vault-files.js';
+import type { RevisionWriter } from './writer.js';
+import { kekFor as kekOf, mintToken, parseToken, unwrapKeys, verifierMatches, wrapKeys } from './tokens.js';
+import { KEY_BYTES, randomKey } from './crypto.js';
+import { newVaultId, type AgentId, type TokenId, type VaultId } from '../lib/ids.js';
+import { cvError } from '../lib/errors.js';
+import type { Principal } from './principal.js';
+
+/** Dependencies of the vault service. */
+export interface VaultServiceDeps {
+  readonly node: NodeStore;
+  readonly files: VaultFiles;
+  readonly writer: RevisionWriter;
+  readonly now: () => Date;
+}
+
+/** Vault service; see `createVaultService`. */
+export type VaultService = ReturnType<typeof createVaultService>;
+
+/** Builds the vault service. */
+export function createVaultService(deps: VaultServiceDeps) {
+  return {
+    /**
+     * Creates a vault: random 256-bit vault (owner-tier) and agent-tier keys, both wrapped under
+     * a new owner token; revision 1 (`vault.create`) carries the wrap. Returns the owner token
+     * text, which is shown once and never stored.
+     */
+    createVault(): { vaultId: VaultId; ownerToken: string } {
+      const vaultId = newVaultId();
+      const ownerKey = randomKey();
+      const agentKey = randomKey();
+      const tok = mintToken(vaultId);
+      deps.node.addVault(vaultId, deps.now().toISOString());
+      const store = deps.files.openOrCreate(vaultId);
+      const wrapped = wrapKeys(tok.kek, vaultId, tok.tokenId, Buffer.concat([ownerKey, agentKey]));
+      deps.writer.append(store, 'vault.create', null, () => JSON.stringify({ owner_token_id: tok.tokenId, owner_verifier: tok.verifier, owner_wrapped: wrapped }),
+        { actor: 'admin', action: 'vault.create', outcome: 'ok' });
+      return { vaultId, ownerToken: tok.text };
+    },
+
+    /**
+     * Verifies a bearer token and unwraps its keys. Every failure — malformed, unknown vault,
+     * unknown token, wrong secret, revoked agent — throws the same AUTH_INVALID (CV-2002) so that
+     * a caller learns nothing about which part was wrong (issue 4, "errors reveal no internals").
+     */
+    authenticate(text: string): Principal {
+      const parsed = parseToken(text);
+      if (!parsed) throw cvError('AUTH_INVALID');
+      const store = deps.node.hasVault(parsed.vaultId) ? deps.files.find(parsed.vaultId) : undefined;
+      const row = store?.getToken(parsed.tokenId);
+      if (!store || !row || !verifierMatches(parsed.secret, parsed.tokenId, row.verifier) || row.revoked) throw cvError('AUTH_INVALID');
+      const keys = unwrapKeys(kekOf(parsed.secret, parsed.tokenId), parsed.vaultId, parsed.tokenId, row.wrapped);
+      if (row.kind === 'owner') {
+        return { kind: 'owner', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, keys: { owner: keys.subarray(0, KEY_BYTES), agent: keys.subarray(KEY_BYTES) } };
+      }
+      return { kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), keys: { agent: keys } };
+    },
+  };
+}
