@@ -9,6 +9,12 @@ export const FILE_KEY = '(file)';
 /** Key used for YAML syntax errors that belong to no particular key. */
 export const YAML_KEY = '(yaml)';
 
+/** `s` with control characters shown as `\xNN`, so the error stays one printable line. */
+function printable(s: string): string {
+  // eslint-disable-next-line no-control-regex
+  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+}
+
 /** Where a configuration problem is and what it is. */
 export interface ConfigErrorLocation {
   /** Path of the YAML file (absolute when known). */
@@ -44,15 +50,16 @@ export class ConfigError extends ClavitorError {
   readonly reason: string;
 
   constructor(defn: ErrorDef, loc: ConfigErrorLocation) {
-    const reason = loc.reason.replace(/[\r\n]+/g, ' ').trim();
-    const line = `${loc.file}:${loc.line}:${loc.col}: ${loc.key}: ${reason}`;
+    const reason = printable(loc.reason.replace(/[\r\n]+/g, ' ').trim());
+    const key = printable(loc.key);
+    const line = `${printable(loc.file)}:${loc.line}:${loc.col}: ${key}: ${reason}`;
     super(defn, line);
     this.name = 'ConfigError';
     this.line = line;
     this.file = loc.file;
     this.lineNumber = loc.line;
     this.column = loc.col;
-    this.key = loc.key;
+    this.key = key;
     this.reason = reason;
   }
 }

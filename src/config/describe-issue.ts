@@ -123,11 +123,18 @@ export function describeIssue(issue: z.core.$ZodIssue, input: unknown): Describe
       const name = issue.keys[0] ?? '?';
       return { path: [...path, name], at: 'key', key: dotted([...path, name]), reason: unknownKeyReason(name, path), unknownKey: true };
     }
-    case 'invalid_type': {
+    case 'invalid_type':
+    case 'invalid_value':
       if (!present) {
         const what = MAPPING_KEYS[key] === undefined ? '' : ` (a mapping with keys ${(MAPPING_KEYS[key] ?? []).join(', ')})`;
         return { path, at: 'parent', key, reason: `required key is missing${what}`, unknownKey: false };
       }
+      break;
+    default:
+      break;
+  }
+  switch (issue.code) {
+    case 'invalid_type': {
       const expected = issue.expected;
       if (expected === 'int' || expected === 'number') {
         return { path, at: 'value', key, reason: rangeReason(key, value, `must be a whole number, got ${describeActual(value)}`), unknownKey: false };

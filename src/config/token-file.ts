@@ -41,13 +41,14 @@ export function parseTokenFileText(text: string): string[] {
     throw new TokenFileError('is empty; put a token on the first line (clavitor-commercial keygen --out FILE writes one)');
   }
   const lines = body.split(/\r?\n/).map((l) => l.trim());
+  const blank = lines.indexOf('');
+  if (blank >= 0) throw new TokenFileError(`line ${blank + 1} is blank; write one token per line with no blank lines`);
   if (lines.length > MAX_TOKENS_PER_FILE) {
     throw new TokenFileError(
       `has ${lines.length} lines; at most ${MAX_TOKENS_PER_FILE} tokens are allowed (the current one first, the next one second, during rotation)`,
     );
   }
   lines.forEach((line, i) => {
-    if (line === '') throw new TokenFileError(`line ${i + 1} is blank; write one token per line with no blank lines`);
     const weakness = tokenWeakness(line);
     if (weakness !== null) throw new TokenFileError(`token on line ${i + 1} ${weakness}`);
   });

@@ -18,17 +18,17 @@ export interface ParsedYaml {
 /** Most alias expansions allowed in one file (guards against "billion laughs" documents). */
 const MAX_ALIAS_COUNT = 50;
 
-/** Dotted key path of the innermost key/value pair whose range contains `offset`, or `(yaml)`. */
+/** Dotted key path of the innermost key/value pair whose range contains `offset` (used for duplicate keys), or `(yaml)`. */
 function keyPathAt(doc: Document, offset: number): string {
   const path: string[] = [];
   let node: unknown = doc.contents;
   const within = (n: unknown): boolean => {
     const r = (n as Node | null)?.range;
-    return r !== undefined && r !== null && offset >= r[0] && offset <= r[2];
+    return r !== undefined && r !== null && offset >= r[0] && offset < r[1];
   };
   for (let depth = 0; depth < 32 && isMap(node); depth++) {
     const pair = node.items.find((p) => isPair(p) && (within(p.key) || within(p.value)));
-    if (pair === undefined || !isScalar(pair.key)) break;
+    if (pair === undefined || !isScalar(pair.key) || !/^[A-Za-z0-9_.-]+$/.test(String(pair.key.value))) break;
     path.push(String(pair.key.value));
     if (!within(pair.value)) break;
     node = pair.value;
@@ -53,8 +53,18 @@ export function parseYamlSource(file: string, text: string): ParsedYaml {
   const err = doc.errors[0];
   if (err !== undefined) {
     const { line, col } = lineCounter.linePos(err.pos[0]);
-    const reason = err.code === 'DUPLICATE_KEY' ? 'key appears twice in the same mapping; keep one' : `YAML syntax error: ${firstLine(err.message)}`;
-    throw new ConfigError(Errors.CONFIG_INVALID, { file, line, col, key: keyPathAt(doc, err.pos[0]), reason });
+    if (err.code === 'MULTIPLE_DOCS') {
+      const reason = 'YAML syntax error: the file holds more than one document ("---"); keep a single document';
+      throw new ConfigError(Errors.CONFIG_INVALID, { file, line, col, key: YAML_KEY, reason });
+    }
+    if (err.code === 'DUPLICATE_KEY') {
+      const reason = 'key appears twice in the same mapping; keep one';
+      throw new ConfigError(Errors.CONFIG_INVALID, { file, line, col, key: keyPathAt(doc, err.pos[0]), reason });
+    }
+    // Other syntax errors are attributed to no key: where the parser notices a problem is not
+    // always the key that caused it (an unclosed "[" is noticed on a later line).
+    const reason = `YAML syntax error: ${firstLine(err.message)}`;
+    throw new ConfigError(Errors.CONFIG_INVALID, { file, line, col, key: YAML_KEY, reason });
   }
   const contents = doc.contents;
   if (contents === null || (isScalar(contents) && contents.value === null)) {

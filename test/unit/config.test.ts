@@ -118,7 +118,7 @@ const INVALID: readonly InvalidCase[] = [
   { rule: 'comments-only file is refused', yaml: ['# nothing here', '# yet'], line: 1, col: 1, key: '(file)', says: ['empty'] },
   { rule: 'top level must be a mapping, not a list', yaml: ['- pop_id: calgary-01', '- role: primary'], line: 1, col: 1, key: '(file)', says: ['mapping', 'list'] },
   { rule: 'top level must be a mapping, not a scalar', yaml: ['just a string'], line: 1, col: 1, key: '(file)', says: ['mapping'] },
-  { rule: 'YAML syntax error has a position', yaml: ['pop_id: "calgary-01"', 'region: [north-america', 'role: primary'], line: 3, key: 'region', says: ['YAML syntax error'] },
+  { rule: 'YAML syntax error has a position', yaml: ['pop_id: "calgary-01"', 'region: [north-america', 'role: primary'], line: 3, col: 1, key: '(yaml)', says: ['YAML syntax error'] },
   { rule: 'duplicate keys are refused', yaml: [...BACKUP, '  token_file: "replication.key"'], line: 6, col: 3, key: 'auth.token_file', says: ['twice'] },
   { rule: 'multiple YAML documents are refused', yaml: [...BACKUP, '---', 'pop_id: x'], line: 6, key: '(yaml)', says: ['YAML syntax error'] },
   // --- pop_id, region, role
