@@ -23,9 +23,13 @@ export interface CheckedTokenFile {
 
 /** Every file named by the configuration, resolved to absolute paths and checked. */
 export interface CheckedFiles {
+  /** `auth.token_file`: tokens accepted from peers. */
   readonly auth: CheckedTokenFile;
+  /** `backup_pop.auth_token_file`, when backup_pop is set. */
   readonly backup?: CheckedTokenFile;
+  /** `control_plane.token_file`, when control_plane is set. */
   readonly controlPlane?: CheckedTokenFile;
+  /** Absolute paths of the mutual-TLS files that are set. */
   readonly mtlsCert?: string;
   readonly mtlsKey?: string;
   readonly mtlsCa?: string;
@@ -45,7 +49,8 @@ export function resolveConfigPath(baseDir: string, p: string): string {
 }
 
 /**
- * Resolve and check all referenced files, in the order their keys appear in the YAML.
+ * Resolve and check every referenced file. All are checked; the problem whose key comes first in
+ * the YAML is reported.
  *
  * @throws ConfigError CV-1003 (TOKEN_FILE_INVALID) for a token file that is missing, unreadable,
  *   readable by group/others, malformed or weak; CV-1001 (CONFIG_INVALID) for a TLS file that is

@@ -15,7 +15,7 @@
  */
 import { dirname, resolve } from 'node:path';
 import type { PopId } from '../lib/ids.js';
-import { checkReferencedFiles, type CheckedTokenFile } from './check-files.js';
+import { checkReferencedFiles, type CheckedFiles, type CheckedTokenFile } from './check-files.js';
 import { readConfigSource } from './read-source.js';
 import { DEFAULTS, type RawReplicationConfig } from './schema.js';
 import type { ReplicationConfig } from './types.js';
@@ -31,7 +31,7 @@ function firstToken(t: CheckedTokenFile): string {
   return token;
 }
 
-function build(path: string, raw: RawReplicationConfig, files: ReturnType<typeof checkReferencedFiles>): ReplicationConfig {
+function build(path: string, raw: RawReplicationConfig, files: CheckedFiles): ReplicationConfig {
   const config: ReplicationConfig = {
     path,
     popId: raw.pop_id as PopId,

@@ -145,6 +145,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         applyPush(push) {
           const ack = applyPush({ node, files, getEpoch: () => epochs.epoch(), adoptEpoch: (e) => epochs.setEpoch(e) }, push);
           pushesReceived++;
+          logger.debug({ event: 'replication.push_applied', sender: push.sender, items: push.items.length, applied: ack.applied, skipped: ack.skipped, epoch: ack.epoch }, 'push applied');
           return ack;
         },
         onHello(p) {
@@ -153,7 +154,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           sender?.resume();
         },
         onAuthFailure(req: FastifyRequest) {
-          logger.warn({ event: 'replication.auth_failed', remote: req.ip, code: Errors.REPLICATION_AUTH.code }, 'replication request with a bad token refused');
+          logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, code: Errors.REPLICATION_AUTH.code }, 'replication request with a bad token refused');
         },
       });
     },

@@ -11,6 +11,7 @@ import { chmodSync, existsSync, lstatSync, mkdirSync, mkdtempSync, readFileSync,
 import { randomBytes } from 'node:crypto';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { generate } from 'selfsigned';
 import { Errors } from '../../src/lib/errors.js';
 import { ConfigError } from '../../src/config/config-error.js';
@@ -486,4 +487,59 @@ test('writeKeyFile creates no directories', () => {
   const p = join(dir, 'no-such-dir', 'x.key');
   assert.throws(() => writeKeyFile(p), (e) => e instanceof ConfigError && e.code === Errors.CONFIG_INVALID.code && /directory does not exist/.test(e.reason));
   assert.equal(existsSync(join(dir, 'no-such-dir')), false);
+});
+
+// ---------------------------------------------------------------------------------------------
+// The same table through the real binary: `clavitor-commercial check-config` and `serve` exit 78
+// with exactly the one error line on stderr and nothing on stdout (DESIGN.md §4.1).
+
+const COMMERCIAL_BIN = join(import.meta.dirname, '../../dist/src/bin/clavitor-commercial.js');
+
+function runBin(args: readonly string[]): Promise<{ code: number | null; stdout: string; stderr: string }> {
+  return new Promise((resolve) => {
+    const p = spawn(process.execPath, [COMMERCIAL_BIN, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout.on('data', (d) => (stdout += d));
+    p.stderr.on('data', (d) => (stderr += d));
+    p.on('exit', (code) => resolve({ code, stdout, stderr }));
+  });
+}
+
+test('every invalid configuration makes the binary exit 78 with the one-line error', async (t) => {
+  const files = INVALID.map((c) => ('path' in c.yaml ? c.yaml.path : yamlFile(c.yaml as readonly string[])));
+  const expected = files.map((f) => loadError(f).line);
+  const results: { code: number | null; stdout: string; stderr: string }[] = new Array(files.length);
+  let next = 0;
+  await Promise.all(Array.from({ length: 4 }, async () => {
+    while (next < files.length) {
+      const i = next++;
+      const cmd = i % 4 === 0 ? ['serve', '--data', join(dir, `never-created-${i}`), '--listen', '127.0.0.1:1', '--replication-config', files[i]!] : ['check-config', '--replication-config', files[i]!];
+      results[i] = await runBin(cmd);
+    }
+  }));
+  for (const [i, c] of INVALID.entries()) {
+    await t.test(c.rule, () => {
+      const r = results[i]!;
+      assert.equal(r.code, 78, r.stderr);
+      assert.equal(r.stderr, `${expected[i]}\n`);
+      assert.equal(r.stdout, '');
+      assert.ok(!existsSync(join(dir, `never-created-${i}`)), 'refused before touching the data directory');
+    });
+  }
+});
+
+test('check-config accepts the seed-shaped examples and keygen never overwrites', async () => {
+  const ok = await runBin(['check-config', '--replication-config', yamlFile(BACKUP)]);
+  assert.equal(ok.code, 0, ok.stderr);
+  assert.match(ok.stdout, /OK \(pop_id zurich-01, role backup\)/);
+  const out = join(dir, 'keygen-bin.key');
+  const first = await runBin(['keygen', '--out', out]);
+  assert.equal(first.code, 0);
+  assert.equal(statSync(out).mode & 0o777, 0o600);
+  const before = readFileSync(out, 'utf8');
+  const again = await runBin(['keygen', '--out', out]);
+  assert.equal(again.code, 78);
+  assert.match(again.stderr, /already exists; keygen never overwrites/);
+  assert.equal(readFileSync(out, 'utf8'), before);
 });

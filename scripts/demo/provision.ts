@@ -1,0 +1,107 @@
+/**
+ * Provisioning for the demo, following the seed's "Example POP Provisioning": a working tree
+ * `.demo/<pop>/{etc,data}`, free loopback ports, `replication.yaml` texts shaped like the seed's
+ * examples, and running the built CLI (`keygen`, `check-config`) as child processes.
+ */
+import { execFile } from 'node:child_process';
+import { createServer, type Server } from 'node:net';
+
+/** Milliseconds a one-shot CLI command (keygen, check-config) may run. */
+export const CLI_TIMEOUT_MS = 15_000;
+
+/** One POP's place in the working tree. */
+export interface PopLayout {
+  /** pop_id, e.g. `calgary-01`. */
+  name: string;
+  /** `.demo/<pop>` (absolute). */
+  root: string;
+  /** `.demo/<pop>/etc` (absolute). */
+  etc: string;
+  /** `.demo/<pop>/data` (absolute). */
+  data: string;
+  /** `.demo/<pop>/etc/replication.yaml` (absolute). */
+  config: string;
+  /** `.demo/<pop>/etc/replication.key` (absolute). */
+  keyFile: string;
+  /** `.demo/<pop>/pop.log`: the POP's JSON log (absolute). */
+  logFile: string;
+  /** Loopback port the POP listens on. */
+  port: number;
+}
+
+/**
+ * Returns `count` distinct TCP ports on 127.0.0.1 that were free a moment ago. All listeners
+ * are held open together so the kernel cannot hand out the same port twice.
+ */
+export async function freePorts(count: number): Promise<number[]> {
+  const servers: Server[] = [];
+  try {
+    const ports: number[] = [];
+    for (let i = 0; i < count; i++) {
+      const s = createServer();
+      servers.push(s);
+      ports.push(await new Promise<number>((resolve, reject) => {
+        s.once('error', reject);
+        s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port));
+      }));
+    }
+    return ports;
+  } finally {
+    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
+  }
+}
+
+/** YAML of the primary POP: identity, `backup_pop` (where to push), and the accepted token file. */
+export function primaryYaml(self: PopLayout, o: { region: string; backup: PopLayout }): string {
+  return [
+    `pop_id: "${self.name}"`,
+    `region: "${o.region}"`,
+    'role: "primary"',
+    'backup_pop:',
+    `  id: "${o.backup.name}"`,
+    `  url: "http://127.0.0.1:${o.backup.port}"`,
+    `  auth_token_file: "${self.keyFile}"`,
+    'auth:',
+    `  token_file: "${self.keyFile}"`,
+    '',
+  ].join('\n');
+}
+
+/**
+ * YAML of the backup POP: identity, `primary_pop` (announced in X-Primary-Location and told
+ * "I am up"), and the token file it accepts pushes with. No `backup_pop`: no cascade.
+ */
+export function backupYaml(self: PopLayout, o: { region: string; primary: PopLayout }): string {
+  return [
+    `pop_id: "${self.name}"`,
+    `region: "${o.region}"`,
+    'role: "backup"',
+    'primary_pop:',
+    `  id: "${o.primary.name}"`,
+    `  url: "http://127.0.0.1:${o.primary.port}"`,
+    'auth:',
+    `  token_file: "${self.keyFile}"`,
+    '',
+  ].join('\n');
+}
+
+/** Output of a finished CLI command. */
+export interface CliResult {
+  stdout: string;
+  stderr: string;
+}
+
+/**
+ * Runs `argv` (executable first) in `cwd` and resolves with its output when it exits 0.
+ * Rejects with its exit status and stderr otherwise, or after `CLI_TIMEOUT_MS` milliseconds.
+ */
+export function runCli(argv: readonly string[], cwd: string): Promise<CliResult> {
+  const [exe, ...args] = argv;
+  return new Promise((resolve, reject) => {
+    execFile(exe!, args, { cwd, timeout: CLI_TIMEOUT_MS, killSignal: 'SIGKILL' }, (err, stdout, stderr) => {
+      if (!err) return resolve({ stdout, stderr });
+      const status = typeof err.code === 'number' ? `exit status ${err.code}` : err.killed ? 'killed (timeout)' : String(err.code ?? err.message);
+      reject(new Error(`command failed (${status}): ${stderr.trim() || stdout.trim() || err.message}`));
+    });
+  });
+}
