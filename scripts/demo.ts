@@ -24,6 +24,8 @@ const ROOT = resolve(import.meta.dirname, '../..');
 const DEMO_DIR = join(ROOT, '.demo');
 const CLI = join(ROOT, 'dist/src/bin/clavitor-commercial.js');
 const TOTAL_STEPS = 8;
+/** Milliseconds a failure report waits so that a Ctrl-C that caused it is reported as such. */
+const SIGNAL_SETTLE_MS = 150;
 
 const PRIMARY_LINE = 'Commercial edition: primary POP, replicating to zurich-01';
 const BACKUP_LINE = 'Commercial edition: backup POP, accepting replication from primary';
@@ -47,7 +49,7 @@ interface DemoEntry {
 const ENTRIES: readonly DemoEntry[] = [
   {
     type: 'credential',
-    title: 'GitHub (octo-demo)',
+    title: 'GitHub',
     fields: [
       { label: 'username', value: 'octo-demo', kind: 'text', tier: 'agent' },
       { label: 'password', value: 'correct-horse-battery-staple', kind: 'password', tier: 'agent' },
@@ -118,14 +120,15 @@ function sameFields(got: { label: string; value?: string }[], want: readonly Dem
 /** A reply that means "not replicated yet" on the backup: vault unknown (401) or entry absent (404). */
 const notYet = (r: Reply): boolean => r.status === 401 || r.status === 404;
 
-/** Compact one-line rendering of a `GET /api/status` body. */
-function statusLine(name: string, s: {
+/** Compact two-line rendering of a `GET /api/status` body. */
+function statusLines(name: string, s: {
   role: string; epoch: number; region: string;
   replication: { peer: string | null; state: string; backlog: number; pushes_sent: number; pushes_received: number; lag_seconds: number; last_ack_at: string | null };
 }): string {
   const r = s.replication;
-  return `${name.padEnd(11)} role=${s.role.padEnd(7)} epoch=${s.epoch}  region=${s.region}  peer=${r.peer ?? '-'}  state=${r.state}  ` +
-    `backlog=${r.backlog}  pushes_sent=${r.pushes_sent}  pushes_received=${r.pushes_received}  lag=${r.lag_seconds}s  last_ack=${r.last_ack_at ?? '-'}`;
+  return `${name}: role ${s.role}, epoch ${s.epoch}, region ${s.region}, peer ${r.peer ?? '-'}\n` +
+    `  replication: state ${r.state}, backlog ${r.backlog}, pushes sent ${r.pushes_sent} / received ${r.pushes_received}, ` +
+    `lag ${r.lag_seconds} s, last ack ${r.last_ack_at ?? '-'}`;
 }
 
 /** The whole demo; throws on the first thing that does not behave as designed. */
@@ -187,6 +190,7 @@ async function runDemo(): Promise<string> {
 
   // 4. Vault and entries on Calgary, read back on Zurich.
   step(4, TOTAL_STEPS, 'Create a vault and 3 entries on calgary-01, read them on zurich-01');
+  detail('replication lag = time from calgary-01\'s answer to zurich-01\'s first matching answer (polled every 5 ms)');
   const admin = P.adminToken();
   registerSecret(admin);
   registerSecret(B.adminToken());
@@ -196,6 +200,10 @@ async function runDemo(): Promise<string> {
   const owner: string = vault.json.owner_token;
   registerSecret(owner);
   detail(`calgary-01  POST /api/vaults -> 201  vault_id ${vault.json.vault_id}, owner token ${mask(owner)}`);
+  // The owner token works on zurich-01 once the vault has replicated (401 until then). Waiting for
+  // it here also opens the vault on zurich-01, so the per-entry lags below are not first-read costs.
+  const vaultSeen = await pollUntil('the vault on zurich-01', () => call(B.url, 'GET', '/api/entries', { token: owner }), (r) => r.status === 200, (r) => r.status === 401, vault.atMs);
+  detail(`zurich-01   GET /api/entries -> 200  the owner token works there too, after ${ms(vaultSeen.elapsedMs)}`);
 
   const lags: number[] = [];
   const ids: string[] = [];
@@ -206,7 +214,7 @@ async function runDemo(): Promise<string> {
     const id: string = created.json.id;
     ids.push(id);
     versions.push(created.json.version);
-    detail(`${e.title} (${e.type})`);
+    detail(`"${e.title}" [${e.type}]`);
     detail(`calgary-01  POST /api/entries -> 201  id ${id}, version ${created.json.version}`, 1);
     const seen = await pollUntil(`"${e.title}" on zurich-01`, () => call(B.url, 'GET', `/api/entries/${id}`, { token: owner }), (r) => r.status === 200, notYet, created.atMs);
     lags.push(seen.elapsedMs);
@@ -224,21 +232,21 @@ async function runDemo(): Promise<string> {
   const putReply = await call(P.url, 'PUT', `/api/entries/${githubId}`, { token: owner, headers: { 'if-match': `"${versions[0]}"` }, body: rotated });
   check(putReply.status === 200, `PUT /api/entries/${githubId} on calgary-01: ${describeReply(putReply)}`);
   const newVersion: number = putReply.json.version;
-  detail(`${github.title}: rotate the password`);
+  detail(`"${github.title}": rotate the password`);
   detail(`calgary-01  PUT /api/entries/${githubId}  If-Match: "${versions[0]}" -> 200  version ${newVersion}`, 1);
   const updated = await pollUntil(`version ${newVersion} on zurich-01`, () => call(B.url, 'GET', `/api/entries/${githubId}`, { token: owner }),
     (r) => r.status === 200 && r.json.version === newVersion, (r) => r.status === 200, putReply.atMs);
-  detail(`zurich-01   GET -> 200 version ${newVersion} after ${ms(updated.elapsedMs)}`, 1);
+  detail(`zurich-01   GET /api/entries/${githubId} -> 200  version ${newVersion}, replication lag ${ms(updated.elapsedMs)}`, 1);
   showEntry(updated.reply.json, 2);
   check(sameFields(updated.reply.json.fields, rotated.fields), 'zurich-01 does not show the rotated password');
 
   const delReply = await call(P.url, 'DELETE', `/api/entries/${noteId}`, { token: owner });
   check(delReply.status === 204, `DELETE /api/entries/${noteId} on calgary-01: ${describeReply(delReply)}`);
-  detail(`${ENTRIES[2]!.title}: delete`);
+  detail(`"${ENTRIES[2]!.title}": delete`);
   detail(`calgary-01  DELETE /api/entries/${noteId} -> 204`, 1);
   const gone = await pollUntil('tombstone on zurich-01', () => call(B.url, 'GET', `/api/entries/${noteId}`, { token: owner }),
     (r) => r.status === 404, (r) => r.status === 200, delReply.atMs);
-  detail(`zurich-01   GET -> ${describeReply(gone.reply)} after ${ms(gone.elapsedMs)}`, 1);
+  detail(`zurich-01   GET /api/entries/${noteId} -> 404 (${gone.reply.json?.error?.code ?? 'no code'}: ${gone.reply.json?.error?.message ?? ''}), replication lag ${ms(gone.elapsedMs)}`, 1);
 
   // 6. A write on the backup is refused.
   step(6, TOTAL_STEPS, 'Try a write on zurich-01 (backup): refused, with directions to the primary');
@@ -264,8 +272,8 @@ async function runDemo(): Promise<string> {
   }
   const backupStatus = await call(B.url, 'GET', '/api/status', { token: B.adminToken() });
   check(primaryStatus.status === 200 && backupStatus.status === 200, `status: calgary-01 ${describeReply(primaryStatus)}, zurich-01 ${describeReply(backupStatus)}`);
-  detail(statusLine('calgary-01', primaryStatus.json));
-  detail(statusLine('zurich-01', backupStatus.json));
+  detail(statusLines('calgary-01', primaryStatus.json));
+  detail(statusLines('zurich-01', backupStatus.json));
   check(primaryStatus.json.role === 'primary' && backupStatus.json.role === 'backup', 'unexpected roles in /api/status');
   check(primaryStatus.json.replication.backlog === 0, `calgary-01 still has ${primaryStatus.json.replication.backlog} unacknowledged revisions`);
 
@@ -294,20 +302,23 @@ async function stopAll(): Promise<void> {
 
 let finishing = false;
 
-/** Ends the demo once: stops the POPs, then exits with `status`. A second call (e.g. Ctrl-C twice) kills at once. */
-async function finish(status: number, message?: string): Promise<never> {
-  if (finishing) {
-    for (const p of livePops()) p.killNow();
-    process.exit(status);
-  }
+/** Ends the demo once: stops the POPs (SIGTERM, then SIGKILL after 5 s), then exits with `status`. */
+async function finish(status: number): Promise<never> {
   finishing = true;
-  if (message) line(message);
   await stopAll();
   process.exit(status);
 }
 
-/** Prints what went wrong, including the last log lines of a POP that died. */
+/**
+ * Prints what went wrong, including the last log lines of a POP that died, and ends the demo
+ * with status 1. Errors that arrive while the demo is already ending (an interrupted request,
+ * a POP that exited on the same Ctrl-C) are consequences, not news, and are not reported.
+ */
 async function fail(err: unknown): Promise<never> {
+  // On Ctrl-C the POPs (same process group) may exit before our own SIGINT handler runs, so the
+  // first symptom is a refused connection: give a pending signal a moment to be handled first.
+  await sleep(SIGNAL_SETTLE_MS);
+  if (finishing) return new Promise<never>(() => {});
   line();
   line(`DEMO FAILED: ${err instanceof Error ? err.message : String(err)}`);
   for (const p of startedPops()) {
@@ -320,8 +331,19 @@ async function fail(err: unknown): Promise<never> {
   return finish(1);
 }
 
-process.on('SIGINT', () => void finish(130, '\nInterrupted (SIGINT): stopping the POPs'));
-process.on('SIGTERM', () => void finish(143, '\nTerminated (SIGTERM): stopping the POPs'));
+/** SIGINT/SIGTERM: stop the POPs and exit 128+n; a second signal kills them at once. */
+function interrupted(signal: 'SIGINT' | 'SIGTERM', status: number): void {
+  if (finishing) {
+    for (const p of livePops()) p.killNow();
+    process.exit(status);
+  }
+  line();
+  line(`Interrupted (${signal}): stopping the POPs`);
+  void finish(status);
+}
+
+process.on('SIGINT', () => interrupted('SIGINT', 130));
+process.on('SIGTERM', () => interrupted('SIGTERM', 143));
 process.on('uncaughtException', (e) => void fail(e));
 process.on('unhandledRejection', (e) => void fail(e));
 process.on('exit', () => {
