@@ -20,6 +20,8 @@ import { writeKeyFile } from '../config/keygen.js';
 import { createLogger } from '../lib/logger.js';
 import type { ReplicationConfig } from '../config/types.js';
 import { ClavitorError } from '../lib/errors.js';
+import type { Pop } from '../replication/pop.js';
+import { registerOperatorCommands } from './commercial-operator.js';
 
 function loadOrExit(path: string): ReplicationConfig {
   try {
@@ -44,6 +46,16 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
     const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: (ctx) => createCommercialEdition(ctx, cfg) });
     process.stdout.write(`${startupLine(cfg)}\n`);
     closeOnSignals(server);
+    const pop = server.edition as Pop;
+    process.on('SIGHUP', () => {
+      try {
+        pop.reload(loadReplicationConfig(o.replicationConfig));
+      } catch (e) {
+        const line = isConfigError(e) ? e.line : `${o.replicationConfig}:1:1: (file): ${describeError(e)}`;
+        process.stderr.write(`${line}\n`);
+        logger.error({ event: 'pop.reload_refused', code: isConfigError(e) ? e.code : 'CV-1001' }, `reload refused; the previous configuration keeps running: ${line}`);
+      }
+    });
   } catch (e) {
     fatal(describeError(e), EXIT_SOFTWARE);
   }
@@ -69,4 +81,5 @@ program.command('keygen').description('write a new 256-bit replication token to 
       fatal(isConfigError(e) ? e.line : e instanceof ClavitorError ? `${e.code}: ${e.message}` : describeError(e), EXIT_CONFIG);
     }
   });
+registerOperatorCommands(program);
 await program.parseAsync(process.argv);

@@ -23,6 +23,8 @@ export interface EditionContext {
   readonly files: VaultFiles;
   readonly logger: Logger;
   readonly metrics: Metrics;
+  /** The operator's admin token (for edition-only operator routes). */
+  readonly adminToken: string;
 }
 
 /** Options of `startServer`. */
@@ -72,7 +74,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const node = openNodeStore(opts.dataDir);
   const files = createVaultFiles(opts.dataDir);
   const metrics = createMetrics();
-  const edition = opts.edition({ node, files, logger: opts.logger, metrics });
+  const edition = opts.edition({ node, files, logger: opts.logger, metrics, adminToken });
   const writer = createRevisionWriter({ hooks: edition.hooks, identity: () => edition.identity(), now: () => new Date() });
   const now = () => new Date();
   const services = {

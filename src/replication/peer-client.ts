@@ -6,7 +6,7 @@
  */
 import { Agent, request } from 'undici';
 import type { ExpectedPosition, PeerInfo, PushAck, PushBody } from './wire.js';
-import { EPOCH_PATH, HELLO_PATH, PUSH_PATH } from './wire.js';
+import { EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_PATH } from './wire.js';
 
 /** Time limit of one request to the peer, in milliseconds (connect, headers and body each). */
 export const PEER_TIMEOUT_MS = 10_000;
@@ -100,6 +100,12 @@ export function createPeerClient(opts: PeerClientOptions) {
       const r = await call('GET', EPOCH_PATH);
       if ('error' in r) return { error: r.error };
       return r.status === 200 ? (r.json as PeerInfo) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
+    },
+    /** Asks the peer (a backup) for its head seq per vault. */
+    async positions(): Promise<{ epoch: number; positions: Record<string, number> } | { error: string }> {
+      const r = await call('GET', POSITIONS_PATH);
+      if ('error' in r) return { error: r.error };
+      return r.status === 200 ? (r.json as { epoch: number; positions: Record<string, number> }) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
     },
     /** Closes pooled connections. */
     async close(): Promise<void> {

@@ -1,16 +1,28 @@
 /**
- * A commercial POP at run time (DESIGN.md §4.3–4.4): its configured role, its epoch, the derived
- * `fenced` state, the sender (primary only; a backup never replicates further) and the receiver.
- * The commercial edition (edition/commercial.ts) is a thin adapter over this.
+ * A commercial POP at run time (DESIGN.md §4.3–4.5): its configured role, its epoch, the derived
+ * `fenced` state, the sender (primary only; a backup never replicates further), the receiver,
+ * SIGHUP reload with role changes, drain for a planned switchover, and synchronous writes.
  *
- * Role rules:
- * - `primary`: accepts client writes, records a backlog intent for each, pushes to `backup_pop`.
- * - `backup`: refuses client writes with 503 + Retry-After + X-Primary-Location; applies pushes.
- * - `fenced`: configured primary, but an epoch higher than its own is known (persisted
- *   `seen_epoch`); refuses writes like a backup and raises an alert until an operator reloads it.
+ * Roles and transitions:
+ *
+ * | from     | event                                   | to       | what happens                                     |
+ * | -------- | --------------------------------------- | -------- | ------------------------------------------------ |
+ * | (start)  | file says primary                       | primary  | epoch check with the peer before taking writes   |
+ * | (start)  | file says primary, last role was backup | primary  | promotion: epoch = highest seen + 1              |
+ * | primary  | peer reports a higher epoch             | fenced   | writes 503 CV-5002, alert, sender stopped        |
+ * | primary  | reload with role backup                 | backup   | demotion: unacked revisions → quarantine, hello  |
+ * | fenced   | reload with role backup                 | backup   | demotion, as above                               |
+ * | backup   | reload with role primary                | primary  | promotion: epoch = highest seen + 1, resync      |
+ * | primary  | operator drain                          | primary  | writes 503 CV-5008 until backlog is 0 / resume   |
+ *
+ * Rule when the peer cannot be reached at start (issue 3): a POP configured primary refuses writes
+ * (503 CV-5012) while it asks its backup for its epoch, for at most EPOCH_CHECK_TIMEOUT_MS; if the
+ * backup does not answer in that time it accepts writes in its own epoch. Any write taken that way
+ * by a POP that had in fact been superseded is in an older epoch, is never acknowledged by the
+ * successor, and is quarantined when that POP is demoted — set aside, never silently lost.
  */
 import { readFileSync } from 'node:fs';
-import type { FastifyRequest } from 'fastify';
+import type { FastifyReply, FastifyRequest } from 'fastify';
 import { Counter, Gauge } from 'prom-client';
 import type { ReplicationConfig } from '../config/types.js';
 import type { EditionContext } from '../http/server.js';
@@ -20,11 +32,22 @@ import { createPeerClient, type PeerClient, type PeerTls } from './peer-client.j
 import { createSender, type Sender } from './sender.js';
 import { applyPush } from './receiver.js';
 import { replicationRoutes } from './routes.js';
+import { operatorPopRoutes } from './operator-routes.js';
+import { quarantineBacklog } from './demote.js';
+import { reconcile } from './reconcile.js';
+import { vaultDigest, type VaultDigest } from './digest.js';
+import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
 import { Errors } from '../lib/errors.js';
 
 /** Seconds a refused client is told to wait (Retry-After) before retrying a write. */
 export const RETRY_AFTER_SECONDS = 5;
+/** How long a starting primary waits for its peer's epoch before deciding alone, in milliseconds. */
+export const EPOCH_CHECK_TIMEOUT_MS = 3000;
+/** Request header asking a write to wait for the backup's acknowledgement, in milliseconds (1..30000). */
+export const SYNC_HEADER = 'x-clavitor-sync-timeout-ms';
+/** Response header saying whether a synchronous write was acknowledged by the backup in time. */
+export const REPLICATED_HEADER = 'x-clavitor-replicated';
 
 /** A running POP: an Edition plus operator actions. */
 export interface Pop extends Edition {
@@ -32,7 +55,9 @@ export interface Pop extends Edition {
   config(): ReplicationConfig;
   /** Reported role. */
   role(): 'primary' | 'backup' | 'fenced';
-  /** Wakes a degraded sender (operator resume). */
+  /** Applies a new validated configuration in place (SIGHUP; DESIGN.md §4.4.10). */
+  reload(next: ReplicationConfig): void;
+  /** Wakes a degraded sender (operator resume) and ends a drain. */
   resume(): void;
 }
 
@@ -51,32 +76,45 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   const { node, files, logger, metrics } = ctx;
   let cfg = initial;
   const epochs = createEpochStore(node);
+  const waiters = createAckWaiters();
   let pushesReceived = 0;
   let sender: Sender | undefined;
   let peer: PeerClient | undefined;
   let closed = false;
-
-  // Role transition on start: a POP whose last role was backup and is now configured primary is
-  // being promoted: its epoch becomes one more than the highest it has seen (DESIGN.md §4.4.6).
-  const lastRole = node.getMeta('last_role');
-  if (cfg.role === 'primary') {
-    if (epochs.epoch() === 0) epochs.setEpoch(Math.max(1, epochs.seen() + (lastRole === 'backup' ? 1 : 0)));
-    else if (lastRole === 'backup') epochs.setEpoch(epochs.seen() + 1);
-  }
-  node.setMeta('last_role', cfg.role);
+  let draining = false;
+  let epochCheckPending = false;
+  let lastCommitted: { vaultId: string; seq: number } | undefined;
+  let resync: { queued: number; startedAt: string } | undefined;
 
   const fenced = (): boolean => cfg.role === 'primary' && epochs.seen() > epochs.epoch();
   const role = (): 'primary' | 'backup' | 'fenced' => (fenced() ? 'fenced' : cfg.role);
   const self = (): PeerInfo => ({ pop_id: cfg.popId, role: role(), epoch: epochs.epoch() });
+  const alerts = new Counter({ name: 'clavitor_replication_alerts_total', help: 'Operator alerts raised (retries exhausted, fenced, divergence)', registers: [metrics.registry] });
 
-  const alerts = new Counter({ name: 'clavitor_replication_alerts_total', help: 'Operator alerts raised (retries exhausted, fenced)', registers: [metrics.registry] });
+  /** Promotion rule (DESIGN.md §4.4.6): one more than the highest epoch seen. */
+  function promote(): void {
+    const next = epochs.seen() + 1;
+    epochs.setEpoch(next);
+    logger.warn({ event: 'pop.promoted', epoch: next }, `POP ${cfg.popId} promoted to primary in epoch ${next}`);
+  }
+
+  // Role on start: a POP whose last role was backup and is now configured primary is promoted.
+  const lastRole = node.getMeta('last_role');
+  if (cfg.role === 'primary' && (lastRole === 'backup' || epochs.epoch() === 0)) {
+    if (lastRole === 'backup') promote();
+    else epochs.setEpoch(Math.max(1, epochs.seen()));
+  }
+  node.setMeta('last_role', cfg.role);
 
   function fence(higher: number): void {
-    if (!epochs.observe(higher) && !fenced()) return;
+    const newly = epochs.observe(higher);
+    if (!fenced()) return;
+    sender?.stop();
+    waiters.releaseAll();
+    if (!newly) return;
     alerts.inc();
     logger.error({ event: 'pop.fenced', code: Errors.FENCED.code, epoch: epochs.epoch(), seen_epoch: epochs.seen() },
-      `${Errors.FENCED.code}: POP ${cfg.popId} is configured primary but epoch ${epochs.seen()} exists elsewhere; refusing client writes. Reload it as backup (edit replication.yaml, SIGHUP) to rejoin.`);
-    sender?.stop();
+      `${Errors.FENCED.code}: POP ${cfg.popId} is configured primary but epoch ${epochs.seen()} exists elsewhere; refusing client writes. Make it a backup (edit replication.yaml, SIGHUP) to rejoin.`);
   }
 
   function makePeer(): PeerClient | undefined {
@@ -94,30 +132,82 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       peer: () => peer!,
       settings: () => ({ batchSize: cfg.replication.batchSize, maxRetries: cfg.replication.maxRetries, epoch: epochs.epoch() }),
       onHigherEpoch: (e) => fence(e),
-      onState: (s) => { if (s === 'degraded') alerts.inc(); },
+      onAck: (acked) => waiters.ack(acked),
+      onState: (s) => {
+        if (s === 'degraded') alerts.inc();
+        if (s === 'idle' && resync) {
+          logger.info({ event: 'replication.resync_done', revisions: resync.queued }, 'full resync complete');
+          resync = undefined;
+        }
+      },
       now: () => Date.now(),
     });
   }
 
-  peer = makePeer();
-  if (cfg.role === 'primary' && !fenced()) sender = makeSender();
+  /** Full resync check against the backup's positions (DESIGN.md §4.4.8); then wake the sender. */
+  async function reconcileWithBackup(): Promise<void> {
+    const p = peer;
+    if (!p || role() !== 'primary') return;
+    const r = await p.positions();
+    if ('error' in r) {
+      logger.warn({ event: 'replication.positions_unavailable', error: r.error }, 'backup positions unavailable; the stream resumes as usual');
+    } else if (role() === 'primary') {
+      if (r.epoch > epochs.epoch()) return fence(r.epoch);
+      const res = reconcile(node, files, r.positions, Date.now());
+      if (res.ahead.length > 0) {
+        alerts.inc();
+        logger.error({ event: 'replication.backup_ahead', vaults: res.ahead.length }, 'the backup holds revisions this primary does not; run verify and inspect');
+      }
+      if (res.revisions > 0) {
+        resync = { queued: (resync?.queued ?? 0) + res.revisions, startedAt: resync?.startedAt ?? new Date().toISOString() };
+        logger.warn({ event: 'replication.resync', vaults: res.vaults, revisions: res.revisions }, `full resync: queued ${res.revisions} revisions of ${res.vaults} vaults the backup lacks`);
+      }
+    }
+    sender?.resume();
+  }
 
-  const backlogGauge = new Gauge({ name: 'clavitor_replication_backlog_revisions', help: 'Revisions committed but not yet acknowledged by the backup', registers: [metrics.registry], collect() { this.set(node.backlogStats().count); } });
-  const lagGauge = new Gauge({ name: 'clavitor_replication_lag_seconds', help: 'Age in seconds of the oldest unacknowledged revision (0 when caught up)', registers: [metrics.registry], collect() { this.set(lagSeconds()); } });
-  const epochGauge = new Gauge({ name: 'clavitor_pop_epoch', help: 'Current epoch of this POP', registers: [metrics.registry], collect() { this.set(epochs.epoch()); } });
-  const roleGauge = new Gauge({ name: 'clavitor_pop_role', help: '1 for the role this POP currently has', labelNames: ['role'] as const, registers: [metrics.registry], collect() { for (const r of ['primary', 'backup', 'fenced']) this.set({ role: r }, role() === r ? 1 : 0); } });
-  const pushGauge = new Gauge({ name: 'clavitor_replication_pushes', help: 'Pushes since start, by direction and result', labelNames: ['direction', 'result'] as const, registers: [metrics.registry], collect() {
-    const st = sender?.stats();
-    this.set({ direction: 'sent', result: 'ok' }, st?.pushesSent ?? 0);
-    this.set({ direction: 'sent', result: 'failed' }, st?.pushesFailed ?? 0);
-    this.set({ direction: 'received', result: 'ok' }, pushesReceived);
-  } });
-  void backlogGauge; void lagGauge; void epochGauge; void roleGauge; void pushGauge;
+  /** Primary start-up: confirm the epoch with the peer (bounded), then resync and drain. */
+  async function startPrimary(): Promise<void> {
+    if (fenced()) return fence(epochs.seen());
+    if (!sender) sender = makeSender();
+    epochCheckPending = true;
+    const p = peer;
+    const info = p ? await Promise.race([p.epoch(), new Promise<{ error: string }>((r) => setTimeout(() => r({ error: 'timeout' }), EPOCH_CHECK_TIMEOUT_MS).unref())]) : { error: 'no peer' };
+    epochCheckPending = false;
+    if ('error' in info) {
+      logger.warn({ event: 'pop.peer_epoch_unknown', error: info.error }, 'backup did not answer the epoch check; accepting writes in our own epoch (see docs/operations.md)');
+    } else if (info.epoch > epochs.epoch() || (info.role === 'primary' && info.epoch === epochs.epoch())) {
+      return fence(Math.max(info.epoch, epochs.epoch() + 1));
+    }
+    await reconcileWithBackup();
+  }
+
+  function helloToPrimary(): void {
+    const p = peer;
+    if (!p) return;
+    void p.hello(self()).then((info) => {
+      if ('error' in info) logger.warn({ event: 'replication.hello_failed', error: info.error }, 'could not announce this backup to its primary');
+      else if (info.epoch > epochs.epoch()) epochs.observe(info.epoch);
+    });
+  }
+
+  peer = makePeer();
 
   function lagSeconds(): number {
     const { oldestMs } = node.backlogStats();
     return oldestMs === null ? 0 : Math.max(0, (Date.now() - oldestMs) / 1000);
   }
+
+  new Gauge({ name: 'clavitor_replication_backlog_revisions', help: 'Revisions committed but not yet acknowledged by the backup', registers: [metrics.registry], collect() { this.set(node.backlogStats().count); } });
+  new Gauge({ name: 'clavitor_replication_lag_seconds', help: 'Age in seconds of the oldest unacknowledged revision (0 when caught up)', registers: [metrics.registry], collect() { this.set(lagSeconds()); } });
+  new Gauge({ name: 'clavitor_pop_epoch', help: 'Current epoch of this POP', registers: [metrics.registry], collect() { this.set(epochs.epoch()); } });
+  new Gauge({ name: 'clavitor_pop_role', help: '1 for the role this POP currently has', labelNames: ['role'] as const, registers: [metrics.registry], collect() { for (const r of ['primary', 'backup', 'fenced']) this.set({ role: r }, role() === r ? 1 : 0); } });
+  new Gauge({ name: 'clavitor_replication_pushes', help: 'Pushes since start, by direction and result', labelNames: ['direction', 'result'] as const, registers: [metrics.registry], collect() {
+    const st = sender?.stats();
+    this.set({ direction: 'sent', result: 'ok' }, st?.pushesSent ?? 0);
+    this.set({ direction: 'sent', result: 'failed' }, st?.pushesFailed ?? 0);
+    this.set({ direction: 'received', result: 'ok' }, pushesReceived);
+  } });
 
   const pop: Pop = {
     name: 'commercial',
@@ -125,19 +215,32 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       beforeCommit(vaultId, seq) {
         if (role() === 'primary') node.addBacklog(vaultId, seq, Date.now());
       },
-      afterCommit() {
+      afterCommit(vaultId, seq) {
+        lastCommitted = { vaultId, seq };
         sender?.notify();
       },
     },
     identity: () => ({ popId: cfg.popId, epoch: epochs.epoch() }),
     refuseClientWrite(): WriteRefusal | undefined {
       const r = role();
-      if (r === 'primary') return undefined;
       const headers: Record<string, string> = { 'retry-after': String(RETRY_AFTER_SECONDS) };
+      if (r === 'primary') {
+        if (epochCheckPending) return { error: 'STARTING', headers: { 'retry-after': '1' } };
+        if (draining) return { error: 'DRAINING', headers };
+        return undefined;
+      }
       if (cfg.primaryPop) headers['x-primary-location'] = cfg.primaryPop.url;
       return { error: r === 'fenced' ? 'FENCED' : 'READ_ONLY_BACKUP', headers };
     },
-    afterClientWrite: async () => {},
+    async afterClientWrite(req: FastifyRequest, reply: FastifyReply) {
+      const raw = req.headers[SYNC_HEADER];
+      const last = lastCommitted;
+      if (raw === undefined || !last) return;
+      const ms = Number(raw);
+      if (!Number.isInteger(ms) || ms < 1 || ms > MAX_SYNC_WAIT_MS) return;
+      const ok = sender ? await waiters.wait(last.vaultId, last.seq, ms) : false;
+      reply.header(REPLICATED_HEADER, ok ? 'true' : 'false');
+    },
     async registerRoutes(app) {
       await replicationRoutes(app, {
         acceptTokens: () => cfg.auth.acceptTokens,
@@ -148,19 +251,53 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           logger.debug({ event: 'replication.push_applied', sender: push.sender, items: push.items.length, applied: ack.applied, skipped: ack.skipped, epoch: ack.epoch }, 'push applied');
           return ack;
         },
+        onPushWhileNotBackup(push) {
+          if (push.epoch > epochs.epoch()) fence(push.epoch);
+        },
         onHello(p) {
           logger.info({ event: 'replication.hello', peer: p.pop_id, peer_epoch: p.epoch }, 'backup announced itself');
           if (p.epoch > epochs.epoch()) fence(p.epoch);
-          sender?.resume();
+          void reconcileWithBackup();
         },
         onAuthFailure(req: FastifyRequest) {
           logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, code: Errors.REPLICATION_AUTH.code }, 'replication request with a bad token refused');
+        },
+        positions() {
+          const out: Record<string, number> = {};
+          for (const v of node.listVaults()) out[v] = files.find(v)?.maxSeq() ?? 0;
+          return out;
+        },
+        digests() {
+          const out: Record<string, VaultDigest> = {};
+          for (const v of node.listVaults()) {
+            const s = files.find(v);
+            if (s) out[v] = vaultDigest(s);
+          }
+          return out;
+        },
+      });
+      await operatorPopRoutes(app, {
+        adminToken: ctx.adminToken,
+        async drain(timeoutMs) {
+          if (role() !== 'primary') return { drained: false, backlog: node.backlogStats().count, role: role() };
+          draining = true;
+          logger.warn({ event: 'pop.drain' }, 'draining: client writes refused until the backlog is empty');
+          sender?.resume();
+          const deadline = Date.now() + timeoutMs;
+          while (node.backlogStats().count > 0 && Date.now() < deadline && role() === 'primary') await new Promise((r) => setTimeout(r, 20));
+          const backlog = node.backlogStats().count;
+          return { drained: backlog === 0, backlog, role: role() };
+        },
+        resume() {
+          pop.resume();
+          return { state: sender?.stats().state ?? 'idle', draining };
         },
       });
     },
     status(): StatusBody {
       const st = sender?.stats();
       const backlog = node.backlogStats().count;
+      const state = resync && backlog > 0 ? 'resyncing' : st ? (st.state === 'stopped' ? 'degraded' : st.state) : 'idle';
       return {
         edition: 'commercial',
         role: role(),
@@ -168,9 +305,11 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         region: cfg.region,
         epoch: epochs.epoch(),
         seen_epoch: epochs.seen(),
+        draining,
+        accepting_writes: pop.refuseClientWrite() === undefined,
         replication: {
           peer: (cfg.role === 'primary' ? cfg.backupPop?.id : cfg.primaryPop?.id) ?? null,
-          state: st ? (st.state === 'stopped' ? 'degraded' : st.state) : 'idle',
+          state,
           backlog,
           pushes_sent: st?.pushesSent ?? 0,
           pushes_received: pushesReceived,
@@ -179,36 +318,55 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           retries: st?.retries ?? 0,
           alerts: st?.alerts ?? 0,
           last_error: st?.lastError ?? null,
+          resync: resync ? { queued_revisions: resync.queued, remaining: backlog, progress: Math.max(0, Math.min(1, 1 - backlog / Math.max(1, resync.queued))), started_at: resync.startedAt } : null,
         },
       };
     },
     async start() {
-      if (cfg.role === 'primary') {
+      if (cfg.role === 'primary') void startPrimary();
+      else helloToPrimary();
+    },
+    reload(next: ReplicationConfig) {
+      const prev = cfg;
+      cfg = next;
+      const oldPeer = peer;
+      peer = makePeer();
+      void oldPeer?.close();
+      node.setMeta('last_role', next.role);
+      logger.info({ event: 'pop.reloaded', role: next.role, previous_role: prev.role }, 'configuration reloaded');
+      if (prev.role === 'primary' && next.role === 'backup') {
+        sender?.stop();
+        sender = undefined;
+        waiters.releaseAll();
+        draining = false;
+        resync = undefined;
+        const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${prev.popId} was demoted in epoch ${epochs.epoch()}`, new Date());
+        logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${cfg.popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
+        helloToPrimary();
+      } else if (prev.role === 'backup' && next.role === 'primary') {
+        promote();
+        sender = makeSender();
+        void reconcileWithBackup();
+      } else if (next.role === 'primary') {
         if (fenced()) fence(epochs.seen());
-        sender?.notify();
-        void peer?.epoch().then((info) => {
-          if ('error' in info) {
-            logger.warn({ event: 'pop.peer_epoch_unknown', error: info.error }, 'backup did not answer the epoch check; accepting writes in our own epoch');
-            return;
-          }
-          if (info.epoch > epochs.epoch()) fence(info.epoch);
-        });
-      } else if (peer) {
-        void peer.hello(self()).then((info) => {
-          if ('error' in info) logger.warn({ event: 'replication.hello_failed', error: info.error }, 'could not announce this backup to its primary');
-          else if (info.epoch > epochs.epoch()) epochs.observe(info.epoch);
-        });
+        else void reconcileWithBackup();
+      } else {
+        helloToPrimary();
       }
     },
     async close() {
       if (closed) return;
       closed = true;
       sender?.stop();
+      waiters.releaseAll();
       await peer?.close();
     },
     config: () => cfg,
     role,
-    resume: () => sender?.resume(),
+    resume() {
+      draining = false;
+      sender?.resume();
+    },
   };
   return pop;
 }

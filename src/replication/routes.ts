@@ -8,7 +8,8 @@ import { sendError } from '../http/error-handler.js';
 import { parseInput } from '../http/parse.js';
 import { Errors, cvError } from '../lib/errors.js';
 import { peerTokenAccepted } from './peer-auth.js';
-import { EPOCH_PATH, HELLO_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PushAck } from './wire.js';
+import { DIGESTS_PATH, EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PushAck } from './wire.js';
+import type { VaultDigest } from './digest.js';
 
 /** What the routes need from the POP. */
 export interface ReplicationRouteDeps {
@@ -18,6 +19,12 @@ export interface ReplicationRouteDeps {
   self(): PeerInfo;
   /** Applies a validated push (throws registered errors). Only called when role is backup. */
   applyPush(push: PushBody): PushAck;
+  /** A push reached this POP while it is not a backup; it may carry a higher epoch (fencing). */
+  onPushWhileNotBackup(push: PushBody): void;
+  /** Head seq of every vault (full resync). */
+  positions(): Record<string, number>;
+  /** Digest of every vault (verify). */
+  digests(): Record<string, VaultDigest>;
   /** A backup announced itself (primary only). */
   onHello(peer: PeerInfo): void;
   /** Called on an authentication failure (for audit/rate limiting). */
@@ -33,13 +40,15 @@ export async function replicationRoutes(app: FastifyInstance, deps: ReplicationR
   };
 
   app.post(PUSH_PATH, { bodyLimit: PUSH_BODY_LIMIT_BYTES, onRequest: authenticate }, async function post_push(req) {
-    const self = deps.self();
-    if (self.role !== 'backup') throw cvError('NOT_A_BACKUP', undefined, { epoch: self.epoch });
     let push: PushBody;
     try {
       push = parseInput(PushBody, req.body);
     } catch (e) {
       throw cvError('PUSH_INVALID', (e as Error).message);
+    }
+    if (deps.self().role !== 'backup') {
+      deps.onPushWhileNotBackup(push);
+      throw cvError('NOT_A_BACKUP', undefined, { epoch: deps.self().epoch });
     }
     return deps.applyPush(push);
   });
@@ -48,6 +57,14 @@ export async function replicationRoutes(app: FastifyInstance, deps: ReplicationR
     const peer = parseInput(PeerInfo, req.body);
     deps.onHello(peer);
     return deps.self();
+  });
+
+  app.get(POSITIONS_PATH, { onRequest: authenticate }, async function get_positions() {
+    return { epoch: deps.self().epoch, positions: deps.positions() };
+  });
+
+  app.get(DIGESTS_PATH, { onRequest: authenticate }, async function get_digests() {
+    return { ...deps.self(), vaults: deps.digests() };
   });
 
   app.get(EPOCH_PATH, { onRequest: authenticate }, async function get_epoch() {

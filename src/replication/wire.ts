@@ -13,6 +13,11 @@ export const HELLO_PATH = '/replication/v1/hello';
 /** Path a POP uses to learn its peer's epoch and role (GET). */
 export const EPOCH_PATH = '/replication/v1/epoch';
 
+/** Path of the backup's per-vault positions (GET), for full resync. */
+export const POSITIONS_PATH = '/replication/v1/positions';
+/** Path of the per-vault digests (GET), for verify. */
+export const DIGESTS_PATH = '/replication/v1/digests';
+
 /** Largest push body a receiver accepts, in bytes (64 MiB). */
 export const PUSH_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Size in bytes above which the sender splits a batch (case F4); one larger revision travels alone. */

@@ -52,7 +52,7 @@ export function openNodeStore(dataDir: string) {
     deleteBacklogRow: db.prepare('DELETE FROM backlog WHERE id = ?'),
     deleteBacklogVault: db.prepare('DELETE FROM backlog WHERE vault_id = ?'),
     countBacklog: db.prepare<[], { n: number; oldest: number | null }>('SELECT count(*) AS n, min(queued_at_ms) AS oldest FROM backlog'),
-    backlogVaultSeqs: db.prepare<[string], { seq: number }>('SELECT seq FROM backlog WHERE vault_id = ? ORDER BY seq'),
+    backlogMinSeq: db.prepare<[string], { m: number | null }>('SELECT min(seq) AS m FROM backlog WHERE vault_id = ?'),
     allBacklog: db.prepare<[], { id: number; vault_id: string; seq: number }>('SELECT id, vault_id, seq FROM backlog ORDER BY id'),
     addQuarantine: db.prepare('INSERT INTO quarantine (vault_id, seq, kind, subject, epoch, revision, reason, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     listQuarantine: db.prepare<[], { id: number; vault_id: string; seq: number; kind: string; subject: string | null; epoch: number; revision: string; reason: string; quarantined_at: string }>(
@@ -123,6 +123,10 @@ export function openNodeStore(dataDir: string) {
     backlogStats(): { count: number; oldestMs: number | null } {
       const r = q.countBacklog.get()!;
       return { count: r.n, oldestMs: r.oldest };
+    },
+    /** Lowest queued seq of one vault, or undefined when none is queued. */
+    backlogMinSeq(vaultId: string): number | undefined {
+      return q.backlogMinSeq.get(vaultId)?.m ?? undefined;
     },
     /** Every backlog record (for quarantine on demotion). */
     allBacklog(): { id: number; vaultId: VaultId; seq: number }[] {

@@ -54,6 +54,14 @@ export function createVaultFiles(dataDir: string, maxOpen = 256) {
     openOrCreate(vaultId: VaultId): VaultStore {
       return get(vaultId, true)!;
     },
+    /** Closes one vault's connection if open. */
+    close(vaultId: VaultId): void {
+      const s = open.get(vaultId);
+      if (s) {
+        open.delete(vaultId);
+        s.close();
+      }
+    },
     /** Closes every open connection. */
     closeAll(): void {
       for (const s of open.values()) s.close();

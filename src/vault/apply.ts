@@ -42,43 +42,48 @@ export function checkRevision(rev: Revision): void {
 
 /** Appends `rev` to `store` and updates the derived tables. Must run inside `store.tx`. */
 export function applyRevision(store: VaultStore, rev: Revision): void {
+  checkRevision(rev);
+  store.insertRevision(rev);
+  deriveRevision(store, rev);
+}
+
+/** Updates the derived tables (entries, tokens) for one already-stored revision. */
+function deriveRevision(store: VaultStore, rev: Revision): void {
+  const body = JSON.parse(rev.body) as Record<string, unknown>;
   switch (rev.kind) {
     case 'vault.create': {
-      const b = parseBody(VaultCreateBody, rev);
-      if (rev.seq !== 1) throw cvError('PUSH_INVALID', 'vault.create must be revision 1');
-      store.insertRevision(rev);
+      const b = body as z.infer<typeof VaultCreateBody>;
       store.insertToken({ tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq });
       return;
     }
-    case 'entry.put': {
-      parseBody(EntryPutBody, rev);
-      if (!rev.subject) throw cvError('PUSH_INVALID', 'entry.put needs a subject');
-      const prev = store.getEntry(rev.subject);
-      store.insertRevision(rev);
-      store.upsertEntry(rev.subject, rev.seq, prev?.createdSeq ?? rev.seq, false);
-      return;
-    }
+    case 'entry.put':
     case 'entry.delete': {
-      parseBody(EmptyBody, rev);
-      if (!rev.subject) throw cvError('PUSH_INVALID', 'entry.delete needs a subject');
-      const prev = store.getEntry(rev.subject);
-      store.insertRevision(rev);
-      store.upsertEntry(rev.subject, rev.seq, prev?.createdSeq ?? rev.seq, true);
+      const prev = store.getEntry(rev.subject!);
+      store.upsertEntry(rev.subject!, rev.seq, prev?.createdSeq ?? rev.seq, rev.kind === 'entry.delete');
       return;
     }
     case 'agent.create': {
-      const b = parseBody(AgentCreateBody, rev);
-      if (!rev.subject) throw cvError('PUSH_INVALID', 'agent.create needs a subject');
-      store.insertRevision(rev);
+      const b = body as z.infer<typeof AgentCreateBody>;
       store.insertToken({ tokenId: b.token_id, kind: 'agent', agentId: rev.subject, verifier: b.verifier, wrapped: b.wrapped, scopes: b.scopes, name: b.name, createdSeq: rev.seq });
       return;
     }
-    case 'agent.revoke': {
-      parseBody(EmptyBody, rev);
-      if (!rev.subject) throw cvError('PUSH_INVALID', 'agent.revoke needs a subject');
-      store.insertRevision(rev);
-      store.revokeAgent(rev.subject);
+    case 'agent.revoke':
+      store.revokeAgent(rev.subject!);
       return;
-    }
   }
+}
+
+/**
+ * Removes revisions `fromSeq` and later from `store` and rebuilds the derived tables from what
+ * remains (DESIGN.md §4.4.7: a demoted primary sets aside what its successor never acknowledged).
+ * Returns the removed revisions, oldest first; the caller quarantines them first.
+ */
+export function truncateVault(store: VaultStore, fromSeq: number): Revision[] {
+  return store.tx(() => {
+    const removed = store.revisionRange(fromSeq, Number.MAX_SAFE_INTEGER);
+    store.db.prepare('DELETE FROM revisions WHERE seq >= ?').run(fromSeq);
+    store.db.exec('DELETE FROM entries; DELETE FROM tokens;');
+    for (const r of store.revisionRange(1, Number.MAX_SAFE_INTEGER)) deriveRevision(store, r);
+    return removed;
+  });
 }

@@ -92,6 +92,13 @@ export class ServerProc {
       if (Date.now() - started > timeoutMs) throw new Error(`${this.name} did not start: ${this.stderr.slice(-2000)}`);
       await sleep(25);
     }
+    if (this.bin === BIN.commercial) {
+      // A starting primary confirms its epoch with its peer before taking writes (CV-5012).
+      for (let s = await this.status(); s.role === 'primary' && !s.accepting_writes; s = await this.status()) {
+        if (Date.now() - started > timeoutMs) throw new Error(`${this.name} never accepted writes`);
+        await sleep(25);
+      }
+    }
   }
 
   /** Sends a signal and waits for exit (SIGKILL by default). */
