@@ -41,6 +41,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
     fatal(`CV-1005: ${(e as Error).message}`, EXIT_CONFIG);
   }
   const tls = tlsOption(o);
+  if (cfg.auth.mtlsCa && !tls) fatal(`${cfg.path}:1:1: auth.mtls_ca: mutual TLS needs this POP to serve HTTPS; start it with --tls-cert and --tls-key`, EXIT_CONFIG);
   const logger = createLogger({ level: o.logLevel, base: { edition: 'commercial', pop_id: cfg.popId } });
   try {
     const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: (ctx) => createCommercialEdition(ctx, cfg) });
@@ -49,11 +50,20 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
     const pop = server.edition as Pop;
     process.on('SIGHUP', () => {
       try {
-        pop.reload(loadReplicationConfig(o.replicationConfig));
+        const next = loadReplicationConfig(o.replicationConfig);
+        if (next.auth.mtlsCa && !tls) throw new Error('auth.mtls_ca needs --tls-cert and --tls-key');
+        pop.reload(next);
       } catch (e) {
         const line = isConfigError(e) ? e.line : `${o.replicationConfig}:1:1: (file): ${describeError(e)}`;
         process.stderr.write(`${line}\n`);
         logger.error({ event: 'pop.reload_refused', code: isConfigError(e) ? e.code : 'CV-1001' }, `reload refused; the previous configuration keeps running: ${line}`);
+        return;
+      }
+      try {
+        server.reloadTls();
+        logger.info({ event: 'tls.reloaded' }, 'TLS certificates reloaded for new connections');
+      } catch (e) {
+        logger.error({ event: 'tls.reload_refused', code: 'CV-1001', error: (e as Error).message }, 'TLS certificate reload refused; the previous certificate keeps serving');
       }
     });
   } catch (e) {

@@ -11,7 +11,7 @@ import { ConfigError } from './config-error.js';
 import { FileCheckError } from './file-check.js';
 import { locate } from './locate.js';
 import type { RawReplicationConfig } from './schema.js';
-import { isSameFile, keyMatchesCertificate, readCertificateFile, readPrivateKeyFile } from './tls-files.js';
+import { certificateValidityProblem, isSameFile, keyMatchesCertificate, readCertificateFile, readPrivateKeyFile } from './tls-files.js';
 import { readTokenFile } from './token-file.js';
 import type { ParsedYaml } from './yaml-source.js';
 
@@ -76,6 +76,8 @@ export function checkReferencedFiles(file: string, parsed: ParsedYaml, raw: RawR
   if (mtls_cert !== undefined) {
     checks.push({ keyPath: ['auth', 'mtls_cert'], named: mtls_cert, code: Errors.CONFIG_INVALID, run: () => {
       cert = readCertificateFile(abs(mtls_cert));
+      const validity = certificateValidityProblem(cert, new Date());
+      if (validity) throw new FileCheckError(validity);
       out.mtlsCert = abs(mtls_cert);
     } });
   }

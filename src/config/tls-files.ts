@@ -60,3 +60,15 @@ export function isSameFile(a: string, b: string): boolean {
     return false;
   }
 }
+
+/**
+ * Says why `cert` cannot be used at `now` (expired, or not yet valid), or undefined when it is
+ * within its validity period (case F6: "an expired certificate is refused with a clear error").
+ */
+export function certificateValidityProblem(cert: X509Certificate, now: Date): string | undefined {
+  const notAfter = new Date(cert.validTo);
+  const notBefore = new Date(cert.validFrom);
+  if (now > notAfter) return `certificate expired on ${notAfter.toISOString()}; install a renewed certificate and send SIGHUP`;
+  if (now < notBefore) return `certificate is not valid before ${notBefore.toISOString()}; check the clock or the certificate`;
+  return undefined;
+}

@@ -13,6 +13,7 @@ export function createCommunityEdition(): Edition {
     identity: () => ({ popId: 'standalone', epoch: 0 }),
     refuseClientWrite: () => undefined,
     afterClientWrite: async () => {},
+    serverTls: () => ({}),
     registerRoutes: async () => {},
     status: () => ({ edition: 'community', role: 'standalone', pop_id: null, region: null, epoch: 0, replication: null }),
     start: async () => {},

@@ -53,6 +53,12 @@ export interface Edition {
    * uses it for the optional synchronous write (DESIGN.md §4.4.11). May set response headers.
    */
   afterClientWrite(req: FastifyRequest, reply: FastifyReply): Promise<void>;
+  /**
+   * Extra TLS server options when the process serves HTTPS: the CA that peer (client)
+   * certificates must chain to, for mutual TLS between POPs (DESIGN.md §4.2 `auth.mtls_ca`).
+   * Client-API callers present no certificate, so requested certificates are verified per route.
+   */
+  serverTls(): { ca?: Buffer } ;
   /** Registers edition-only routes (replication) on the app. */
   registerRoutes(app: FastifyInstance): Promise<void>;
   /** Status body for `GET /api/status`. */

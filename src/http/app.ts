@@ -42,7 +42,7 @@ export interface AppOptions {
   readonly logger: Logger;
   readonly services: Omit<AppServices, 'afterWrite'>;
   /** TLS key and certificate (PEM) for HTTPS; plain HTTP when absent. */
-  readonly https?: { key: Buffer; cert: Buffer };
+  readonly https?: { key: Buffer; cert: Buffer; ca?: Buffer };
 }
 
 /** Builds (but does not start) the HTTP application. */
@@ -52,7 +52,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: CLIENT_BODY_LIMIT_BYTES,
     return503OnClosing: true,
-    ...(opts.https ? { https: { key: opts.https.key, cert: opts.https.cert, minVersion: 'TLSv1.2' as const } } : {}),
+    ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const, requestCert: true, rejectUnauthorized: false } } : {}),
   }) as unknown as FastifyInstance;
   const s: AppServices = { ...opts.services, afterWrite: (req, reply) => opts.services.edition.afterClientWrite(req, reply) };
 

@@ -50,6 +50,12 @@ export interface RunningServer {
   readonly files: VaultFiles;
   /** Actual `host:port` bound. */
   readonly address: string;
+  /**
+   * Re-reads the client TLS certificate and key (and the edition's peer CA) and installs them
+   * for new connections (SIGHUP; cases F6). No-op for plain HTTP. Throws when a file is unusable,
+   * leaving the previous context in place.
+   */
+  reloadTls(): void;
   /** Stops accepting, finishes in-flight requests, closes storage. */
   close(): Promise<void>;
 }
@@ -86,7 +92,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     metrics,
     adminToken,
   };
-  const https = opts.tls ? { key: readFileSync(opts.tls.keyFile), cert: readFileSync(opts.tls.certFile) } : undefined;
+  const tlsFiles = opts.tls;
+  const readTls = () => (tlsFiles ? { key: readFileSync(tlsFiles.keyFile), cert: readFileSync(tlsFiles.certFile), ...edition.serverTls() } : undefined);
+  const https = readTls();
   const app = await buildApp({ logger: opts.logger, services, ...(https ? { https } : {}) });
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
@@ -95,6 +103,10 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   await edition.start();
   return {
     app, edition, node, files, address,
+    reloadTls() {
+      const next = readTls();
+      if (next) (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({ ...next, minVersion: 'TLSv1.2' });
+    },
     async close() {
       await edition.close();
       await app.close();

@@ -3,6 +3,7 @@
  * none: 404). All require the inter-POP bearer token (DESIGN.md §4.4.12); failures are logged
  * with the source address, never with the presented token.
  */
+import type { TLSSocket } from 'node:tls';
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../http/error-handler.js';
 import { parseInput } from '../http/parse.js';
@@ -15,10 +16,15 @@ import type { VaultDigest } from './digest.js';
 export interface ReplicationRouteDeps {
   /** Tokens accepted from peers (read at each request so that SIGHUP rotation applies). */
   acceptTokens(): readonly string[];
+  /** Why the caller's TLS client certificate is not acceptable, or undefined (mutual TLS; DESIGN.md §4.4.12). */
+  peerCertificateProblem(req: FastifyRequest): string | undefined;
   /** This POP's identity and role. */
   self(): PeerInfo;
-  /** Applies a validated push (throws registered errors). Only called when role is backup. */
-  applyPush(push: PushBody): PushAck;
+  /**
+   * Applies a validated push (throws registered errors). Only called when role is backup.
+   * `peerCert` is the SHA-256 fingerprint of the sender's TLS client certificate, when it sent one.
+   */
+  applyPush(push: PushBody, peerCert: string | undefined): PushAck;
   /** A push reached this POP while it is not a backup; it may carry a higher epoch (fencing). */
   onPushWhileNotBackup(push: PushBody): void;
   /** Head seq of every vault (full resync). */
@@ -27,15 +33,20 @@ export interface ReplicationRouteDeps {
   digests(): Record<string, VaultDigest>;
   /** A backup announced itself (primary only). */
   onHello(peer: PeerInfo): void;
-  /** Called on an authentication failure (for audit/rate limiting). */
-  onAuthFailure(req: FastifyRequest): void;
+  /** Called on an authentication failure with its reason (for the log, audit and rate limiting). */
+  onAuthFailure(req: FastifyRequest, reason: string): void;
 }
 
 /** Registers push, hello and epoch. */
 export async function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDeps): Promise<void> {
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
+    const certProblem = deps.peerCertificateProblem(req);
+    if (certProblem) {
+      deps.onAuthFailure(req, certProblem);
+      return sendError(reply, Errors.REPLICATION_AUTH.code, 401, `${Errors.REPLICATION_AUTH.message}: ${certProblem}`);
+    }
     if (peerTokenAccepted(req.headers.authorization, deps.acceptTokens())) return;
-    deps.onAuthFailure(req);
+    deps.onAuthFailure(req, 'bad or missing bearer token');
     return sendError(reply, Errors.REPLICATION_AUTH.code, 401, Errors.REPLICATION_AUTH.message);
   };
 
@@ -50,7 +61,9 @@ export async function replicationRoutes(app: FastifyInstance, deps: ReplicationR
       deps.onPushWhileNotBackup(push);
       throw cvError('NOT_A_BACKUP', undefined, { epoch: deps.self().epoch });
     }
-    return deps.applyPush(push);
+    const socket = req.raw.socket as TLSSocket;
+    const peerCert = socket.encrypted ? socket.getPeerCertificate()?.fingerprint256 : undefined;
+    return deps.applyPush(push, peerCert);
   });
 
   app.post(HELLO_PATH, { onRequest: authenticate }, async function post_hello(req) {

@@ -9,6 +9,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import { freePort } from './ports.js';
+import { fetch as undiciFetch, type Dispatcher } from 'undici';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** Built entry points (npm test builds first). */
@@ -32,7 +33,7 @@ export interface ApiResponse {
 }
 
 /** Calls a Clavitor HTTP API. `body` is JSON-encoded unless it is a string. */
-export async function api(base: string, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string> } = {}): Promise<ApiResponse> {
+export async function api(base: string, method: string, path: string, opts: { token?: string; body?: unknown; headers?: Record<string, string>; dispatcher?: Dispatcher } = {}): Promise<ApiResponse> {
   const headers: Record<string, string> = { ...(opts.headers ?? {}) };
   if (opts.token) headers.authorization = `Bearer ${opts.token}`;
   let body: string | undefined;
@@ -40,7 +41,9 @@ export async function api(base: string, method: string, path: string, opts: { to
     body = typeof opts.body === 'string' ? opts.body : JSON.stringify(opts.body);
     headers['content-type'] ??= 'application/json';
   }
-  const res = await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
+  const res = opts.dispatcher
+    ? await undiciFetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), dispatcher: opts.dispatcher })
+    : await fetch(`${base}${path}`, { method, headers, ...(body !== undefined ? { body } : {}) });
   const text = await res.text();
   let json: unknown = null;
   try {
@@ -48,7 +51,7 @@ export async function api(base: string, method: string, path: string, opts: { to
   } catch {
     json = text;
   }
-  return { status: res.status, headers: res.headers, json };
+  return { status: res.status, headers: res.headers as Headers, json };
 }
 
 /** A server process under test. */
@@ -57,6 +60,8 @@ export class ServerProc {
   stdout = '';
   stderr = '';
   exitCode: number | null = null;
+  /** HTTPS: the scheme and an undici dispatcher trusting the test CA. */
+  https: { dispatcher: Dispatcher } | undefined;
 
   constructor(
     readonly name: string,
@@ -68,7 +73,7 @@ export class ServerProc {
 
   /** Base URL of the client API. */
   get url(): string {
-    return `http://127.0.0.1:${this.port}`;
+    return `${this.https ? 'https' : 'http'}://127.0.0.1:${this.port}`;
   }
 
   /** The admin token the server created in its data directory. */
@@ -122,7 +127,7 @@ export class ServerProc {
 
   /** GET /api/status with the admin token. */
   async status(): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
-    return (await api(this.url, 'GET', '/api/status', { token: this.adminToken() })).json;
+    return (await api(this.url, 'GET', '/api/status', { token: this.adminToken(), ...(this.https ? { dispatcher: this.https.dispatcher } : {}) })).json;
   }
 }
 
@@ -220,8 +225,8 @@ export async function waitFor<T>(what: string, fn: () => Promise<T | undefined |
 }
 
 /** Creates a vault on `base` with `adminToken`; returns its id and owner token. */
-export async function createVault(base: string, adminToken: string): Promise<{ vaultId: string; owner: string }> {
-  const r = await api(base, 'POST', '/api/vaults', { token: adminToken });
+export async function createVault(base: string, adminToken: string, dispatcher?: Dispatcher): Promise<{ vaultId: string; owner: string }> {
+  const r = await api(base, 'POST', '/api/vaults', { token: adminToken, ...(dispatcher ? { dispatcher } : {}) });
   if (r.status !== 201) throw new Error(`vault creation failed: ${r.status} ${JSON.stringify(r.json)}`);
   return { vaultId: r.json.vault_id, owner: r.json.owner_token };
 }

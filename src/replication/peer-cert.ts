@@ -1,0 +1,30 @@
+/**
+ * Mutual-TLS check of the peer POP (DESIGN.md §4.2 `auth.mtls_ca`, §4.4.12; issue 4): when this
+ * POP has an `mtls_ca`, a replication request must arrive over TLS with a client certificate that
+ * chains to that CA, is within its validity period, and whose subjectAltName names the configured
+ * peer POP id (`DNS:<pop_id>`). Without `mtls_ca` the bearer token alone authenticates.
+ */
+import type { TLSSocket } from 'node:tls';
+import type { FastifyRequest } from 'fastify';
+import type { ReplicationConfig } from '../config/types.js';
+
+/** The POP id this POP expects its peer's certificate to name, if configured. */
+export function expectedPeerId(cfg: ReplicationConfig): string | undefined {
+  return cfg.role === 'primary' ? cfg.backupPop?.id : cfg.primaryPop?.id;
+}
+
+/** Returns why the request's client certificate is not acceptable, or undefined when it is (or mTLS is off). */
+export function peerCertificateProblem(req: FastifyRequest, cfg: ReplicationConfig): string | undefined {
+  if (!cfg.auth.mtlsCa) return undefined;
+  const socket = req.raw.socket as TLSSocket;
+  if (!socket.encrypted) return 'mutual TLS required: the request did not use TLS';
+  const cert = socket.getPeerCertificate();
+  if (!cert || Object.keys(cert).length === 0) return 'mutual TLS required: no client certificate presented';
+  if (!socket.authorized) return `client certificate refused: ${String(socket.authorizationError ?? 'not trusted')}`;
+  const want = expectedPeerId(cfg);
+  if (want) {
+    const names = (cert.subjectaltname ?? '').split(',').map((n) => n.trim());
+    if (!names.includes(`DNS:${want}`)) return `client certificate does not name the configured peer ${want}`;
+  }
+  return undefined;
+}
