@@ -39,6 +39,7 @@ import { vaultDigest, type VaultDigest } from './digest.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
 import { Errors } from '../lib/errors.js';
+import { peerCertificateProblem } from './peer-cert.js';
 
 /** Seconds a refused client is told to wait (Retry-After) before retrying a write. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -241,14 +242,16 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       const ok = sender ? await waiters.wait(last.vaultId, last.seq, ms) : false;
       reply.header(REPLICATED_HEADER, ok ? 'true' : 'false');
     },
+    serverTls: () => (cfg.auth.mtlsCa ? { ca: readFileSync(cfg.auth.mtlsCa) } : {}),
     async registerRoutes(app) {
       await replicationRoutes(app, {
         acceptTokens: () => cfg.auth.acceptTokens,
+        peerCertificateProblem: (req) => peerCertificateProblem(req, cfg),
         self,
-        applyPush(push) {
+        applyPush(push, peerCert) {
           const ack = applyPush({ node, files, getEpoch: () => epochs.epoch(), adoptEpoch: (e) => epochs.setEpoch(e) }, push);
           pushesReceived++;
-          logger.debug({ event: 'replication.push_applied', sender: push.sender, items: push.items.length, applied: ack.applied, skipped: ack.skipped, epoch: ack.epoch }, 'push applied');
+          logger.debug({ event: 'replication.push_applied', sender: push.sender, items: push.items.length, applied: ack.applied, skipped: ack.skipped, epoch: ack.epoch, ...(peerCert ? { peer_cert: peerCert } : {}) }, 'push applied');
           return ack;
         },
         onPushWhileNotBackup(push) {
@@ -259,8 +262,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           if (p.epoch > epochs.epoch()) fence(p.epoch);
           void reconcileWithBackup();
         },
-        onAuthFailure(req: FastifyRequest) {
-          logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, code: Errors.REPLICATION_AUTH.code }, 'replication request with a bad token refused');
+        onAuthFailure(req: FastifyRequest, reason: string) {
+          logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, reason, code: Errors.REPLICATION_AUTH.code }, `replication request refused: ${reason}`);
         },
         positions() {
           const out: Record<string, number> = {};
