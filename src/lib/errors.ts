@@ -68,6 +68,8 @@ export const Errors = Object.freeze({
   DRAINING: def('CV-5008', 503, 'this POP is draining for a switchover and accepts no client writes'),
   REPLICATION_DIVERGED: def('CV-5010', 409, 'push refused: this POP holds a different revision at that position'),
   PEER_UNREACHABLE: def('CV-5011', 503, 'replication peer could not be reached'),
+  REPLAYED_PUSH: def('CV-5013', 409, 'push refused: already seen (replayed or out of order)'),
+  PUSH_MAC_INVALID: def('CV-5014', 401, 'push refused: integrity check failed'),
   STARTING: def('CV-5012', 503, 'this POP is confirming its epoch with its peer before taking writes; retry in a moment'),
   REPLICATION_TIMEOUT: def('CV-5009', 504, 'write committed on the primary but not acknowledged by the backup in time'),
 

@@ -6,6 +6,7 @@
  */
 import { Agent, request } from 'undici';
 import type { ExpectedPosition, PeerInfo, PushAck, PushBody } from './wire.js';
+import { PUSH_MAC_HEADER, pushMac } from './push-mac.js';
 import { EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_PATH } from './wire.js';
 
 /** Time limit of one request to the peer, in milliseconds (connect, headers and body each). */
@@ -55,9 +56,9 @@ export function createPeerClient(opts: PeerClientOptions) {
   });
   const headers = { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json', 'x-clavitor-pop': opts.selfPopId };
 
-  async function call(method: 'GET' | 'POST', path: string, body?: string): Promise<{ status: number; json: unknown } | { error: string }> {
+  async function call(method: 'GET' | 'POST', path: string, body?: string, extra?: Record<string, string>): Promise<{ status: number; json: unknown } | { error: string }> {
     try {
-      const res = await request(`${opts.url}${path}`, { method, headers, ...(body !== undefined ? { body } : {}), dispatcher });
+      const res = await request(`${opts.url}${path}`, { method, headers: { ...headers, ...(extra ?? {}) }, ...(body !== undefined ? { body } : {}), dispatcher });
       const text = await res.body.text();
       let json: unknown = null;
       try {
@@ -77,7 +78,8 @@ export function createPeerClient(opts: PeerClientOptions) {
   return {
     /** Sends one push. */
     async push(push: PushBody): Promise<PushResult> {
-      const r = await call('POST', PUSH_PATH, JSON.stringify(push));
+      const body = JSON.stringify(push);
+      const r = await call('POST', PUSH_PATH, body, { [PUSH_MAC_HEADER]: pushMac(opts.token, body) });
       if ('error' in r) return { ok: false, kind: 'transport', error: r.error };
       if (r.status === 200) return { ok: true, ack: r.json as PushAck };
       const e = errOf(r.json);
@@ -87,6 +89,7 @@ export function createPeerClient(opts: PeerClientOptions) {
       if (e.code === 'CV-5010') return { ok: false, kind: 'diverged', diverged: (e.diverged as ExpectedPosition[]) ?? [], epoch };
       if (e.code === 'CV-5004') return { ok: false, kind: 'stale_epoch', epoch };
       if (e.code === 'CV-5003') return { ok: false, kind: 'not_backup', epoch };
+      if (e.code === 'CV-5014') return { ok: false, kind: 'auth', status: r.status };
       return { ok: false, kind: 'http', status: r.status, code: typeof e.code === 'string' ? e.code : null };
     },
     /** Announces this POP (a backup) to its primary; returns the primary's info or an error string. */

@@ -8,6 +8,8 @@
  *   (REPLICATION_DIVERGED) — never overwritten.
  * - **Gaps**: every vault's revisions must continue at `max_seq + 1`; otherwise the whole push is
  *   refused before anything is written, naming every position expected.
+ * - **Replays**: a push whose (epoch, push_seq) is not above the last accepted from its sender is
+ *   refused (REPLAYED_PUSH) before anything is read or written.
  * - **Atomic**: each vault's revisions and its cursor (the vault's max seq *is* the cursor) commit
  *   in one transaction of that vault's file; a crash mid-push leaves whole vaults applied or not,
  *   and the retry skips what is already there.
@@ -30,6 +32,21 @@ export interface ReceiverDeps {
   adoptEpoch(epoch: number): void;
 }
 
+/** Node-meta key of the last accepted (epoch, push_seq) of a sender. */
+const lastPushKey = (sender: string): string => `last_push:${sender}`;
+
+/**
+ * Replay protection (issue 4 item 3): a push is accepted only when its (epoch, push_seq) is above
+ * the last accepted from the same sender. Throws REPLAYED_PUSH (CV-5013) otherwise.
+ */
+function checkNotReplayed(node: NodeStore, push: PushBody): void {
+  const last = node.getMeta(lastPushKey(push.sender));
+  if (!last) return;
+  const [e, s] = last.split(':').map(Number) as [number, number];
+  if (push.epoch > e || (push.epoch === e && push.push_seq > s)) return;
+  throw cvError('REPLAYED_PUSH', undefined, { last_push_seq: s });
+}
+
 const sameRevision = (a: Revision, b: Revision): boolean =>
   a.kind === b.kind && a.subject === b.subject && a.body === b.body && a.epoch === b.epoch && a.originPop === b.originPop && a.createdAt === b.createdAt;
 
@@ -41,6 +58,7 @@ const sameRevision = (a: Revision, b: Revision): boolean =>
 export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
   const epoch = deps.getEpoch();
   if (push.epoch < epoch) throw cvError('STALE_EPOCH', undefined, { epoch });
+  checkNotReplayed(deps.node, push);
 
   const groups = new Map<string, Revision[]>();
   for (const w of push.items) {
@@ -78,6 +96,7 @@ export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
   if (expected.length > 0) throw cvError('REPLICATION_GAP', undefined, { expected, epoch });
 
   if (push.epoch > epoch) deps.adoptEpoch(push.epoch);
+  deps.node.setMeta(lastPushKey(push.sender), `${push.epoch}:${push.push_seq}`);
   let applied = 0;
   for (const { vaultId, fresh } of plan) {
     if (fresh[0]!.seq === 1) deps.node.addVault(vaultId, fresh[0]!.createdAt);

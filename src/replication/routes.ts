@@ -9,6 +9,7 @@ import { sendError } from '../http/error-handler.js';
 import { parseInput } from '../http/parse.js';
 import { Errors, cvError } from '../lib/errors.js';
 import { peerTokenAccepted } from './peer-auth.js';
+import { PUSH_MAC_HEADER, pushMacValid } from './push-mac.js';
 import { DIGESTS_PATH, EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PushAck } from './wire.js';
 import type { VaultDigest } from './digest.js';
 
@@ -37,8 +38,23 @@ export interface ReplicationRouteDeps {
   onAuthFailure(req: FastifyRequest, reason: string): void;
 }
 
-/** Registers push, hello and epoch. */
-export async function replicationRoutes(app: FastifyInstance, deps: ReplicationRouteDeps): Promise<void> {
+/** Registers push, hello, epoch, positions and digests in their own scope (raw-body JSON parser for the push MAC). */
+export async function replicationRoutes(root: FastifyInstance, deps: ReplicationRouteDeps): Promise<void> {
+  await root.register(async (app) => routesInScope(app, deps));
+}
+
+async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): Promise<void> {
+  app.removeContentTypeParser('application/json');
+  app.addContentTypeParser('application/json', { parseAs: 'string' }, (req, body, done) => {
+    const text = String(body);
+    (req as FastifyRequest & { rawBody?: string }).rawBody = text;
+    try {
+      done(null, text.length > 0 ? JSON.parse(text) : {});
+    } catch {
+      done(cvError('PUSH_INVALID', 'body is not valid JSON'), undefined);
+    }
+  });
+
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const certProblem = deps.peerCertificateProblem(req);
     if (certProblem) {
@@ -51,6 +67,12 @@ export async function replicationRoutes(app: FastifyInstance, deps: ReplicationR
   };
 
   app.post(PUSH_PATH, { bodyLimit: PUSH_BODY_LIMIT_BYTES, onRequest: authenticate }, async function post_push(req) {
+    const raw = (req as FastifyRequest & { rawBody?: string }).rawBody ?? '';
+    const mac = req.headers[PUSH_MAC_HEADER];
+    if (!pushMacValid(typeof mac === 'string' ? mac : undefined, raw, deps.acceptTokens())) {
+      deps.onAuthFailure(req, 'push MAC missing or invalid (altered in flight?)');
+      throw cvError('PUSH_MAC_INVALID');
+    }
     let push: PushBody;
     try {
       push = parseInput(PushBody, req.body);

@@ -166,7 +166,7 @@ export function createSender(deps: SenderDeps) {
           setState('idle');
           return;
         }
-        const result = await deps.peer().push({ epoch, sender: deps.selfPopId, items: batch.items });
+        const result = await deps.peer().push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
         if (isStopped()) return;
         if (result.ok) {
           deps.node.deleteBacklogUpTo(batch.lastId);

@@ -27,6 +27,12 @@ export const PUSH_SPLIT_BYTES = 4 * 1024 * 1024;
 export const PushBody = z.strictObject({
   epoch: z.number().int().min(0),
   sender: z.string().regex(/^[a-z0-9-]{1,63}$/),
+  /**
+   * Sender's push counter: strictly increasing per sender and epoch, persisted, never reused.
+   * The receiver refuses a push whose (epoch, push_seq) is not above the last it accepted from
+   * that sender (replay protection; no clock comparison between POPs).
+   */
+  push_seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
   items: z.array(RevisionWire).min(1).max(10000),
 });
 /** Parsed push. */

@@ -73,6 +73,19 @@ export function openNodeStore(dataDir: string) {
     setMeta(key: string, value: string): void {
       q.setMeta.run(key, value);
     },
+    /**
+     * Next push counter of this POP as a sender (replay protection), persisted before use. A
+     * fresh node.db starts at the sender's clock in microseconds, so a rebuilt primary continues
+     * above the counters it used before (its own clock only; no comparison between POPs).
+     */
+    nextPushSeq(): number {
+      return db.transaction(() => {
+        const cur = Number(q.getMeta.get('push_seq')?.value ?? Date.now() * 1000);
+        const next = cur + 1;
+        q.setMeta.run('push_seq', String(next));
+        return next;
+      })();
+    },
     /** Records a vault as existing on this POP (idempotent). */
     addVault(vaultId: VaultId, createdAt: string): void {
       q.addVault.run(vaultId, createdAt);

@@ -2,13 +2,15 @@
  * DESIGN.md §4.4.3 and §4.4.12: a primary presenting the wrong token gets 401 from the backup;
  * after max_retries it raises an operator alert (error log CV-5007, status degraded, metric) and
  * keeps its backlog.
- * Also: a captured push replayed to the backup changes nothing.
+ * Also: a repeated batch changes nothing; a captured push replayed, or altered in flight, is refused.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
 import { writeKeyFile } from '../../src/config/keygen.js';
+import { pushMac } from '../../src/replication/push-mac.js';
+import { readFileSync } from 'node:fs';
 
 test('a wrong replication token gets 401, then an alert after max_retries, with the backlog intact', async (t) => {
   const pair = await provisionPair({ maxRetries: 1 });
@@ -53,12 +55,11 @@ test('the backup answers a bad token on every replication route with 401 and CV-
   }
 });
 
-test('a repeated (replayed) push changes nothing on the backup', async (t) => {
+test('a repeated batch changes nothing; a replayed or altered push is refused', async (t) => {
   const pair = await provisionPair();
   t.after(() => pair.stop());
   await pair.backup.start();
-  const token = (await import('node:fs')).readFileSync(pair.keyFile, 'utf8').trim();
-  // Build a real push from a primary-written vault: run the primary, write, then replay by hand.
+  const token = readFileSync(pair.keyFile, 'utf8').trim();
   await pair.primary.start();
   const { owner, vaultId } = await createVault(pair.primary.url, pair.primary.adminToken());
   await api(pair.primary.url, 'POST', '/api/entries', { token: owner, body: { title: 'once' } });
@@ -68,30 +69,50 @@ test('a repeated (replayed) push changes nothing on the backup', async (t) => {
   const db = new Database(join(pair.primary.dataDir, 'vaults', `${vaultId}.db`), { readonly: true });
   const rows = db.prepare('SELECT * FROM revisions ORDER BY seq').all() as { seq: number; kind: string; subject: string | null; body: string; epoch: number; origin_pop: string; created_at: string }[];
   db.close();
-  const push = { epoch: 1, sender: 'calgary-01', items: rows.map((r) => ({ vault_id: vaultId, seq: r.seq, kind: r.kind, subject: r.subject, body: r.body, epoch: r.epoch, origin_pop: r.origin_pop, created_at: r.created_at })) };
+  const items = rows.map((r) => ({ vault_id: vaultId, seq: r.seq, kind: r.kind, subject: r.subject, body: r.body, epoch: r.epoch, origin_pop: r.origin_pop, created_at: r.created_at }));
+  let pushSeq = Date.now() * 1000 + 1e9;
+  const send = (body: string, mac = pushMac(token, body)) => api(pair.backup.url, 'POST', '/replication/v1/push', { token, body, headers: { 'x-clavitor-push-mac': mac } });
+  const push = (extra: Record<string, unknown> = {}) => JSON.stringify({ epoch: 1, sender: 'calgary-01', push_seq: ++pushSeq, items, ...extra });
   const before = await api(pair.backup.url, 'GET', '/api/entries', { token: owner });
-  const replay = await api(pair.backup.url, 'POST', '/replication/v1/push', { token, body: push });
-  assert.equal(replay.status, 200);
-  assert.deepEqual({ applied: replay.json.applied, skipped: replay.json.skipped }, { applied: 0, skipped: 2 });
-  const after = await api(pair.backup.url, 'GET', '/api/entries', { token: owner });
-  assert.deepEqual(after.json, before.json);
+
+  // The sender's retry of a batch the backup already holds (new push_seq): accepted, changes nothing.
+  const retry = await send(push());
+  assert.equal(retry.status, 200);
+  assert.deepEqual({ applied: retry.json.applied, skipped: retry.json.skipped }, { applied: 0, skipped: 2 });
+
+  // The same bytes captured and replayed: refused.
+  const captured = push();
+  assert.equal((await send(captured)).status, 200);
+  const replay = await send(captured);
+  assert.equal(replay.status, 409);
+  assert.equal(replay.json.error.code, 'CV-5013');
+
+  // Altered in flight (a revision body swapped) with the original MAC: refused.
+  const altered = captured.replace('"kind":"entry.put"', '"kind":"entry.delete"');
+  assert.notEqual(altered, captured);
+  const a = await send(altered, pushMac(token, captured));
+  assert.equal(a.status, 401);
+  assert.equal(a.json.error.code, 'CV-5014');
+  const noMac = await send(push(), '');
+  assert.equal(noMac.status, 401);
 
   // A gap is refused with the expected position, and nothing is written.
-  const gap = { ...push, items: [{ ...push.items[1]!, seq: 5 }] };
-  const g = await api(pair.backup.url, 'POST', '/replication/v1/push', { token, body: gap });
+  const g = await send(push({ items: [{ ...items[1]!, seq: 5 }] }));
   assert.equal(g.status, 409);
   assert.equal(g.json.error.code, 'CV-5005');
   assert.deepEqual(g.json.error.expected, [{ vault_id: vaultId, seq: 3 }]);
 
   // A different revision at a held position is refused, never overwritten.
-  const forged = { ...push, items: [{ ...push.items[1]!, body: push.items[0]!.body }] };
-  const f = await api(pair.backup.url, 'POST', '/replication/v1/push', { token, body: forged });
+  const f = await send(push({ items: [{ ...items[1]!, body: items[0]!.body }] }));
   assert.equal(f.status, 409);
   assert.equal(f.json.error.code, 'CV-5010');
 
   // A push from a lower epoch is refused.
-  const stale = await api(pair.backup.url, 'POST', '/replication/v1/push', { token, body: { ...push, epoch: 0 } });
+  const stale = await send(push({ epoch: 0 }));
   assert.equal(stale.status, 409);
   assert.equal(stale.json.error.code, 'CV-5004');
   assert.equal(stale.json.error.epoch, 1);
+
+  const after = await api(pair.backup.url, 'GET', '/api/entries', { token: owner });
+  assert.deepEqual(after.json, before.json);
 });
