@@ -6,6 +6,7 @@ import Fastify, { LogController, type FastifyInstance, type FastifyReply, type F
 import type { Logger } from 'pino';
 import { installErrorHandling, sendError } from './error-handler.js';
 import { Errors } from '../lib/errors.js';
+import { createAuthThrottle } from './auth-throttle.js';
 import { entryRoutes } from './routes/entries.js';
 import { agentRoutes } from './routes/agents.js';
 import { vaultRoutes } from './routes/vaults.js';
@@ -58,8 +59,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   installErrorHandling(app);
 
+  const throttle = createAuthThrottle();
   app.addHook('onRequest', async (req, reply) => {
     (req as unknown as { startNs: bigint }).startNs = process.hrtime.bigint();
+    const wait = throttle.blockedFor(req.ip);
+    if (wait !== undefined) {
+      reply.header('retry-after', String(wait));
+      return sendError(reply, Errors.RATE_LIMITED.code, 429, 'too many failed authentications from this address; retry later');
+    }
     if (!WRITE_METHODS.has(req.method) || !req.url.startsWith('/api/')) return;
     const refusal = s.edition.refuseClientWrite();
     if (!refusal) return;
@@ -69,6 +76,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('onResponse', async (req, reply) => {
+    if (reply.statusCode === 401) {
+      const blocked = throttle.failure(req.ip);
+      req.log.warn({ event: 'auth.failed', remote: req.ip, route: req.routeOptions.url ?? 'unmatched', blocked }, blocked ? 'authentication failures from this address exceeded the limit; blocking it' : 'authentication failed');
+    }
     const start = (req as unknown as { startNs?: bigint }).startNs;
     if (start === undefined) return;
     const seconds = Number(process.hrtime.bigint() - start) / 1e9;

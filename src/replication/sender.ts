@@ -168,6 +168,7 @@ export function createSender(deps: SenderDeps) {
         }
         const result = await deps.peer().push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
         if (isStopped()) return;
+        deps.logger.debug({ event: 'replication.push_sent', items: batch.items.length, ok: result.ok, ...(result.ok ? {} : { result: result.kind }) }, 'push sent');
         if (result.ok) {
           deps.node.deleteBacklogUpTo(batch.lastId);
           stats.pushesSent++;

@@ -1,0 +1,75 @@
+/**
+ * Issue 4 item 5 (secrets hygiene) and item 4 (abuse): a full session on a POP pair with debug
+ * logging — vault, entries of every tier, agent, reads on both POPs, bad tokens, a refused write,
+ * a reload — and no token, key or field value appears in any log line, error body, status output
+ * or process title. Authentication failures are rate limited per address (429 CV-2006).
+ */
+import { test } from 'node:test';
+import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
+import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+
+test('no secret appears in logs, errors, status or process titles', async (t) => {
+  const pair = await provisionPair();
+  t.after(() => pair.stop());
+  await pair.backup.start();
+  await pair.primary.start();
+  const P = pair.primary.url;
+  const B = pair.backup.url;
+  const bodies: string[] = [];
+  const call = async (...a: Parameters<typeof api>) => {
+    const r = await api(...a);
+    bodies.push(JSON.stringify(r.json), JSON.stringify([...r.headers.entries()]));
+    return r;
+  };
+  const { owner } = await createVault(P, pair.primary.adminToken());
+  const values = ['S3cr3t-owner-value-8f2a', 'S3cr3t-agent-value-19cd', 'S3cr3t-sealed-blob-77e1'];
+  const title = 'S3cr3t-title-4b0e';
+  const e = await call(P, 'POST', '/api/entries', { token: owner, body: { title, fields: [{ label: 'a', value: values[0], tier: 'owner' }, { label: 'b', value: values[1], tier: 'agent' }, { label: 'c', value: values[2], tier: 'sealed' }] } });
+  const agent = await call(P, 'POST', '/api/agents', { token: owner, body: { name: 'bot', scopes: [e.json.id] } });
+  await waitFor('agent on backup', async () => (await api(B, 'GET', `/api/entries/${e.json.id}`, { token: agent.json.token })).status === 200);
+  await call(B, 'GET', `/api/entries/${e.json.id}`, { token: owner });
+  await call(P, 'PUT', `/api/entries/${e.json.id}`, { token: owner, headers: { 'if-match': '"1"' }, body: { title } });
+  await call(P, 'GET', '/api/entries', { token: owner.slice(0, -3) + 'xyz' });
+  await call(B, 'POST', '/api/entries', { token: owner, body: { title, fields: [{ label: 'x', value: values[0] }] } });
+  await call(P, 'GET', '/replication/v1/epoch', { token: 'clavitor-pop-v1-wrongwrongwrongwrongwrongwrongwrongwrongwro' });
+  await call(P, 'GET', '/api/status', { token: pair.primary.adminToken() });
+  await call(B, 'GET', '/api/status', { token: pair.backup.adminToken() });
+  await call(P, 'GET', '/metrics', { token: pair.primary.adminToken() });
+  pair.backup.signal('SIGHUP');
+  await waitFor('backup reloaded', () => pair.backup.logLines().some((l) => l.event === 'pop.reloaded'));
+
+  const secrets = [owner, agent.json.token, pair.primary.adminToken(), pair.backup.adminToken(), readFileSync(pair.keyFile, 'utf8').trim(), title, ...values];
+  const titles = [pair.primary, pair.backup].map((p) => readFileSync(`/proc/${p.proc!.pid}/cmdline`, 'utf8'));
+  const haystacks: [string, string][] = [
+    ['primary stdout+stderr', pair.primary.stdout + pair.primary.stderr],
+    ['backup stdout+stderr', pair.backup.stdout + pair.backup.stderr],
+    ['process titles', titles.join('\n')],
+    ['responses other than the reads', bodies.filter((b) => !b.includes('"fields"') && !b.includes('"token"') && !b.includes('owner_token')).join('\n')],
+  ];
+  assert.ok(pair.primary.logLines().some((l) => l.level === 20), 'debug logging was on');
+  for (const [where, text] of haystacks) {
+    for (const s of secrets) {
+      assert.ok(!text.includes(s), `a secret (${s.slice(0, 6)}…) appears in ${where}`);
+      // Also no long fragment of a token (e.g. a prefix logged for "debugging").
+      if (s.length > 40) assert.ok(!text.includes(s.slice(-24)), `a token fragment appears in ${where}`);
+    }
+  }
+});
+
+test('authentication failures are rate limited per address', async (t) => {
+  const pair = await provisionPair();
+  t.after(() => pair.stop());
+  await pair.backup.start();
+  const statuses: number[] = [];
+  for (let i = 0; i < 32; i++) statuses.push((await api(pair.backup.url, 'GET', '/api/entries', { token: `cvt1.bogus.${i}` })).status);
+  assert.deepEqual(statuses.slice(0, 30), new Array(30).fill(401));
+  const blocked = await api(pair.backup.url, 'GET', '/api/entries', { token: 'anything' });
+  assert.equal(blocked.status, 429);
+  assert.equal(blocked.json.error.code, 'CV-2006');
+  assert.ok(Number(blocked.headers.get('retry-after')) > 0);
+  // Even a valid replication token is refused from that address until the block ends.
+  const rep = await api(pair.backup.url, 'GET', '/replication/v1/epoch', { token: readFileSync(pair.keyFile, 'utf8').trim() });
+  assert.equal(rep.status, 429);
+  assert.ok(pair.backup.logLines().some((l) => l.event === 'auth.failed' && l.blocked === true));
+});
