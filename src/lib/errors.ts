@@ -6,7 +6,8 @@
  * Codes are never reused or renumbered; `docs/errors.md` documents each one.
  *
  * Ranges: 1xxx configuration and startup, 2xxx authentication, 3xxx client API input,
- * 4xxx vault state, 5xxx roles and replication, 9xxx internal.
+ * 4xxx vault state, 5xxx roles and replication, 6xxx command-line client (never sent over HTTP),
+ * 9xxx internal.
  */
 
 /** Definition of one registered error: HTTP status and an operator-readable message. */
@@ -41,6 +42,8 @@ export const Errors = Object.freeze({
   RATE_LIMITED: def('CV-2006', 429, 'too many requests; retry later'),
   AGENT_SCOPE: def('CV-2007', 403, 'entry is outside this agent\'s scope'),
   AGENT_LIST_FORBIDDEN: def('CV-2008', 403, 'agents cannot list or search entries'),
+  AGENT_RATE_LIMITED: def('CV-2009', 429, 'agent rate limit exceeded (distinct entries per minute or per hour); wait Retry-After seconds — a second breach within 2 hours locks the agent'),
+  AGENT_LOCKED: def('CV-2010', 403, 'agent is locked after repeated rate-limit breaches; the vault owner must unlock it (clavitor-cli agent unlock <id>)'),
 
   // 3xxx — client input
   BAD_REQUEST: def('CV-3001', 400, 'request body is invalid'),
@@ -56,6 +59,8 @@ export const Errors = Object.freeze({
   ENTRY_DELETED: def('CV-4002', 404, 'entry was deleted'),
   VAULT_NOT_FOUND: def('CV-4003', 404, 'vault not found'),
   DECRYPT_FAILED: def('CV-4004', 500, 'stored ciphertext failed authentication'),
+  TOTP_SEALED: def('CV-4005', 409, 'the TOTP secret is in the sealed tier; compute the code client-side (clavitor-cli totp does)'),
+  TOTP_INVALID: def('CV-4006', 422, 'the totp field holds neither an otpauth://totp/ URI nor a base32 secret'),
 
   // 5xxx — roles and replication
   READ_ONLY_BACKUP: def('CV-5001', 503, 'this POP is a backup and accepts no client writes; write to the primary'),
@@ -70,8 +75,18 @@ export const Errors = Object.freeze({
   PEER_UNREACHABLE: def('CV-5011', 503, 'replication peer could not be reached'),
   REPLAYED_PUSH: def('CV-5013', 409, 'push refused: already seen (replayed or out of order)'),
   PUSH_MAC_INVALID: def('CV-5014', 401, 'push refused: integrity check failed'),
+  LEASE_EXPIRED: def('CV-5015', 503, 'this primary cannot renew its control-plane lease; it accepts no client writes until it can'),
+  CONTROL_PLANE_UNREACHABLE: def('CV-5016', 503, 'control plane unreachable'),
   STARTING: def('CV-5012', 503, 'this POP is confirming its epoch with its peer before taking writes; retry in a moment'),
   REPLICATION_TIMEOUT: def('CV-5009', 504, 'write committed on the primary but not acknowledged by the backup in time'),
+
+  // 6xxx — command-line client (clavitor-cli; status unused, these never cross HTTP)
+  CLI_NOT_CONFIGURED: def('CV-6001', 400, 'no server configured: run `clavitor-cli init <url>` (token on stdin) or set CLAVITOR_URL and CLAVITOR_TOKEN'),
+  CLI_SEAL_KEY: def('CV-6002', 400, 'no usable seal key: pass --seal-key-file FILE (mode 0600) or set CLAVITOR_SEAL_KEY_FILE or CLAVITOR_SEAL_PASSPHRASE'),
+  CLI_SEALED_OPEN: def('CV-6003', 400, 'a sealed value could not be decrypted with this seal key (wrong key, or the value was moved)'),
+  CLI_AMBIGUOUS: def('CV-6004', 400, 'more than one entry has that title; use the entry id'),
+  CLI_UNREACHABLE: def('CV-6005', 503, 'the server could not be reached'),
+  CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
 
   // 9xxx — internal
   INTERNAL: def('CV-9001', 500, 'internal error; see the server log'),

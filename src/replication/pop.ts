@@ -40,6 +40,9 @@ import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
 import { Errors } from '../lib/errors.js';
 import { peerCertificateProblem } from './peer-cert.js';
+import { createHeartbeat, type Heartbeat } from '../controlplane/heartbeat.js';
+import { swapRole } from '../controlplane/role-swap.js';
+import type { HeartbeatRequest, HeartbeatResponse } from '../controlplane/protocol.js';
 
 /** Seconds a refused client is told to wait (Retry-After) before retrying a write. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -57,7 +60,7 @@ export interface Pop extends Edition {
   /** Reported role. */
   role(): 'primary' | 'backup' | 'fenced';
   /** Applies a new validated configuration in place (SIGHUP; DESIGN.md §4.4.10). */
-  reload(next: ReplicationConfig): void;
+  reload(next: ReplicationConfig, opts?: { epoch?: number }): void;
   /** Wakes a degraded sender (operator resume) and ends a drain. */
   resume(): void;
 }
@@ -72,10 +75,31 @@ function tlsOf(cfg: ReplicationConfig): PeerTls | undefined {
   };
 }
 
+/** Node-meta key of a persisted control-plane directive: `{"file_role","role"}`. */
+const CP_DIRECTIVE_KEY = 'cp_directive';
+
+/**
+ * The configuration to run with: the file, or — when a control-plane directive changed this POP's
+ * role and the file still says what it said then — the file with roles swapped (issue 5: a
+ * directive is "persisted so a restart does not undo it"). An operator who edits the role in the
+ * file takes back control: the stale directive is cleared.
+ */
+function effectiveConfig(ctx: EditionContext, file: ReplicationConfig): ReplicationConfig {
+  const raw = ctx.node.getMeta(CP_DIRECTIVE_KEY);
+  if (!raw) return file;
+  const d = JSON.parse(raw) as { file_role: string; role: string };
+  if (!file.controlPlane || d.file_role !== file.role) {
+    ctx.node.setMeta(CP_DIRECTIVE_KEY, '');
+    return file;
+  }
+  return d.role === file.role ? file : (swapRole(file) ?? file);
+}
+
 /** Builds the POP from storage and its validated configuration. Does no I/O to the peer until `start()`. */
 export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop {
   const { node, files, logger, metrics } = ctx;
-  let cfg = initial;
+  let fileRole = initial.role;
+  let cfg = effectiveConfig(ctx, initial);
   const epochs = createEpochStore(node);
   const waiters = createAckWaiters();
   let pushesReceived = 0;
@@ -83,6 +107,9 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   let peer: PeerClient | undefined;
   let closed = false;
   let draining = false;
+  /** Control-plane lease of a primary: writes allowed until this time (ms, this process's clock). */
+  let leaseUntilMs = 0;
+  let heartbeat: Heartbeat | undefined;
   let epochCheckPending = false;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
   let resync: { queued: number; startedAt: string } | undefined;
@@ -93,8 +120,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   const alerts = new Counter({ name: 'clavitor_replication_alerts_total', help: 'Operator alerts raised (retries exhausted, fenced, divergence)', registers: [metrics.registry] });
 
   /** Promotion rule (DESIGN.md §4.4.6): one more than the highest epoch seen. */
-  function promote(): void {
-    const next = epochs.seen() + 1;
+  function promote(assigned?: number): void {
+    const next = assigned !== undefined && assigned > epochs.seen() ? assigned : epochs.seen() + 1;
     epochs.setEpoch(next);
     logger.warn({ event: 'pop.promoted', epoch: next }, `POP ${cfg.popId} promoted to primary in epoch ${next}`);
   }
@@ -194,6 +221,49 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   peer = makePeer();
 
+  /** State reported to the control plane (src/controlplane/protocol.ts). */
+  function heartbeatReport(): HeartbeatRequest {
+    let position = 0;
+    for (const v of node.listVaults()) position += files.find(v)?.maxSeq() ?? 0;
+    const st = sender?.stats();
+    return {
+      pop_id: cfg.popId,
+      region: cfg.region,
+      role: role(),
+      epoch: epochs.epoch(),
+      peer_id: (cfg.role === 'primary' ? cfg.backupPop?.id : cfg.primaryPop?.id) ?? null,
+      position,
+      backlog: node.backlogStats().count,
+      lag_seconds: lagSeconds(),
+      healthy: role() !== 'fenced' && st?.state !== 'degraded',
+      heartbeat_interval_seconds: cfg.controlPlane?.heartbeatIntervalSeconds ?? 60,
+    };
+  }
+
+  /** Applies a control-plane answer: lease renewal, higher epochs, directives (issue 5 item 1). */
+  function onControlPlaneAnswer(a: HeartbeatResponse, sentAtMs: number): void {
+    if (a.epoch > epochs.seen()) {
+      if (cfg.role === 'primary') fence(a.epoch);
+      else epochs.observe(a.epoch);
+    }
+    if (role() === 'primary' && a.lease_ttl_ms > 0) leaseUntilMs = sentAtMs + a.lease_ttl_ms;
+    const d = a.directive;
+    if (!d) return;
+    const wantRole = d.action === 'promote' ? 'backup' : 'primary';
+    if (cfg.role !== wantRole) return; // already applied
+    const next = swapRole(cfg);
+    if (!next) {
+      logger.error({ event: 'controlplane.directive_refused', action: d.action }, `cannot ${d.action}: replication.yaml names no ${cfg.role === 'backup' ? 'primary_pop' : 'backup_pop'} to swap with`);
+      return;
+    }
+    logger.warn({ event: 'controlplane.directive', action: d.action, epoch: d.epoch }, `control plane directs this POP to ${d.action} (epoch ${d.epoch})`);
+    node.setMeta(CP_DIRECTIVE_KEY, JSON.stringify({ file_role: fileRole, role: next.role }));
+    if (d.action === 'demote') epochs.observe(d.epoch);
+    leaseUntilMs = 0;
+    pop.reload(next, { epoch: d.epoch });
+    heartbeat?.beatNow();
+  }
+
   function lagSeconds(): number {
     const { oldestMs } = node.backlogStats();
     return oldestMs === null ? 0 : Math.max(0, (Date.now() - oldestMs) / 1000);
@@ -227,6 +297,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       const headers: Record<string, string> = { 'retry-after': String(RETRY_AFTER_SECONDS) };
       if (r === 'primary') {
         if (epochCheckPending) return { error: 'STARTING', headers: { 'retry-after': '1' } };
+        if (cfg.controlPlane && Date.now() >= leaseUntilMs) return { error: 'LEASE_EXPIRED', headers: { 'retry-after': '1' } };
         if (draining) return { error: 'DRAINING', headers };
         return undefined;
       }
@@ -310,6 +381,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         seen_epoch: epochs.seen(),
         draining,
         accepting_writes: pop.refuseClientWrite() === undefined,
+        control_plane: cfg.controlPlane ? { url: cfg.controlPlane.url, lease_remaining_ms: Math.max(0, leaseUntilMs - Date.now()), heartbeat_failures: heartbeat?.failures() ?? 0 } : null,
         replication: {
           peer: (cfg.role === 'primary' ? cfg.backupPop?.id : cfg.primaryPop?.id) ?? null,
           state,
@@ -326,16 +398,29 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       };
     },
     async start() {
+      heartbeat = createHeartbeat({
+        logger,
+        settings: () => (cfg.controlPlane ? { url: cfg.controlPlane.url, token: cfg.controlPlane.token, intervalMs: cfg.controlPlane.heartbeatIntervalSeconds * 1000 } : undefined),
+        report: () => heartbeatReport(),
+        onAnswer: (a, sentAt) => onControlPlaneAnswer(a, sentAt),
+        now: () => Date.now(),
+      });
+      if (cfg.controlPlane) heartbeat.start();
       if (cfg.role === 'primary') void startPrimary();
       else helloToPrimary();
     },
-    reload(next: ReplicationConfig) {
+    reload(next: ReplicationConfig, opts?: { epoch?: number }) {
       const prev = cfg;
+      if (!opts) {
+        fileRole = next.role;
+        next = effectiveConfig(ctx, next);
+      }
       cfg = next;
       const oldPeer = peer;
       peer = makePeer();
       void oldPeer?.close();
       node.setMeta('last_role', next.role);
+      if (next.controlPlane) heartbeat?.start();
       logger.info({ event: 'pop.reloaded', role: next.role, previous_role: prev.role }, 'configuration reloaded');
       if (prev.role === 'primary' && next.role === 'backup') {
         sender?.stop();
@@ -347,7 +432,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${cfg.popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
         helloToPrimary();
       } else if (prev.role === 'backup' && next.role === 'primary') {
-        promote();
+        promote(opts?.epoch);
         sender = makeSender();
         void reconcileWithBackup();
       } else if (next.role === 'primary') {
@@ -360,6 +445,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     async close() {
       if (closed) return;
       closed = true;
+      await heartbeat?.stop();
       sender?.stop();
       waiters.releaseAll();
       await peer?.close();

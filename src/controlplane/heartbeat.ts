@@ -1,0 +1,119 @@
+/**
+ * The heartbeat client of a POP (issue 5 item 1; seed `control_plane` block): every
+ * `heartbeat_interval` seconds it POSTs the POP's state to the control plane with the bearer token
+ * from `control_plane.token_file`, bounded by `requestTimeoutMs`, and hands the answer (lease,
+ * epoch, directive) to the POP. This timer is the only one an idle POP runs (DESIGN.md §4.4.1).
+ * After `ALERT_AFTER_FAILURES` consecutive failures it raises an operator alert (CV-5016) once,
+ * and logs recovery when the control plane answers again.
+ */
+import type { Logger } from 'pino';
+import { Agent, request } from 'undici';
+import { HEARTBEAT_PATH, HeartbeatResponse, requestTimeoutMs, type HeartbeatRequest } from './protocol.js';
+import { Errors } from '../lib/errors.js';
+
+/** Consecutive failed heartbeats before an operator alert. */
+export const ALERT_AFTER_FAILURES = 3;
+
+/** Settings and callbacks of the heartbeat client. */
+export interface HeartbeatDeps {
+  readonly logger: Logger;
+  /** Current control-plane URL, token and interval (read at each beat so SIGHUP applies). */
+  settings(): { url: string; token: string; intervalMs: number } | undefined;
+  /** The state to report. */
+  report(): HeartbeatRequest;
+  /** Called with a valid answer and the time (ms, this process's clock) the request was sent. */
+  onAnswer(answer: HeartbeatResponse, sentAtMs: number): void;
+  /** Called after each failed beat with the number of consecutive failures. */
+  onFailure?(consecutive: number, error: string): void;
+  now(): number;
+}
+
+/** The heartbeat client; see `createHeartbeat`. */
+export type Heartbeat = ReturnType<typeof createHeartbeat>;
+
+/** Builds a stopped heartbeat client; `start()` sends the first beat at once. */
+export function createHeartbeat(deps: HeartbeatDeps) {
+  let timer: NodeJS.Timeout | undefined;
+  let stopped = true;
+  let failures = 0;
+  let alerted = false;
+  const dispatcher = new Agent({ keepAliveTimeout: 60_000 });
+
+  async function beat(): Promise<void> {
+    const s = deps.settings();
+    if (!s || stopped) return;
+    const sentAt = deps.now();
+    let error: string | undefined;
+    try {
+      const res = await request(`${s.url}${HEARTBEAT_PATH}`, {
+        method: 'POST',
+        headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
+        body: JSON.stringify(deps.report()),
+        dispatcher,
+        headersTimeout: requestTimeoutMs(s.intervalMs),
+        bodyTimeout: requestTimeoutMs(s.intervalMs),
+        signal: AbortSignal.timeout(requestTimeoutMs(s.intervalMs)),
+      });
+      const json = await res.body.json().catch(() => null);
+      if (res.statusCode !== 200) {
+        const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
+        error = `HTTP ${res.statusCode}${e?.code ? ` ${e.code}: ${e.message ?? ''}` : ''}`;
+      } else {
+        const parsed = HeartbeatResponse.safeParse(json);
+        if (!parsed.success) error = 'malformed answer';
+        else if (!stopped) {
+          if (alerted) deps.logger.warn({ event: 'controlplane.reachable' }, 'control plane answers again');
+          failures = 0;
+          alerted = false;
+          deps.onAnswer(parsed.data, sentAt);
+        }
+      }
+    } catch (e) {
+      error = (e as { code?: string; message?: string }).code ?? (e as Error).message;
+    }
+    if (error !== undefined && !stopped) {
+      failures++;
+      deps.onFailure?.(failures, error);
+      if (failures >= ALERT_AFTER_FAILURES && !alerted) {
+        alerted = true;
+        deps.logger.error({ event: 'controlplane.unreachable', code: Errors.CONTROL_PLANE_UNREACHABLE.code, failures, error },
+          `${Errors.CONTROL_PLANE_UNREACHABLE.code}: control plane unreachable for ${failures} heartbeats (${error})`);
+      } else {
+        deps.logger.warn({ event: 'controlplane.heartbeat_failed', failures, error }, 'heartbeat failed');
+      }
+    }
+  }
+
+  let closed = false;
+  function schedule(): void {
+    const s = deps.settings();
+    if (!s) stopped = true; // no control plane any more (SIGHUP); start() resumes
+    if (stopped || !s) return;
+    timer = setTimeout(() => {
+      void beat().finally(schedule);
+    }, s.intervalMs);
+  }
+
+  return {
+    /** Starts beating: one beat now, then every interval. */
+    start(): void {
+      if (!stopped || closed) return;
+      stopped = false;
+      void beat().finally(schedule);
+    },
+    /** Sends one beat now (after a role change), without disturbing the schedule. */
+    beatNow(): void {
+      if (!stopped) void beat();
+    },
+    /** Consecutive failures so far. */
+    failures: (): number => failures,
+    /** Stops for good: clears the timer and closes connections. */
+    async stop(): Promise<void> {
+      stopped = true;
+      closed = true;
+      if (timer) clearTimeout(timer);
+      timer = undefined;
+      await dispatcher.close().catch(() => {});
+    },
+  };
+}
