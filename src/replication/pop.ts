@@ -23,7 +23,6 @@
  */
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
-import { Counter, Gauge } from 'prom-client';
 import type { ReplicationConfig } from '../config/types.js';
 import type { EditionContext } from '../http/server.js';
 import type { Edition, StatusBody, WriteRefusal } from '../edition/edition.js';
@@ -40,6 +39,7 @@ import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
 import { Errors } from '../lib/errors.js';
 import { peerCertificateProblem } from './peer-cert.js';
+import { registerPopMetrics } from './pop-metrics.js';
 import { createHeartbeat, type Heartbeat } from '../controlplane/heartbeat.js';
 import { swapRole } from '../controlplane/role-swap.js';
 import type { HeartbeatRequest, HeartbeatResponse } from '../controlplane/protocol.js';
@@ -110,6 +110,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   /** Control-plane lease of a primary: writes allowed until this time (ms, this process's clock). */
   let leaseUntilMs = 0;
   let heartbeat: Heartbeat | undefined;
+  let lastAnswerAtMs = 0;
   let epochCheckPending = false;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
   let resync: { queued: number; startedAt: string } | undefined;
@@ -117,7 +118,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   const fenced = (): boolean => cfg.role === 'primary' && epochs.seen() > epochs.epoch();
   const role = (): 'primary' | 'backup' | 'fenced' => (fenced() ? 'fenced' : cfg.role);
   const self = (): PeerInfo => ({ pop_id: cfg.popId, role: role(), epoch: epochs.epoch() });
-  const alerts = new Counter({ name: 'clavitor_replication_alerts_total', help: 'Operator alerts raised (retries exhausted, fenced, divergence)', registers: [metrics.registry] });
+  const alerts = { inc: (reason: string) => counters.alerts.inc({ reason }) };
 
   /** Promotion rule (DESIGN.md §4.4.6): one more than the highest epoch seen. */
   function promote(assigned?: number): void {
@@ -140,7 +141,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     sender?.stop();
     waiters.releaseAll();
     if (!newly) return;
-    alerts.inc();
+    alerts.inc('fenced');
     logger.error({ event: 'pop.fenced', code: Errors.FENCED.code, epoch: epochs.epoch(), seen_epoch: epochs.seen() },
       `${Errors.FENCED.code}: POP ${cfg.popId} is configured primary but epoch ${epochs.seen()} exists elsewhere; refusing client writes. Make it a backup (edit replication.yaml, SIGHUP) to rejoin.`);
   }
@@ -161,8 +162,13 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       settings: () => ({ batchSize: cfg.replication.batchSize, maxRetries: cfg.replication.maxRetries, epoch: epochs.epoch() }),
       onHigherEpoch: (e) => fence(e),
       onAck: (acked) => waiters.ack(acked),
+      onPushResult: (result, revisions) => {
+        counters.pushes.inc({ direction: 'sent', result });
+        if (revisions > 0) counters.revisions.inc({ direction: 'sent' }, revisions);
+      },
+      onRetry: () => counters.retries.inc(),
       onState: (s) => {
-        if (s === 'degraded') alerts.inc();
+        if (s === 'degraded') alerts.inc('retries_exhausted');
         if (s === 'idle' && resync) {
           logger.info({ event: 'replication.resync_done', revisions: resync.queued }, 'full resync complete');
           resync = undefined;
@@ -183,7 +189,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       if (r.epoch > epochs.epoch()) return fence(r.epoch);
       const res = reconcile(node, files, r.positions, Date.now());
       if (res.ahead.length > 0) {
-        alerts.inc();
+        alerts.inc('backup_ahead');
         logger.error({ event: 'replication.backup_ahead', vaults: res.ahead.length }, 'the backup holds revisions this primary does not; run verify and inspect');
       }
       if (res.revisions > 0) {
@@ -242,6 +248,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   /** Applies a control-plane answer: lease renewal, higher epochs, directives (issue 5 item 1). */
   function onControlPlaneAnswer(a: HeartbeatResponse, sentAtMs: number): void {
+    lastAnswerAtMs = Date.now();
     if (a.epoch > epochs.seen()) {
       if (cfg.role === 'primary') fence(a.epoch);
       else epochs.observe(a.epoch);
@@ -269,16 +276,16 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     return oldestMs === null ? 0 : Math.max(0, (Date.now() - oldestMs) / 1000);
   }
 
-  new Gauge({ name: 'clavitor_replication_backlog_revisions', help: 'Revisions committed but not yet acknowledged by the backup', registers: [metrics.registry], collect() { this.set(node.backlogStats().count); } });
-  new Gauge({ name: 'clavitor_replication_lag_seconds', help: 'Age in seconds of the oldest unacknowledged revision (0 when caught up)', registers: [metrics.registry], collect() { this.set(lagSeconds()); } });
-  new Gauge({ name: 'clavitor_pop_epoch', help: 'Current epoch of this POP', registers: [metrics.registry], collect() { this.set(epochs.epoch()); } });
-  new Gauge({ name: 'clavitor_pop_role', help: '1 for the role this POP currently has', labelNames: ['role'] as const, registers: [metrics.registry], collect() { for (const r of ['primary', 'backup', 'fenced']) this.set({ role: r }, role() === r ? 1 : 0); } });
-  new Gauge({ name: 'clavitor_replication_pushes', help: 'Pushes since start, by direction and result', labelNames: ['direction', 'result'] as const, registers: [metrics.registry], collect() {
-    const st = sender?.stats();
-    this.set({ direction: 'sent', result: 'ok' }, st?.pushesSent ?? 0);
-    this.set({ direction: 'sent', result: 'failed' }, st?.pushesFailed ?? 0);
-    this.set({ direction: 'received', result: 'ok' }, pushesReceived);
-  } });
+  const counters = registerPopMetrics(metrics.registry, {
+    role,
+    epoch: () => epochs.epoch(),
+    backlog: () => node.backlogStats().count,
+    lagSeconds,
+    resyncRemaining: () => (resync ? node.backlogStats().count : 0),
+    heartbeatAgeSeconds: () => (cfg.controlPlane ? (lastAnswerAtMs ? (Date.now() - lastAnswerAtMs) / 1000 : -1) : undefined),
+    leaseRemainingSeconds: () => (cfg.controlPlane && role() === 'primary' ? Math.max(0, leaseUntilMs - Date.now()) / 1000 : undefined),
+    acceptingWrites: () => pop.refuseClientWrite() === undefined,
+  });
 
   const pop: Pop = {
     name: 'commercial',
@@ -322,6 +329,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         applyPush(push, peerCert) {
           const ack = applyPush({ node, files, getEpoch: () => epochs.epoch(), adoptEpoch: (e) => epochs.setEpoch(e) }, push);
           pushesReceived++;
+          counters.pushes.inc({ direction: 'received', result: 'ok' });
+          if (ack.applied > 0) counters.revisions.inc({ direction: 'received' }, ack.applied);
           logger.debug({ event: 'replication.push_applied', sender: push.sender, items: push.items.length, applied: ack.applied, skipped: ack.skipped, epoch: ack.epoch, ...(peerCert ? { peer_cert: peerCert } : {}) }, 'push applied');
           return ack;
         },

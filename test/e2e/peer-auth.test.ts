@@ -35,7 +35,8 @@ test('a wrong replication token gets 401, then an alert after max_retries, with 
   assert.equal(alert.code, 'CV-5007');
   assert.equal(alert.level, 50);
   const metrics = await api(pair.primary.url, 'GET', '/metrics', { token: pair.primary.adminToken() });
-  assert.match(String(metrics.json), /clavitor_replication_alerts_total [1-9]/);
+  assert.match(String(metrics.json), /clavitor_replication_alerts_total\{reason="retries_exhausted"\} [1-9]/);
+  assert.match(String(metrics.json), /clavitor_replication_pushes_total\{direction="sent",result="auth"\} 2/);
   assert.match(String(metrics.json), /clavitor_replication_backlog_revisions 2/);
   const refused = pair.backup.logLines().filter((l) => l.event === 'replication.auth_failed' && l.path === '/replication/v1/push');
   assert.equal(refused.length, 2, 'first attempt + 1 retry');
