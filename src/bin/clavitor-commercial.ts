@@ -42,12 +42,14 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
   }
   const tls = tlsOption(o);
   if (cfg.auth.mtlsCa && !tls) fatal(`${cfg.path}:1:1: auth.mtls_ca: mutual TLS needs this POP to serve HTTPS; start it with --tls-cert and --tls-key`, EXIT_CONFIG);
-  const logger = createLogger({ level: o.logLevel, base: { edition: 'commercial', pop_id: cfg.popId } });
+  let currentEpoch: () => number | undefined = () => undefined;
+  const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'commercial', pop_id: cfg.popId }, mixin: () => ({ epoch: currentEpoch() }) });
   try {
     const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: (ctx) => createCommercialEdition(ctx, cfg) });
     process.stdout.write(`${startupLine(cfg)}\n`);
     closeOnSignals(server);
     const pop = server.edition as Pop;
+    currentEpoch = () => pop.identity().epoch;
     process.on('SIGHUP', () => {
       try {
         const next = loadReplicationConfig(o.replicationConfig);

@@ -17,7 +17,7 @@ async function serve(o: ServeOptions): Promise<void> {
   } catch (e) {
     fatal(`CV-1005: ${(e as Error).message}`, EXIT_CONFIG);
   }
-  const logger = createLogger({ level: o.logLevel, base: { edition: 'community' } });
+  const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'community' } });
   const tls = tlsOption(o);
   try {
     const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: () => createCommunityEdition() });

@@ -3,7 +3,7 @@
  * handling, and the rule that operator-facing failures print one line with a CV code and exit
  * with a documented status — never a stack trace.
  */
-import type { Command } from 'commander';
+import { Option, type Command } from 'commander';
 import { ClavitorError } from '../lib/errors.js';
 import type { RunningServer } from '../http/server.js';
 
@@ -24,6 +24,7 @@ export interface ServeOptions {
   tlsCert?: string;
   tlsKey?: string;
   logLevel: string;
+  logFormat: 'json' | 'pretty';
 }
 
 /** Adds the shared serve options to a commander command. */
@@ -33,7 +34,8 @@ export function addServeOptions(cmd: Command): Command {
     .option('--listen <host:port>', 'address to listen on', DEFAULT_LISTEN)
     .option('--tls-cert <file>', 'PEM certificate for HTTPS to clients')
     .option('--tls-key <file>', 'PEM private key for HTTPS to clients')
-    .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug, trace)', 'info');
+    .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug, trace)', 'info')
+    .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['json', 'pretty']).default('json'));
 }
 
 /** Validates that --tls-cert and --tls-key come together; returns the pair or undefined. */
