@@ -10,7 +10,7 @@
  *
  * Exit codes: 0 success, 1 a difference or an unfinished drain, 2 a request or file failure.
  */
-import { readFileSync } from 'node:fs';
+import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
 import { request } from 'undici';
@@ -22,6 +22,16 @@ import { DEFAULT_DATA_DIR } from './common.js';
 function fail(msg: string, code = 2): never {
   process.stderr.write(`${msg}\n`);
   process.exit(code);
+}
+
+/** Opens node.db of an existing data directory, or exits 2 with a clear line (never creates one). */
+function openExistingNode(dataDir: string) {
+  if (!existsSync(join(dataDir, 'node.db'))) fail(`${dataDir}: no node.db here; pass the POP's data directory with --data`);
+  try {
+    return openNodeStore(dataDir);
+  } catch (e) {
+    fail(`${dataDir}: cannot open node.db (${(e as Error).message})`);
+  }
 }
 
 function readSecret(file: string): string {
@@ -66,7 +76,7 @@ export function registerOperatorCommands(program: Command): void {
   const q = program.command('quarantine').description('revisions a demoted primary set aside (never silently discarded)');
   q.command('list').option('--data <dir>', 'data directory', DEFAULT_DATA_DIR).option('--json', 'JSON output')
     .action((o: { data: string; json?: boolean }) => {
-      const node = openNodeStore(o.data);
+      const node = openExistingNode(o.data);
       const rows = node.listQuarantine();
       node.close();
       if (o.json) {
@@ -83,7 +93,7 @@ export function registerOperatorCommands(program: Command): void {
   q.command('export').option('--data <dir>', 'data directory', DEFAULT_DATA_DIR)
     .description('every quarantined revision as one JSON object per line (ciphertext as stored)')
     .action((o: { data: string }) => {
-      const node = openNodeStore(o.data);
+      const node = openExistingNode(o.data);
       for (const r of node.listQuarantine()) process.stdout.write(`${JSON.stringify({ ...r, revision: JSON.parse(r.revision) })}\n`);
       node.close();
     });
