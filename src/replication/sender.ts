@@ -226,6 +226,8 @@ export function createSender(deps: SenderDeps) {
       if (stats.state === 'stopped' || stats.state === 'retrying') return;
       if (stats.state === 'degraded') stats.attempts = 0;
       if (running) return;
+      // 'sending' at once: status read before the run starts must not say idle with a backlog (F8).
+      setState('sending');
       setImmediate(() => void run());
     },
     /** Like notify, but also cuts a pending backoff short (hello, SIGHUP, resume). */
@@ -236,8 +238,10 @@ export function createSender(deps: SenderDeps) {
         timer = undefined;
       }
       stats.attempts = 0;
-      if (stats.state === 'retrying' || stats.state === 'degraded') setState('idle');
-      if (!running) setImmediate(() => void run());
+      if (running) return;
+      // Straight to 'sending', never through 'idle': idle ends a resync that was just queued (F3).
+      setState('sending');
+      setImmediate(() => void run());
     },
     /** A snapshot of counters and state. */
     stats(): SenderStats {
