@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { request } from 'node:http';
+import { connect } from 'node:net';
 import { api, BIN, createVault, ServerProc, tempDir } from '../helpers/pop.js';
 import { freePort } from '../helpers/ports.js';
 
@@ -80,21 +80,32 @@ test('bad input gets stable error codes and never a stack trace', async (t) => {
     assert.equal(r.json.error.code, code);
     assert.doesNotMatch(JSON.stringify(r.json), /at .*\.(ts|js):\d+|node_modules|SQLITE/);
   }
-  const big = await rawPost(port, '/api/entries', owner, JSON.stringify({ title: 'x'.repeat(9 * 1024 * 1024) }));
+  const big = await rawPost(port, '/api/entries', owner, 9 * 1024 * 1024);
   assert.equal(big.status, 413);
   assert.equal(JSON.parse(big.body).error.code, 'CV-3003');
   assert.equal((await api(srv.url, 'GET', '/healthz')).status, 200);
 });
 
-/** POSTs a body with node:http, keeping the response even when the server stops reading early (413). */
-function rawPost(port: number, path: string, token: string, body: string): Promise<{ status: number; body: string }> {
+/**
+ * Sends a POST whose Content-Length announces `declaredBytes` but writes only a few bytes, and
+ * returns the status and body of the answer: the server must refuse on the announced length
+ * (413) without waiting for the body. Raw socket, so no client-side backpressure can stall it.
+ */
+function rawPost(port: number, path: string, token: string, declaredBytes: number): Promise<{ status: number; body: string }> {
   return new Promise((resolve, reject) => {
-    const req = request({ host: '127.0.0.1', port, path, method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json', 'content-length': Buffer.byteLength(body) } }, (res) => {
-      let text = '';
-      res.on('data', (d) => (text += d));
-      res.on('end', () => resolve({ status: res.statusCode ?? 0, body: text }));
+    const sock = connect(port, '127.0.0.1');
+    let text = '';
+    const timer = setTimeout(() => { sock.destroy(); reject(new Error('no answer to an oversized request within 10 s')); }, 10_000);
+    sock.on('data', (d) => {
+      text += d;
+      const m = /^HTTP\/1\.1 (\d{3})[^]*?\r\n\r\n([^]*\})/.exec(text);
+      if (m) {
+        clearTimeout(timer);
+        sock.destroy();
+        resolve({ status: Number(m[1]), body: m[2]! });
+      }
     });
-    req.on('error', (e: NodeJS.ErrnoException) => { if (e.code !== 'EPIPE' && e.code !== 'ECONNRESET') reject(e); });
-    req.end(body);
+    sock.on('error', (e) => { clearTimeout(timer); reject(e); });
+    sock.write(`POST ${path} HTTP/1.1\r\nHost: 127.0.0.1\r\nAuthorization: Bearer ${token}\r\nContent-Type: application/json\r\nContent-Length: ${declaredBytes}\r\n\r\n{"title":"`);
   });
 }
