@@ -9,10 +9,25 @@ export const FILE_KEY = '(file)';
 /** Key used for YAML syntax errors that belong to no particular key. */
 export const YAML_KEY = '(yaml)';
 
-/** `s` with control characters shown as `\xNN`, so the error stays one printable line. */
+/** One character as `\xNN` or `\uNNNN`. */
+function escapeChar(c: string): string {
+  const n = c.charCodeAt(0);
+  return n < 0x100 ? `\\x${n.toString(16).padStart(2, '0')}` : `\\u${n.toString(16).padStart(4, '0')}`;
+}
+
+/** `s` with control characters and Unicode line separators escaped, so the error stays one printable line. */
 function printable(s: string): string {
   // eslint-disable-next-line no-control-regex
-  return s.replace(/[\x00-\x1f\x7f]/g, (c) => `\\x${c.charCodeAt(0).toString(16).padStart(2, '0')}`);
+  return s.replace(/[\x00-\x1f\x7f-\x9f\u2028\u2029]/g, escapeChar);
+}
+
+/**
+ * `key` as one word, since the line is split at `: ` after it: whitespace escaped too, an empty
+ * key (`"": 1` or `~: 1` in the YAML) shown as `""` (found by test/fuzz/config.fuzz.test.ts).
+ */
+function printableKey(key: string): string {
+  const word = printable(key).replace(/\s/g, escapeChar);
+  return word === '' ? '""' : word;
 }
 
 /** Where a configuration problem is and what it is. */
@@ -51,7 +66,7 @@ export class ConfigError extends ClavitorError {
 
   constructor(defn: ErrorDef, loc: ConfigErrorLocation) {
     const reason = printable(loc.reason.replace(/[\r\n]+/g, ' ').trim());
-    const key = printable(loc.key);
+    const key = printableKey(loc.key);
     const line = `${printable(loc.file)}:${loc.line}:${loc.col}: ${key}: ${reason}`;
     super(defn, line);
     this.name = 'ConfigError';

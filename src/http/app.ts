@@ -4,13 +4,14 @@
  */
 import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
 import type { Logger } from 'pino';
-import { installErrorHandling, sendError } from './error-handler.js';
+import { installErrorHandling, onFrameworkError, sendError } from './error-handler.js';
 import { Errors } from '../lib/errors.js';
 import { createAuthThrottle } from './auth-throttle.js';
 import { entryRoutes } from './routes/entries.js';
 import { agentRoutes } from './routes/agents.js';
 import { vaultRoutes } from './routes/vaults.js';
 import { auditRoutes } from './routes/audit.js';
+import { generateRoutes } from './routes/generate.js';
 import { operatorRoutes } from './routes/operator.js';
 import type { Edition } from '../edition/edition.js';
 import type { VaultService } from '../vault/vault-service.js';
@@ -53,6 +54,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: CLIENT_BODY_LIMIT_BYTES,
     return503OnClosing: true,
+    frameworkErrors: onFrameworkError,
     ...(opts.https ? { https: { ...opts.https, minVersion: 'TLSv1.2' as const, requestCert: true, rejectUnauthorized: false } } : {}),
   }) as unknown as FastifyInstance;
   const s: AppServices = { ...opts.services, afterWrite: (req, reply) => opts.services.edition.afterClientWrite(req, reply) };
@@ -62,12 +64,13 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const throttle = createAuthThrottle();
   app.addHook('onRequest', async (req, reply) => {
     (req as unknown as { startNs: bigint }).startNs = process.hrtime.bigint();
-    const wait = throttle.blockedFor(req.ip);
+    const wait = req.url === '/healthz' ? undefined : throttle.blockedFor(req.ip);
     if (wait !== undefined) {
       reply.header('retry-after', String(wait));
       return sendError(reply, Errors.RATE_LIMITED.code, 429, 'too many failed authentications from this address; retry later');
     }
-    if (!WRITE_METHODS.has(req.method) || !req.url.startsWith('/api/')) return;
+    // Gate on the matched route too: `/%61pi/entries` is routed to /api/entries (case F9).
+    if (!WRITE_METHODS.has(req.method) || !(req.url.startsWith('/api/') || req.routeOptions.url?.startsWith('/api/'))) return;
     const refusal = s.edition.refuseClientWrite();
     if (!refusal) return;
     const def = Errors[refusal.error];
@@ -91,6 +94,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await entryRoutes(app, s);
   await agentRoutes(app, s);
   await auditRoutes(app, s);
+  await generateRoutes(app, s);
   await s.edition.registerRoutes(app);
   return app;
 }

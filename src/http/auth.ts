@@ -14,9 +14,9 @@ export function bearerOf(req: FastifyRequest): string {
   return h.slice(7).trim();
 }
 
-/** Verifies an owner or agent token; throws AUTH_MISSING / AUTH_INVALID. */
+/** Verifies an owner or agent token; throws AUTH_MISSING / AUTH_INVALID. The source IP goes to the audit of a revoked agent's use. */
 export function principalOf(req: FastifyRequest, vaults: VaultService): Principal {
-  return vaults.authenticate(bearerOf(req));
+  return vaults.authenticate(bearerOf(req), req.ip);
 }
 
 /** Requires the operator's admin token; throws AUTH_MISSING / AUTH_INVALID. */

@@ -20,11 +20,24 @@ export function sendError(reply: FastifyReply, code: string, status: number, mes
   return reply.code(status).type('application/json').send({ error: { code, message, ...(details ?? {}) } });
 }
 
+/**
+ * Fastify's `frameworkErrors` option (set in app.ts): errors its router raises before any hook or
+ * handler runs — a URL with malformed percent-encoding, an over-long path parameter — which fastify
+ * otherwise answers with its own body, echoing the URL (found by test/fuzz/api.fuzz.test.ts).
+ */
+export function onFrameworkError(err: FastifyError, req: FastifyRequest, reply: FastifyReply): void {
+  if (err.code === 'FST_ERR_BAD_URL') return void sendError(reply, Errors.BAD_REQUEST.code, 400, 'request URL is malformed (bad percent-encoding)');
+  if (err.code === 'FST_ERR_MAX_PARAM_LENGTH') return void sendError(reply, Errors.BAD_REQUEST.code, 400, 'request URL has an over-long path segment');
+  req.log.error({ event: 'request.internal_error', err: { type: err.name, message: err.message } }, 'internal error');
+  sendError(reply, Errors.INTERNAL.code, 500, Errors.INTERNAL.message);
+}
+
 /** Installs the error and not-found handlers on `app`. */
 export function installErrorHandling(app: FastifyInstance): void {
   app.setErrorHandler((err: FastifyError | ClavitorError, req: FastifyRequest, reply: FastifyReply) => {
     if (err instanceof ClavitorError) {
       if (err.status >= 500) req.log.warn({ event: 'request.error', code: err.code }, err.message);
+      if (err.headers) reply.headers(err.headers);
       return sendError(reply, err.code, err.status, err.message, err.details);
     }
     const mapped = typeof err.code === 'string' ? FASTIFY_MAP[err.code] : undefined;

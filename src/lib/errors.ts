@@ -6,8 +6,8 @@
  * Codes are never reused or renumbered; `docs/errors.md` documents each one.
  *
  * Ranges: 1xxx configuration and startup, 2xxx authentication, 3xxx client API input,
- * 4xxx vault state, 5xxx roles and replication, 6xxx command-line client (never sent over HTTP),
- * 9xxx internal.
+ * 4xxx vault state, 5xxx roles and replication, 6xxx command-line client (60xx clavitor-cli, never
+ * sent over HTTP) and control plane (61xx clavitor-control), 9xxx internal.
  */
 
 /** Definition of one registered error: HTTP status and an operator-readable message. */
@@ -88,6 +88,11 @@ export const Errors = Object.freeze({
   CLI_UNREACHABLE: def('CV-6005', 503, 'the server could not be reached'),
   CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
 
+  // 61xx — control plane (clavitor-control; docs/control-plane.md)
+  CP_TIMING_RULE: def('CV-6101', 400, 'heartbeat refused: heartbeat_interval breaks the timing rule interval + 2 × request timeout ≤ lease ttl'),
+  CP_STORE_UNAVAILABLE: def('CV-6102', 503, 'the control plane cannot reach its state store (SQLite or etcd); retry, and check its log'),
+  CP_UNREACHABLE: def('CV-6103', 503, 'the control plane could not be reached or gave an unexpected answer'),
+
   // 9xxx — internal
   INTERNAL: def('CV-9001', 500, 'internal error; see the server log'),
 } as const);
@@ -107,13 +112,16 @@ export class ClavitorError extends Error {
   readonly status: number;
   /** Extra client-safe fields merged into the error body (e.g. `expected` for a gap). */
   readonly details: Record<string, unknown> | undefined;
+  /** Response headers to send with the error (e.g. Retry-After and X-Primary-Location of a refused write). */
+  readonly headers: Record<string, string> | undefined;
 
-  constructor(defn: ErrorDef, message?: string, details?: Record<string, unknown>) {
+  constructor(defn: ErrorDef, message?: string, details?: Record<string, unknown>, headers?: Record<string, string>) {
     super(message ?? defn.message);
     this.name = 'ClavitorError';
     this.code = defn.code;
     this.status = defn.status;
     this.details = details;
+    this.headers = headers;
   }
 }
 

@@ -37,12 +37,12 @@ import { reconcile } from './reconcile.js';
 import { vaultDigest, type VaultDigest } from './digest.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
-import { Errors } from '../lib/errors.js';
+import { ClavitorError, Errors } from '../lib/errors.js';
 import { peerCertificateProblem } from './peer-cert.js';
 import { registerPopMetrics } from './pop-metrics.js';
 import { createHeartbeat, type Heartbeat } from '../controlplane/heartbeat.js';
 import { swapRole } from '../controlplane/role-swap.js';
-import type { HeartbeatRequest, HeartbeatResponse } from '../controlplane/protocol.js';
+import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../controlplane/protocol.js';
 
 /** Seconds a refused client is told to wait (Retry-After) before retrying a write. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -122,16 +122,31 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   /** Promotion rule (DESIGN.md §4.4.6): one more than the highest epoch seen. */
   function promote(assigned?: number): void {
-    const next = assigned !== undefined && assigned > epochs.seen() ? assigned : epochs.seen() + 1;
+    const next = assigned ?? epochs.seen() + 1;
     epochs.setEpoch(next);
     logger.warn({ event: 'pop.promoted', epoch: next }, `POP ${cfg.popId} promoted to primary in epoch ${next}`);
   }
 
-  // Role on start: a POP whose last role was backup and is now configured primary is promoted.
+  /**
+   * Demotion (DESIGN.md §4.4.7), by SIGHUP or by a restart with a file that now says backup: what
+   * the successor never acknowledged goes to quarantine, and the successor's epoch is reserved. It
+   * is promoted to at least ours + 1, maybe without this POP ever hearing of it (link down, then it
+   * crashes), so a later promotion of this POP must go above it (both found by the chaos harness).
+   */
+  function demote(popId: string): void {
+    epochs.observe(epochs.epoch() + 1);
+    const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${popId} was demoted in epoch ${epochs.epoch()}`, new Date());
+    logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
+  }
+
+  // Role on start: a POP whose last role was backup and is now configured primary is promoted; one
+  // whose last role was primary and is now configured backup is demoted.
   const lastRole = node.getMeta('last_role');
   if (cfg.role === 'primary' && (lastRole === 'backup' || epochs.epoch() === 0)) {
     if (lastRole === 'backup') promote();
     else epochs.setEpoch(Math.max(1, epochs.seen()));
+  } else if (cfg.role === 'backup' && lastRole === 'primary') {
+    demote(cfg.popId);
   }
   node.setMeta('last_role', cfg.role);
 
@@ -249,15 +264,26 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   /** Applies a control-plane answer: lease renewal, higher epochs, directives (issue 5 item 1). */
   function onControlPlaneAnswer(a: HeartbeatResponse, sentAtMs: number): void {
     lastAnswerAtMs = Date.now();
+    const d = a.directive;
+    const wantRole = d?.action === 'promote' ? 'backup' : 'primary';
+    if (d && cfg.role === wantRole) return applyDirective(d);
     if (a.epoch > epochs.seen()) {
       if (cfg.role === 'primary') fence(a.epoch);
       else epochs.observe(a.epoch);
     }
-    if (role() === 'primary' && a.lease_ttl_ms > 0) leaseUntilMs = sentAtMs + a.lease_ttl_ms;
-    const d = a.directive;
-    if (!d) return;
-    const wantRole = d.action === 'promote' ? 'backup' : 'primary';
-    if (cfg.role !== wantRole) return; // already applied
+    if (role() === 'primary' && a.lease_ttl_ms > 0) leaseUntilMs = Math.max(leaseUntilMs, sentAtMs + a.lease_ttl_ms);
+  }
+
+  /**
+   * Applies a promote or demote directive like a reload, persisting it (issue 5 item 1). A
+   * promotion takes exactly the epoch the control plane assigned, which must be above every epoch
+   * this POP has seen; otherwise the directive is refused and logged (the control plane is behind).
+   */
+  function applyDirective(d: Directive): void {
+    if (d.action === 'promote' && d.epoch <= epochs.seen()) {
+      logger.error({ event: 'controlplane.directive_refused', action: d.action, epoch: d.epoch, seen_epoch: epochs.seen() }, `refusing promotion to epoch ${d.epoch}: this POP has already seen epoch ${epochs.seen()}`);
+      return;
+    }
     const next = swapRole(cfg);
     if (!next) {
       logger.error({ event: 'controlplane.directive_refused', action: d.action }, `cannot ${d.action}: replication.yaml names no ${cfg.role === 'backup' ? 'primary_pop' : 'backup_pop'} to swap with`);
@@ -291,7 +317,11 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     name: 'commercial',
     hooks: {
       beforeCommit(vaultId, seq) {
-        if (role() === 'primary') node.addBacklog(vaultId, seq, Date.now());
+        // The write gate again, at commit time: a request admitted (onRequest) while this POP was an
+        // undrained primary may reach its commit after a drain, demotion or fencing (cases F1, F2).
+        const refusal = pop.refuseClientWrite();
+        if (refusal) throw new ClavitorError(Errors[refusal.error], undefined, undefined, refusal.headers);
+        node.addBacklog(vaultId, seq, Date.now());
       },
       afterCommit(vaultId, seq) {
         lastCommitted = { vaultId, seq };
@@ -437,8 +467,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         waiters.releaseAll();
         draining = false;
         resync = undefined;
-        const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${prev.popId} was demoted in epoch ${epochs.epoch()}`, new Date());
-        logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${cfg.popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
+        demote(prev.popId);
         helloToPrimary();
       } else if (prev.role === 'backup' && next.role === 'primary') {
         promote(opts?.epoch);

@@ -16,6 +16,7 @@
  */
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
+import type { VaultStore } from '../store/vault-store.js';
 import { applyRevision, checkRevision } from '../vault/apply.js';
 import { fromWire, type Revision } from '../vault/revision.js';
 import { cvError } from '../lib/errors.js';
@@ -47,6 +48,24 @@ function checkNotReplayed(node: NodeStore, push: PushBody): void {
   throw cvError('REPLAYED_PUSH', undefined, { last_push_seq: s });
 }
 
+/**
+ * Refuses (PUSH_INVALID) a `vault.create` or `agent.create` whose token id, or an `agent.create`
+ * whose agent id, the vault already holds or an earlier revision of the push creates: applying it
+ * would fail on the tokens table's keys half-way through the push, after other writes (found by
+ * test/fuzz/push.fuzz.test.ts). `tokens` and `agents` collect the ids the push creates in the vault.
+ */
+function checkNewIds(store: VaultStore | undefined, r: Revision, tokens: Set<string>, agents: Set<string>): void {
+  if (r.kind !== 'vault.create' && r.kind !== 'agent.create') return;
+  const body = JSON.parse(r.body) as { owner_token_id?: string; token_id?: string };
+  const tokenId = String(r.kind === 'vault.create' ? body.owner_token_id : body.token_id);
+  const agentId = r.kind === 'agent.create' ? r.subject : null;
+  if (tokens.has(tokenId) || store?.getToken(tokenId) || (agentId !== null && (agents.has(agentId) || store?.getAgent(agentId)))) {
+    throw cvError('PUSH_INVALID', `revision ${r.seq} of ${r.vaultId}: its token or agent id already exists in the vault`);
+  }
+  tokens.add(tokenId);
+  if (agentId !== null) agents.add(agentId);
+}
+
 const sameRevision = (a: Revision, b: Revision): boolean =>
   a.kind === b.kind && a.subject === b.subject && a.body === b.body && a.epoch === b.epoch && a.originPop === b.originPop && a.createdAt === b.createdAt;
 
@@ -75,6 +94,8 @@ export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
     const store = deps.node.hasVault(vaultId) ? deps.files.find(vaultId as VaultId) : undefined;
     let next = (store?.maxSeq() ?? 0) + 1;
     const fresh: Revision[] = [];
+    const newTokens = new Set<string>();
+    const newAgents = new Set<string>();
     for (const r of revs) {
       if (r.seq < next && fresh.length === 0) {
         const held = store?.getRevision(r.seq);
@@ -87,6 +108,7 @@ export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
         break;
       }
       checkRevision(r);
+      checkNewIds(store, r, newTokens, newAgents);
       fresh.push(r);
       next++;
     }

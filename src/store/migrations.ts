@@ -74,4 +74,10 @@ export const VAULT_MIGRATIONS: readonly Migration[] = [
      prev_hash TEXT NOT NULL,
      hash TEXT NOT NULL
    );`,
+  // 2 (issue 6 items 3 and 7): agent lockdown and per-agent rate limits, derived from the
+  // `agent.lock` / `agent.unlock` revisions and the `limits` of `agent.create`. NULL limits mean
+  // the defaults (3 distinct entries per minute, 10 per hour).
+  `ALTER TABLE tokens ADD COLUMN locked INTEGER NOT NULL DEFAULT 0;
+   ALTER TABLE tokens ADD COLUMN per_minute INTEGER;
+   ALTER TABLE tokens ADD COLUMN per_hour INTEGER;`,
 ];

@@ -25,6 +25,12 @@ export interface TokenRow {
   readonly scopes: readonly string[];
   readonly name: string | null;
   readonly revoked: boolean;
+  /** Locked after repeated rate-limit breaches (issue 6 item 3); only the owner's unlock clears it. */
+  readonly locked: boolean;
+  /** Agent's distinct-entries-per-minute limit; null means the default. */
+  readonly perMinute: number | null;
+  /** Agent's distinct-entries-per-hour limit; null means the default. */
+  readonly perHour: number | null;
   readonly createdSeq: number;
 }
 
@@ -61,16 +67,17 @@ export function openVaultStore(file: string, vaultId: string) {
     listEntries: db.prepare<[], { entry_id: string; head_seq: number; created_seq: number; deleted: number }>('SELECT * FROM entries WHERE deleted = 0 ORDER BY created_seq'),
     upsertEntry: db.prepare(`INSERT INTO entries (entry_id, head_seq, created_seq, deleted) VALUES (?, ?, ?, ?)
       ON CONFLICT(entry_id) DO UPDATE SET head_seq = excluded.head_seq, deleted = excluded.deleted`),
-    insertToken: db.prepare('INSERT INTO tokens (token_id, kind, agent_id, verifier, wrapped, scopes, name, created_seq) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    insertToken: db.prepare('INSERT INTO tokens (token_id, kind, agent_id, verifier, wrapped, scopes, name, created_seq, per_minute, per_hour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     getToken: db.prepare<[string], TokRow>('SELECT * FROM tokens WHERE token_id = ?'),
     getAgent: db.prepare<[string], TokRow>('SELECT * FROM tokens WHERE agent_id = ?'),
     listAgents: db.prepare<[], TokRow>("SELECT * FROM tokens WHERE kind = 'agent' ORDER BY created_seq"),
     revokeAgent: db.prepare('UPDATE tokens SET revoked = 1 WHERE agent_id = ?'),
+    setAgentLocked: db.prepare('UPDATE tokens SET locked = ? WHERE agent_id = ?'),
     lastAudit: db.prepare<[], { hash: string }>('SELECT hash FROM audit ORDER BY id DESC LIMIT 1'),
     insertAudit: db.prepare('INSERT INTO audit (at, actor, action, entry_id, outcome, code, ip, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     pageAudit: db.prepare<[number, number], AudRow>('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?'),
   };
-  type TokRow = { token_id: string; kind: 'owner' | 'agent'; agent_id: string | null; verifier: string; wrapped: string; scopes: string; name: string | null; revoked: number; created_seq: number };
+  type TokRow = { token_id: string; kind: 'owner' | 'agent'; agent_id: string | null; verifier: string; wrapped: string; scopes: string; name: string | null; revoked: number; created_seq: number; locked: number; per_minute: number | null; per_hour: number | null };
   type AudRow = { id: number; at: string; actor: string; action: string; entry_id: string | null; outcome: string; code: string | null; ip: string | null; prev_hash: string; hash: string };
   const toRev = (r: RevRow): Revision => ({
     vaultId, seq: r.seq, kind: r.kind as RevisionKind, subject: r.subject, body: r.body, epoch: r.epoch, originPop: r.origin_pop, createdAt: r.created_at,
@@ -78,6 +85,7 @@ export function openVaultStore(file: string, vaultId: string) {
   const toTok = (r: TokRow): TokenRow => ({
     tokenId: r.token_id, kind: r.kind, agentId: r.agent_id, verifier: r.verifier, wrapped: r.wrapped,
     scopes: JSON.parse(r.scopes) as string[], name: r.name, revoked: r.revoked === 1, createdSeq: r.created_seq,
+    locked: r.locked === 1, perMinute: r.per_minute, perHour: r.per_hour,
   });
   const toEntry = (r: { entry_id: string; head_seq: number; created_seq: number; deleted: number }): EntryRow => ({
     entryId: r.entry_id, headSeq: r.head_seq, createdSeq: r.created_seq, deleted: r.deleted === 1,
@@ -128,9 +136,9 @@ export function openVaultStore(file: string, vaultId: string) {
     upsertEntry(entryId: string, headSeq: number, createdSeq: number, deleted: boolean): void {
       q.upsertEntry.run(entryId, headSeq, createdSeq, deleted ? 1 : 0);
     },
-    /** Stores a token. */
-    insertToken(t: Omit<TokenRow, 'revoked'>): void {
-      q.insertToken.run(t.tokenId, t.kind, t.agentId, t.verifier, t.wrapped, JSON.stringify(t.scopes), t.name, t.createdSeq);
+    /** Stores a token (neither revoked nor locked; limits null for the owner or default limits). */
+    insertToken(t: Omit<TokenRow, 'revoked' | 'locked'>): void {
+      q.insertToken.run(t.tokenId, t.kind, t.agentId, t.verifier, t.wrapped, JSON.stringify(t.scopes), t.name, t.createdSeq, t.perMinute, t.perHour);
     },
     /** A token by id, or undefined. */
     getToken(tokenId: string): TokenRow | undefined {
@@ -149,6 +157,10 @@ export function openVaultStore(file: string, vaultId: string) {
     /** Marks an agent's token revoked. */
     revokeAgent(agentId: string): void {
       q.revokeAgent.run(agentId);
+    },
+    /** Sets or clears an agent's lockdown (derived from `agent.lock` / `agent.unlock`). */
+    setAgentLocked(agentId: string, locked: boolean): void {
+      q.setAgentLocked.run(locked ? 1 : 0, agentId);
     },
     /** Hash of the newest audit record, or undefined for an empty trail. */
     lastAuditHash(): string | undefined {

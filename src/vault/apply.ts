@@ -7,7 +7,7 @@
  * does not match its kind's schema.
  */
 import type { VaultStore } from '../store/vault-store.js';
-import { AgentCreateBody, EmptyBody, EntryPutBody, VaultCreateBody, type Revision } from './revision.js';
+import { AgentCreateBody, AgentLockBody, EmptyBody, EntryPutBody, VaultCreateBody, type Revision } from './revision.js';
 import { cvError } from '../lib/errors.js';
 import type { z } from 'zod';
 
@@ -29,6 +29,8 @@ const BODY_SCHEMAS = {
   'entry.delete': EmptyBody,
   'agent.create': AgentCreateBody,
   'agent.revoke': EmptyBody,
+  'agent.lock': AgentLockBody,
+  'agent.unlock': EmptyBody,
 } as const;
 
 /**
@@ -47,13 +49,16 @@ export function applyRevision(store: VaultStore, rev: Revision): void {
   deriveRevision(store, rev);
 }
 
-/** Updates the derived tables (entries, tokens) for one already-stored revision. */
+/**
+ * Updates the derived tables (entries, tokens) for one already-stored revision. Lock state is
+ * derived here too, so a backup enforces exactly the locks the primary wrote (issue 6 item 7).
+ */
 function deriveRevision(store: VaultStore, rev: Revision): void {
   const body = JSON.parse(rev.body) as Record<string, unknown>;
   switch (rev.kind) {
     case 'vault.create': {
       const b = body as z.infer<typeof VaultCreateBody>;
-      store.insertToken({ tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq });
+      store.insertToken({ tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq, perMinute: null, perHour: null });
       return;
     }
     case 'entry.put':
@@ -64,11 +69,18 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
     }
     case 'agent.create': {
       const b = body as z.infer<typeof AgentCreateBody>;
-      store.insertToken({ tokenId: b.token_id, kind: 'agent', agentId: rev.subject, verifier: b.verifier, wrapped: b.wrapped, scopes: b.scopes, name: b.name, createdSeq: rev.seq });
+      store.insertToken({
+        tokenId: b.token_id, kind: 'agent', agentId: rev.subject, verifier: b.verifier, wrapped: b.wrapped, scopes: b.scopes, name: b.name, createdSeq: rev.seq,
+        perMinute: b.limits?.per_minute ?? null, perHour: b.limits?.per_hour ?? null,
+      });
       return;
     }
     case 'agent.revoke':
       store.revokeAgent(rev.subject!);
+      return;
+    case 'agent.lock':
+    case 'agent.unlock':
+      store.setAgentLocked(rev.subject!, rev.kind === 'agent.lock');
       return;
   }
 }

@@ -11,8 +11,12 @@ import type { AuditRow, VaultStore } from '../store/vault-store.js';
 export interface AuditInput {
   /** `owner`, `agent:<agent_id>` or `admin`. */
   readonly actor: string;
-  /** e.g. `entry.read`, `entry.create`, `agent.revoke`. */
+  /**
+   * e.g. `entry.read`, `entry.totp`, `entry.create`, `agent.revoke`, `agent.unlock`, `auth` (a
+   * revoked token's use), `agent.rate_limit` (a breach), `agent.lockdown` (issue 6 item 4).
+   */
   readonly action: string;
+  /** The entry concerned; for `agent.*` actions by the owner, the agent's id. */
   readonly entryId?: string | null;
   /** `ok` or `denied`. */
   readonly outcome: 'ok' | 'denied';
@@ -40,14 +44,48 @@ export function appendAudit(store: VaultStore, input: AuditInput, at: string): v
 }
 
 /**
+ * Why a record breaks the chain: `link` — its prev_hash is not the hash of the record before it
+ * (a record before it was deleted, inserted or moved); `hash` — its own fields no longer hash to
+ * its stored hash (the record was edited).
+ */
+export interface AuditBreak {
+  readonly id: number;
+  readonly reason: 'link' | 'hash';
+}
+
+/**
+ * A streaming chain checker, for verifying page by page (`clavitor-cli audit verify`): feed rows
+ * in id order starting with the first record; `push` returns the first break, then keeps
+ * returning it. Not detectable by a chain alone: removal of the newest records (truncation).
+ */
+export function createAuditVerifier() {
+  let prev = AUDIT_GENESIS;
+  let broken: AuditBreak | undefined;
+  let checked = 0;
+  return {
+    /** Checks the next record; returns the first break found so far, or undefined. */
+    push(r: AuditRow): AuditBreak | undefined {
+      if (broken) return broken;
+      checked++;
+      if (r.prevHash !== prev) broken = { id: r.id, reason: 'link' };
+      else if (auditHash(prev, r) !== r.hash) broken = { id: r.id, reason: 'hash' };
+      prev = r.hash;
+      return broken;
+    },
+    /** Records checked up to and including the first break. */
+    checked: (): number => checked,
+  };
+}
+
+/**
  * Recomputes the chain over `rows` (in id order, starting from genesis) and returns the id of the
  * first record whose hash or link does not match, or undefined when the chain is intact.
  */
 export function firstBrokenAudit(rows: readonly AuditRow[]): number | undefined {
-  let prev = AUDIT_GENESIS;
+  const v = createAuditVerifier();
   for (const r of rows) {
-    if (r.prevHash !== prev || auditHash(prev, r) !== r.hash) return r.id;
-    prev = r.hash;
+    const b = v.push(r);
+    if (b) return b.id;
   }
   return undefined;
 }

@@ -1,54 +1,26 @@
 /**
- * Entries (DESIGN.md §2–3): create, read, list, update with `If-Match`, delete as a tombstone,
- * and history. Values are encrypted with AES-256-GCM under the key of their tier before they
- * reach the revision log; titles under the agent-tier key so an in-scope agent can see them.
- * `sealed` values arrive already encrypted by the client and are wrapped once more under the
- * owner-tier key: the server never holds their plaintext.
+ * Entries (DESIGN.md §2–3, issue 6 items 1, 4 and 5): create, read, list, update with `If-Match`,
+ * delete as a tombstone, history, and the current TOTP code of an entry. Encryption lives in
+ * entry-codec.ts; every agent read passes the gate in agent-gate.ts (lockdown, rate limit, scope).
+ *
+ * Audit (issue 6 item 4): every write commits its audit record in the revision's transaction
+ * (writer.ts); every read, and every refusal of an agent, appends its record in a transaction of
+ * the vault file before the response is sent.
  */
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { VaultStore } from '../store/vault-store.js';
 import type { RevisionWriter } from './writer.js';
 import { newEntryId, type EntryId, type VaultId } from '../lib/ids.js';
-import { cvError } from '../lib/errors.js';
-import { open, seal } from './crypto.js';
-import { fieldAad, titleAad } from './aad.js';
-import { EntryPutBody, type Revision, type Tier } from './revision.js';
+import { cvError, Errors } from '../lib/errors.js';
 import { actorOf, type OwnerPrincipal, type Principal } from './principal.js';
-import { appendAudit } from './audit.js';
+import { appendAudit, type AuditInput } from './audit.js';
+import { checkEntryInput, decryptView, encryptEntry, entryBody, keyFor, openField, openTitle, type EntryInput, type EntryView } from './entry-codec.js';
+import { createAgentGate, type AgentGate, type ReadContext } from './agent-gate.js';
+import { totpCode, TOTP_KIND, type TotpCode } from './totp.js';
 
-/** One field as a client sends it. */
-export interface FieldInput {
-  readonly label: string;
-  readonly value: string;
-  readonly kind: string;
-  readonly tier: Tier;
-}
-
-/** An entry as a client sends it (create or full replacement on update). */
-export interface EntryInput {
-  readonly type: EntryPutBody['type'];
-  readonly parent: string | null;
-  readonly title: string;
-  readonly fields: readonly FieldInput[];
-}
-
-/** A field as returned to a caller: the value, or `redacted: true` when the caller may not read it. */
-export type FieldView =
-  | { label: string; kind: string; tier: Tier; value: string }
-  | { label: string; kind: string; tier: Tier; redacted: true };
-
-/** An entry as returned to a caller. `version` is the seq of its newest revision (use in If-Match). */
-export interface EntryView {
-  id: string;
-  type: string;
-  parent: string | null;
-  title: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  fields: FieldView[];
-}
+export type { EntryInput, EntryView, FieldInput, FieldView } from './entry-codec.js';
+export type { ReadContext } from './agent-gate.js';
 
 /** An entry in a listing: no field values. */
 export interface EntrySummary {
@@ -69,12 +41,13 @@ export interface HistoryItem {
   created_at: string;
 }
 
-/** Dependencies of the entries service. */
+/** Dependencies of the entries service. `gate` defaults to a gate with a fresh in-memory limiter. */
 export interface EntriesServiceDeps {
   readonly node: NodeStore;
   readonly files: VaultFiles;
   readonly writer: RevisionWriter;
   readonly now: () => Date;
+  readonly gate?: AgentGate;
 }
 
 /** Entries service; see `createEntriesService`. */
@@ -82,45 +55,17 @@ export type EntriesService = ReturnType<typeof createEntriesService>;
 
 /** Builds the entries service. Every method throws ClavitorError with a registered code. */
 export function createEntriesService(deps: EntriesServiceDeps) {
+  const gate = deps.gate ?? createAgentGate({ writer: deps.writer, now: deps.now });
   const storeOf = (vaultId: VaultId): VaultStore => {
     const s = deps.files.find(vaultId);
     if (!s) throw cvError('VAULT_NOT_FOUND');
     return s;
   };
+  const audit = (store: VaultStore, rec: AuditInput): void => store.tx(() => appendAudit(store, rec, deps.now().toISOString()));
 
-  const keyFor = (p: Principal, tier: Tier): Buffer | undefined => (tier === 'agent' ? p.keys.agent : p.keys.owner);
-
-  function encryptBody(p: OwnerPrincipal, entryId: string, input: EntryInput, seq: number): string {
-    const body: EntryPutBody = {
-      type: input.type,
-      parent: input.parent,
-      title: seal(p.keys.agent, input.title, titleAad(p.vaultId, entryId, seq)),
-      fields: input.fields.map((f, i) => ({ label: f.label, kind: f.kind, tier: f.tier, value: seal(keyFor(p, f.tier)!, f.value, fieldAad(p.vaultId, entryId, i, seq)) })),
-    };
-    return JSON.stringify(body);
-  }
-
-  function decryptView(p: Principal, rev: Revision, createdAt: string): EntryView {
-    const body = EntryPutBody.parse(JSON.parse(rev.body));
-    const entryId = rev.subject!;
-    return {
-      id: entryId,
-      type: body.type,
-      parent: body.parent,
-      title: open(p.keys.agent, body.title, titleAad(p.vaultId, entryId, rev.seq)).toString('utf8'),
-      version: rev.seq,
-      created_at: createdAt,
-      updated_at: rev.createdAt,
-      fields: body.fields.map((f, i) => {
-        const key = keyFor(p, f.tier);
-        if (!key) return { label: f.label, kind: f.kind, tier: f.tier, redacted: true as const };
-        return { label: f.label, kind: f.kind, tier: f.tier, value: open(key, f.value, fieldAad(p.vaultId, entryId, i, rev.seq)).toString('utf8') };
-      }),
-    };
-  }
-
-  function requireOwner(p: Principal): asserts p is OwnerPrincipal {
-    if (p.kind !== 'owner') throw cvError('FORBIDDEN');
+  /** Owner only; an agent's attempt is audited as denied (FORBIDDEN, CV-2003). */
+  function requireOwner(p: Principal, action: string, entryId: string | null, ip: string | null): asserts p is OwnerPrincipal {
+    if (p.kind !== 'owner') throw gate.deny(storeOf(p.vaultId), p, action, entryId, 'FORBIDDEN', ip);
   }
 
   function liveEntry(store: VaultStore, entryId: string) {
@@ -130,13 +75,21 @@ export function createEntriesService(deps: EntriesServiceDeps) {
     return e;
   }
 
+  /** Store and live entry for a read by `p`, agents through the gate. */
+  function openForRead(p: Principal, entryId: string, action: string, ctx: ReadContext) {
+    const store = storeOf(p.vaultId);
+    if (p.kind === 'agent') gate.admit(store, p, entryId, action, ctx);
+    return { store, e: liveEntry(store, entryId) };
+  }
+
   return {
     /** Creates an entry (owner only). Returns its view at version = revision seq. */
     create(p: Principal, input: EntryInput, ip: string | null): EntryView {
-      requireOwner(p);
+      requireOwner(p, 'entry.create', null, ip);
+      checkEntryInput(input);
       const store = storeOf(p.vaultId);
       const entryId: EntryId = newEntryId();
-      const rev = deps.writer.append(store, 'entry.put', entryId, (seq) => encryptBody(p, entryId, input, seq),
+      const rev = deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
         { actor: 'owner', action: 'entry.create', entryId, outcome: 'ok', ip });
       return decryptView(p, rev, rev.createdAt);
     },
@@ -146,18 +99,19 @@ export function createEntriesService(deps: EntriesServiceDeps) {
      * current version throws VERSION_CONFLICT (CV-4001) and nothing is written (DESIGN.md §2).
      */
     update(p: Principal, entryId: string, ifMatch: number, input: EntryInput, ip: string | null): EntryView {
-      requireOwner(p);
+      requireOwner(p, 'entry.update', entryId, ip);
+      checkEntryInput(input);
       const store = storeOf(p.vaultId);
       const e = liveEntry(store, entryId);
       if (e.headSeq !== ifMatch) throw cvError('VERSION_CONFLICT', undefined, { current_version: e.headSeq });
-      const rev = deps.writer.append(store, 'entry.put', entryId, (seq) => encryptBody(p, entryId, input, seq),
+      const rev = deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
         { actor: 'owner', action: 'entry.update', entryId, outcome: 'ok', ip });
       return decryptView(p, rev, store.getRevision(e.createdSeq)!.createdAt);
     },
 
     /** Deletes an entry by appending a tombstone (owner only). Optional `ifMatch` as for update. */
     remove(p: Principal, entryId: string, ifMatch: number | undefined, ip: string | null): void {
-      requireOwner(p);
+      requireOwner(p, 'entry.delete', entryId, ip);
       const store = storeOf(p.vaultId);
       const e = liveEntry(store, entryId);
       if (ifMatch !== undefined && e.headSeq !== ifMatch) throw cvError('VERSION_CONFLICT', undefined, { current_version: e.headSeq });
@@ -165,38 +119,62 @@ export function createEntriesService(deps: EntriesServiceDeps) {
     },
 
     /**
-     * Reads the newest revision of an entry. Owner: every tier. Agent: only when the entry is in
-     * its scope (else AGENT_SCOPE, CV-2007, audited as denied), with non-agent tiers redacted.
+     * Reads the newest revision of an entry. Owner: every tier. Agent: through the gate (locked,
+     * rate limit, scope), with non-agent tiers redacted. `c`: source IP and whether this POP may
+     * write (a lock revision).
      */
-    get(p: Principal, entryId: string, ip: string | null): EntryView {
-      const store = storeOf(p.vaultId);
-      if (p.kind === 'agent' && !p.scopes.has(entryId)) {
-        store.tx(() => appendAudit(store, { actor: actorOf(p), action: 'entry.read', entryId, outcome: 'denied', code: 'CV-2007', ip }, deps.now().toISOString()));
-        throw cvError('AGENT_SCOPE');
-      }
-      const e = liveEntry(store, entryId);
+    get(p: Principal, entryId: string, c: ReadContext): EntryView {
+      const { store, e } = openForRead(p, entryId, 'entry.read', c);
       const view = decryptView(p, store.getRevision(e.headSeq)!, store.getRevision(e.createdSeq)!.createdAt);
-      store.tx(() => appendAudit(store, { actor: actorOf(p), action: 'entry.read', entryId, outcome: 'ok', ip }, deps.now().toISOString()));
+      audit(store, { actor: actorOf(p), action: 'entry.read', entryId, outcome: 'ok', ip: c.ip });
       return view;
     },
 
-    /** Lists live entries without field values (owner only; agents get AGENT_LIST_FORBIDDEN). */
-    list(p: Principal): EntrySummary[] {
-      if (p.kind !== 'owner') throw cvError('AGENT_LIST_FORBIDDEN');
+    /**
+     * Current TOTP code of the entry's first `totp`-kind field (or the one labelled `label`), at
+     * `deps.now()`. Agents: through the gate, and only for a field in the agent tier (else
+     * FORBIDDEN). NOT_FOUND when there is no such field; TOTP_SEALED for a sealed one (the client
+     * computes it); TOTP_INVALID when the stored value is not a TOTP secret.
+     */
+    totp(p: Principal, entryId: string, c: ReadContext, label?: string): TotpCode {
+      const { store, e } = openForRead(p, entryId, 'entry.totp', c);
+      const rev = store.getRevision(e.headSeq)!;
+      const body = entryBody(rev);
+      const index = body.fields.findIndex((f) => f.kind === TOTP_KIND && (label === undefined || f.label === label));
+      const field = body.fields[index];
+      if (!field) throw cvError('NOT_FOUND', label === undefined ? 'entry has no totp field' : `entry has no totp field labelled "${label}"`);
+      if (field.tier === 'sealed') throw cvError('TOTP_SEALED');
+      const key = keyFor(p, field.tier);
+      if (!key) {
+        audit(store, { actor: actorOf(p), action: 'entry.totp', entryId, outcome: 'denied', code: Errors.FORBIDDEN.code, ip: c.ip });
+        throw cvError('FORBIDDEN', 'the totp field is not in the agent tier');
+      }
+      const code = totpCode(openField(p, key, rev, index, body), deps.now().getTime());
+      audit(store, { actor: actorOf(p), action: 'entry.totp', entryId, outcome: 'ok', ip: c.ip });
+      return code;
+    },
+
+    /** Lists live entries without field values (owner only; agents get AGENT_LIST_FORBIDDEN, audited). */
+    list(p: Principal, ip: string | null = null): EntrySummary[] {
       const store = storeOf(p.vaultId);
-      return store.listEntries().map((e) => {
-        const rev = store.getRevision(e.headSeq)!;
-        const body = EntryPutBody.parse(JSON.parse(rev.body));
-        return { id: e.entryId, type: body.type, parent: body.parent, title: open(p.keys.agent, body.title, titleAad(p.vaultId, e.entryId, rev.seq)).toString('utf8'), version: rev.seq, updated_at: rev.createdAt };
+      if (p.kind !== 'owner') throw gate.deny(store, p, 'entry.list', null, 'AGENT_LIST_FORBIDDEN', ip);
+      const out = store.listEntries().map((en) => {
+        const rev = store.getRevision(en.headSeq)!;
+        const body = entryBody(rev);
+        return { id: en.entryId, type: body.type, parent: body.parent, title: openTitle(p, rev, body), version: rev.seq, updated_at: rev.createdAt };
       });
+      audit(store, { actor: 'owner', action: 'entry.list', outcome: 'ok', ip });
+      return out;
     },
 
     /** Every revision of an entry, oldest first, tombstone included (owner only). */
-    history(p: Principal, entryId: string): HistoryItem[] {
-      requireOwner(p);
+    history(p: Principal, entryId: string, ip: string | null = null): HistoryItem[] {
+      requireOwner(p, 'entry.history', entryId, ip);
       const store = storeOf(p.vaultId);
       if (!store.getEntry(entryId)) throw cvError('NOT_FOUND', 'entry not found');
-      return store.revisionsOf(entryId).map((r) => ({ seq: r.seq, kind: r.kind, epoch: r.epoch, origin_pop: r.originPop, created_at: r.createdAt }));
+      const out = store.revisionsOf(entryId).map((r) => ({ seq: r.seq, kind: r.kind, epoch: r.epoch, origin_pop: r.originPop, created_at: r.createdAt }));
+      audit(store, { actor: 'owner', action: 'entry.history', entryId, outcome: 'ok', ip });
+      return out;
     },
   };
 }

@@ -29,7 +29,22 @@ export interface AgentPrincipal {
   /** Entry ids the agent may read. */
   readonly scopes: ReadonlySet<string>;
   readonly keys: TierKeys;
+  /** Locked by a replicated `agent.lock` revision (issue 6 item 3): every read is refused. */
+  readonly locked: boolean;
+  /** Distinct entries the agent may read per minute and per hour (defaults 3 and 10). */
+  readonly limits: RateLimits;
 }
+
+/** Per-agent rate limits in distinct entries per window (issue 6 item 3). */
+export interface RateLimits {
+  /** Distinct entries in any 60-second window. */
+  readonly perMinute: number;
+  /** Distinct entries in any 3600-second window. */
+  readonly perHour: number;
+}
+
+/** Default limits (issue 6 item 3): 3 distinct entries per minute, 10 per hour. */
+export const DEFAULT_LIMITS: RateLimits = Object.freeze({ perMinute: 3, perHour: 10 });
 
 /** A verified caller of the vault API. */
 export type Principal = OwnerPrincipal | AgentPrincipal;

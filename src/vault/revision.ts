@@ -6,8 +6,11 @@
  */
 import { z } from 'zod';
 
-/** Kinds of revision. */
-export const REVISION_KINDS = ['vault.create', 'entry.put', 'entry.delete', 'agent.create', 'agent.revoke'] as const;
+/**
+ * Kinds of revision. `agent.lock` / `agent.unlock` (issue 6 items 3 and 7) are written only by a
+ * primary: a lock when an agent breaches its rate limit twice within 2 hours, an unlock by the owner.
+ */
+export const REVISION_KINDS = ['vault.create', 'entry.put', 'entry.delete', 'agent.create', 'agent.revoke', 'agent.lock', 'agent.unlock'] as const;
 /** One revision kind. */
 export type RevisionKind = (typeof REVISION_KINDS)[number];
 
@@ -65,16 +68,33 @@ export const EntryPutBody = z.strictObject({
 /** Parsed entry.put body. */
 export type EntryPutBody = z.infer<typeof EntryPutBody>;
 
-/** Body of `entry.delete` (tombstone) and `agent.revoke`. */
+/** Body of `entry.delete` (tombstone), `agent.revoke` and `agent.unlock`. */
 export const EmptyBody = z.strictObject({});
 
-/** Body of `agent.create`: token verifier, agent key wrapped for the agent token, scopes. */
+/**
+ * Per-agent rate limits (issue 6 item 3): at most `per_minute` distinct entries in any 60 s and
+ * `per_hour` distinct entries in any 3600 s. Absent means the defaults (3 and 10).
+ */
+export const AgentLimits = z.strictObject({
+  per_minute: z.number().int().min(1).max(10000),
+  per_hour: z.number().int().min(1).max(1000000),
+});
+/** Parsed per-agent limits. */
+export type AgentLimits = z.infer<typeof AgentLimits>;
+
+/** Body of `agent.create`: token verifier, agent key wrapped for the agent token, scopes, optional limits. */
 export const AgentCreateBody = z.strictObject({
   token_id: z.string().min(1).max(64),
   verifier: z.string().min(1).max(128),
   wrapped: ct,
   name: ct,
   scopes: z.array(z.string().max(64)).max(10000),
+  limits: AgentLimits.optional(),
+});
+
+/** Body of `agent.lock`: why the agent was locked (`rate_limit`: second breach within 2 hours). */
+export const AgentLockBody = z.strictObject({
+  reason: z.enum(['rate_limit']),
 });
 
 /** Zod schema of a revision as carried in a replication push (DESIGN.md §4.4). */

@@ -3,14 +3,16 @@
  * and agent keys wrapped under a new owner token, and turning a presented bearer token into a
  * Principal with its unwrapped keys.
  */
+import { rmSync } from 'node:fs';
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { RevisionWriter } from './writer.js';
 import { kekFor as kekOf, mintToken, parseToken, unwrapKeys, verifierMatches, wrapKeys } from './tokens.js';
 import { KEY_BYTES, randomKey } from './crypto.js';
 import { newVaultId, type AgentId, type TokenId, type VaultId } from '../lib/ids.js';
-import { cvError } from '../lib/errors.js';
-import type { Principal } from './principal.js';
+import { cvError, Errors } from '../lib/errors.js';
+import { DEFAULT_LIMITS, type Principal } from './principal.js';
+import { appendAudit } from './audit.js';
 
 /** Dependencies of the vault service. */
 export interface VaultServiceDeps {
@@ -39,8 +41,18 @@ export function createVaultService(deps: VaultServiceDeps) {
       deps.node.addVault(vaultId, deps.now().toISOString());
       const store = deps.files.openOrCreate(vaultId);
       const wrapped = wrapKeys(tok.kek, vaultId, tok.tokenId, Buffer.concat([ownerKey, agentKey]));
-      deps.writer.append(store, 'vault.create', null, () => JSON.stringify({ owner_token_id: tok.tokenId, owner_verifier: tok.verifier, owner_wrapped: wrapped }),
-        { actor: 'admin', action: 'vault.create', outcome: 'ok' });
+      try {
+        deps.writer.append(store, 'vault.create', null, () => JSON.stringify({ owner_token_id: tok.tokenId, owner_verifier: tok.verifier, owner_wrapped: wrapped }),
+          { actor: 'admin', action: 'vault.create', outcome: 'ok' });
+      } catch (e) {
+        // Refused at commit (e.g. the POP was demoted while the request was in flight): leave no
+        // empty vault behind.
+        const path = deps.files.pathOf(vaultId);
+        deps.files.close(vaultId);
+        deps.node.removeVault(vaultId);
+        for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
+        throw e;
+      }
       return { vaultId, ownerToken: tok.text };
     },
 
@@ -48,18 +60,29 @@ export function createVaultService(deps: VaultServiceDeps) {
      * Verifies a bearer token and unwraps its keys. Every failure — malformed, unknown vault,
      * unknown token, wrong secret, revoked agent — throws the same AUTH_INVALID (CV-2002) so that
      * a caller learns nothing about which part was wrong (issue 4, "errors reveal no internals").
+     * `ip` is the caller's address, recorded when a revoked agent's genuine token is presented.
+     * A locked agent authenticates (its `locked` flag is set); the read gate refuses it.
      */
-    authenticate(text: string): Principal {
+    authenticate(text: string, ip: string | null = null): Principal {
       const parsed = parseToken(text);
       if (!parsed) throw cvError('AUTH_INVALID');
       const store = deps.node.hasVault(parsed.vaultId) ? deps.files.find(parsed.vaultId) : undefined;
       const row = store?.getToken(parsed.tokenId);
-      if (!store || !row || !verifierMatches(parsed.secret, parsed.tokenId, row.verifier) || row.revoked) throw cvError('AUTH_INVALID');
+      if (!store || !row || !verifierMatches(parsed.secret, parsed.tokenId, row.verifier)) throw cvError('AUTH_INVALID');
+      if (row.revoked) {
+        // The genuine secret of a revoked agent: the vault is known, so the attempt is audited
+        // (issue 6 item 4) under AGENT_REVOKED, while the caller sees the same AUTH_INVALID.
+        store.tx(() => appendAudit(store, { actor: `agent:${row.agentId}`, action: 'auth', outcome: 'denied', code: Errors.AGENT_REVOKED.code, ip }, deps.now().toISOString()));
+        throw cvError('AUTH_INVALID');
+      }
       const keys = unwrapKeys(kekOf(parsed.secret, parsed.tokenId), parsed.vaultId, parsed.tokenId, row.wrapped);
       if (row.kind === 'owner') {
         return { kind: 'owner', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, keys: { owner: keys.subarray(0, KEY_BYTES), agent: keys.subarray(KEY_BYTES) } };
       }
-      return { kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), keys: { agent: keys } };
+      return {
+        kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), keys: { agent: keys },
+        locked: row.locked, limits: { perMinute: row.perMinute ?? DEFAULT_LIMITS.perMinute, perHour: row.perHour ?? DEFAULT_LIMITS.perHour },
+      };
     },
   };
 }

@@ -39,9 +39,10 @@ export function createRevisionWriter(deps: { hooks: WriteHooks; identity: () => 
   return {
     /**
      * Appends one revision of `kind` about `subject` to `store`. `body(seq)` builds the body JSON
-     * text knowing the revision's seq (ciphertext AAD includes it). Returns the committed revision.
+     * text knowing the revision's seq (ciphertext AAD includes it). `audit` (one record or several,
+     * in order) commits in the same transaction. Returns the committed revision.
      */
-    append(store: VaultStore, kind: RevisionKind, subject: string | null, body: (seq: number) => string, audit?: AuditInput): Revision {
+    append(store: VaultStore, kind: RevisionKind, subject: string | null, body: (seq: number) => string, audit?: AuditInput | readonly AuditInput[]): Revision {
       const seq = store.maxSeq() + 1;
       const id = deps.identity();
       const at = deps.now().toISOString();
@@ -49,7 +50,7 @@ export function createRevisionWriter(deps: { hooks: WriteHooks; identity: () => 
       deps.hooks.beforeCommit(store.vaultId as VaultId, seq);
       store.tx(() => {
         applyRevision(store, rev);
-        if (audit) appendAudit(store, audit, at);
+        for (const a of audit === undefined ? [] : Array.isArray(audit) ? audit : [audit]) appendAudit(store, a as AuditInput, at);
       });
       deps.hooks.afterCommit(store.vaultId as VaultId, seq);
       return rev;

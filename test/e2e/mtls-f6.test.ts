@@ -36,7 +36,7 @@ async function tlsPair(opts: { maxRetries?: number } = {}): Promise<TlsPair> {
   const mtls = (f: { cert: string; key: string }) => `  mtls_cert: "${f.cert}"\n  mtls_key: "${f.key}"\n  mtls_ca: "${files.ca}"\n`;
   const yaml = (which: 'primary' | 'backup') => pair.yamlFor(which, which === 'primary' ? 'primary' : 'backup')
     .replaceAll('http://127.0.0.1', 'https://127.0.0.1')
-    .replace(/(auth:\n  token_file: "[^"]+"\n)/, `$1${mtls(which === 'primary' ? files.calgary : files.zurich)}`);
+    .replace(/(auth:\n {2}token_file: "[^"]+"\n)/, `$1${mtls(which === 'primary' ? files.calgary : files.zurich)}`);
   pair.writeConfig('primary', yaml('primary'));
   pair.writeConfig('backup', yaml('backup'));
   pair.primary.args.push('--tls-cert', files.calgary.cert, '--tls-key', files.calgary.key);
@@ -136,7 +136,7 @@ test('case F6: a renewed certificate is used after SIGHUP without a restart; an 
   writePem(pair.dir, 'calgary-01', await issue(pair.ca, 'calgary-01', { notBefore: new Date(Date.now() - 10 * 86400_000), notAfter: new Date(Date.now() - 86400_000) }));
   pair.primary.signal('SIGHUP');
   await waitFor('reload refused', () => pair.primary.logLines().some((l) => l.event === 'pop.reload_refused'));
-  assert.match(pair.primary.stderr, /auth\.mtls_cert: .*certificate expired on \d{4}-\d\d-\d\dT/);
+  assert.match(pair.primary.stderr, /auth\.mtls_cert: .*certificate expired on \d{4}-\d{2}-\d{2}T/);
   const e2 = await api(P, 'POST', '/api/entries', { token: owner, body: { title: 'still replicating' }, dispatcher: pair.dispatcher });
   await waitFor('entry on backup after refused reload', async () => (await api(B, 'GET', `/api/entries/${e2.json.id}`, { token: owner, dispatcher: pair.dispatcher })).status === 200);
 });

@@ -8,6 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { deriveSealKey, sealValue } from '../../src/vault/sealed.js';
 
 test('no secret appears in logs, errors, status or process titles', async (t) => {
   const pair = await provisionPair();
@@ -22,10 +23,14 @@ test('no secret appears in logs, errors, status or process titles', async (t) =>
     bodies.push(JSON.stringify(r.json), JSON.stringify([...r.headers.entries()]));
     return r;
   };
-  const { owner } = await createVault(P, pair.primary.adminToken());
+  const { owner, vaultId } = await createVault(P, pair.primary.adminToken());
   const values = ['S3cr3t-owner-value-8f2a', 'S3cr3t-agent-value-19cd', 'S3cr3t-sealed-blob-77e1'];
+  const sealedText = sealValue(deriveSealKey('a passphrase of the vault owner', vaultId), vaultId, 'c', values[2]!);
   const title = 'S3cr3t-title-4b0e';
-  const e = await call(P, 'POST', '/api/entries', { token: owner, body: { title, fields: [{ label: 'a', value: values[0], tier: 'owner' }, { label: 'b', value: values[1], tier: 'agent' }, { label: 'c', value: values[2], tier: 'sealed' }] } });
+  const plainSealed = await api(P, 'POST', '/api/entries', { token: owner, body: { title: 'x', fields: [{ label: 'c', value: values[2], tier: 'sealed' }] } });
+  assert.equal(plainSealed.status, 400, 'a sealed value that is not client ciphertext is refused');
+  assert.equal(plainSealed.json.error.code, 'CV-3001');
+  const e = await call(P, 'POST', '/api/entries', { token: owner, body: { title, fields: [{ label: 'a', value: values[0], tier: 'owner' }, { label: 'b', value: values[1], tier: 'agent' }, { label: 'c', value: sealedText, tier: 'sealed' }] } });
   const agent = await call(P, 'POST', '/api/agents', { token: owner, body: { name: 'bot', scopes: [e.json.id] } });
   await waitFor('agent on backup', async () => (await api(B, 'GET', `/api/entries/${e.json.id}`, { token: agent.json.token })).status === 200);
   await call(B, 'GET', `/api/entries/${e.json.id}`, { token: owner });

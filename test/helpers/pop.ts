@@ -4,6 +4,7 @@
  * loopback, HTTP calls, SIGKILL and restart. Nothing here mocks storage or network.
  */
 import { spawn, type ChildProcess } from 'node:child_process';
+import { request as httpRequest } from 'node:http';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
@@ -229,4 +230,60 @@ export async function createVault(base: string, adminToken: string, dispatcher?:
   const r = await api(base, 'POST', '/api/vaults', { token: adminToken, ...(dispatcher ? { dispatcher } : {}) });
   if (r.status !== 201) throw new Error(`vault creation failed: ${r.status} ${JSON.stringify(r.json)}`);
   return { vaultId: r.json.vault_id, owner: r.json.owner_token };
+}
+
+/** Result of `runCommercial()`. */
+export interface CliResult {
+  code: number;
+  stdout: string;
+  stderr: string;
+}
+
+/** Runs the built `clavitor-commercial` with `args` (operator commands) and resolves with its exit code and output; never blocks the event loop. */
+export async function runCommercial(args: string[], timeoutMs = 60000): Promise<CliResult> {
+  return new Promise((resolve, reject) => {
+    const p = spawn(process.execPath, [BIN.commercial, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    let stdout = '';
+    let stderr = '';
+    p.stdout!.on('data', (d) => (stdout += d));
+    p.stderr!.on('data', (d) => (stderr += d));
+    const timer = setTimeout(() => p.kill('SIGKILL'), timeoutMs);
+    p.on('error', (e) => { clearTimeout(timer); reject(e); });
+    p.on('close', (code, signal) => { clearTimeout(timer); resolve({ code: code ?? (signal ? 128 : 0), stdout, stderr }); });
+  });
+}
+
+/**
+ * Starts a client write whose body arrives in two parts: the request line, headers and the first
+ * half of the body are sent at once (so the server has admitted the request), the rest only when
+ * `finish()` is called. Models a slow client whose write straddles a drain, demotion or fencing.
+ */
+export function slowWrite(base: string, method: string, path: string, opts: { token?: string; body: unknown; headers?: Record<string, string> }): { finish(): Promise<ApiResponse> } {
+  const text = JSON.stringify(opts.body);
+  const half = Math.floor(text.length / 2);
+  const u = new URL(path, base);
+  let resolveRes!: (r: ApiResponse) => void;
+  let rejectRes!: (e: Error) => void;
+  const res = new Promise<ApiResponse>((r, j) => { resolveRes = r; rejectRes = j; });
+  const req = httpRequest({ host: u.hostname, port: u.port, path: u.pathname, method, agent: false, headers: { ...(opts.headers ?? {}), 'content-type': 'application/json', 'content-length': String(Buffer.byteLength(text)), ...(opts.token ? { authorization: `Bearer ${opts.token}` } : {}) } }, (r) => {
+    let data = '';
+    r.setEncoding('utf8');
+    r.on('data', (d) => (data += d));
+    r.on('end', () => {
+      const headers = new Headers();
+      for (const [k, v] of Object.entries(r.headers)) if (v !== undefined) headers.set(k, Array.isArray(v) ? v.join(', ') : v);
+      let json: unknown = null;
+      try { json = data ? JSON.parse(data) : null; } catch { json = data; }
+      resolveRes({ status: r.statusCode ?? 0, headers, json });
+    });
+  });
+  req.on('error', (e) => rejectRes(e));
+  req.flushHeaders();
+  req.write(text.slice(0, half));
+  return {
+    finish() {
+      req.end(text.slice(half));
+      return res;
+    },
+  };
 }

@@ -1,17 +1,18 @@
 /**
  * A TCP fault proxy for end-to-end tests: forwards 127.0.0.1:<port> to a target and can cut every
- * connection, refuse new ones, or black-hole traffic (accept, never answer; case F8).
+ * connection, refuse new ones, black-hole traffic (accept, never answer; case F8), or delay it
+ * (`delay`: every chunk of a connection accepted in that mode is passed on `delayMs` late, in order).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /** Proxy modes. */
-export type ProxyMode = 'forward' | 'refuse' | 'blackhole';
+export type ProxyMode = 'forward' | 'refuse' | 'blackhole' | 'delay';
 
 /** A running proxy. */
 export interface TcpProxy {
   readonly port: number;
-  /** Switches mode; `refuse` and `blackhole` also cut live connections. */
-  setMode(mode: ProxyMode): void;
+  /** Switches mode; `refuse`, `blackhole` and `delay` also cut live connections. `delayMs` (default 500) is for `delay`. */
+  setMode(mode: ProxyMode, delayMs?: number): void;
   /** Destroys every live connection (both sides). */
   cutAll(): void;
   close(): Promise<void>;
@@ -20,6 +21,7 @@ export interface TcpProxy {
 /** Starts a proxy to `targetPort` on 127.0.0.1. */
 export async function startProxy(targetPort: number, listenPort = 0): Promise<TcpProxy> {
   let mode: ProxyMode = 'forward';
+  let delay = 500;
   const live = new Set<Socket>();
   const server: Server = createServer((client) => {
     live.add(client);
@@ -38,6 +40,13 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Tc
     upstream.on('close', () => { live.delete(upstream); client.destroy(); });
     upstream.on('error', () => client.destroy());
     client.on('close', () => upstream.destroy());
+    if (mode === 'delay') {
+      const ms = delay;
+      const later = (to: Socket) => (d: Buffer) => void setTimeout(() => { if (!to.destroyed) to.write(d); }, ms);
+      client.on('data', later(upstream));
+      upstream.on('data', later(client));
+      return;
+    }
     client.pipe(upstream);
     upstream.pipe(client);
   });
@@ -48,8 +57,9 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Tc
   };
   return {
     port: (server.address() as { port: number }).port,
-    setMode(m) {
+    setMode(m, delayMs) {
       mode = m;
+      if (delayMs !== undefined) delay = delayMs;
       if (m !== 'forward') cutAll();
     },
     cutAll,

@@ -1,15 +1,19 @@
 /**
- * Agent routes (DESIGN.md §3): `POST/GET /api/agents`, `DELETE /api/agents/{id}`.
+ * Agent routes (DESIGN.md §3, issue 6 items 1 and 3): `POST/GET /api/agents`,
+ * `DELETE /api/agents/{id}` (revoke) and `POST /api/agents/{id}/unlock` (owner only).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
+import { AgentLimits } from '../../vault/revision.js';
 import type { AppServices } from '../app.js';
 
-const AgentBody = z.strictObject({
+/** Body of `POST /api/agents`: name, entry ids in scope, optional `limits: {per_minute, per_hour}`. */
+export const AgentBody = z.strictObject({
   name: z.string().min(1).max(256),
   scopes: z.array(z.string().min(1).max(64)).max(10000),
+  limits: AgentLimits.optional(),
 });
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 
@@ -18,13 +22,14 @@ export async function agentRoutes(app: FastifyInstance, s: AppServices): Promise
   app.post('/api/agents', async function post_agent(req, reply) {
     const p = principalOf(req, s.vaults);
     const body = parseInput(AgentBody, req.body);
-    const out = s.agents.create(p, body.name, body.scopes, req.ip);
+    const limits = body.limits ? { perMinute: body.limits.per_minute, perHour: body.limits.per_hour } : undefined;
+    const out = s.agents.create(p, body.name, body.scopes, req.ip, limits);
     await s.afterWrite(req, reply);
     return reply.code(201).send(out);
   });
 
   app.get('/api/agents', async function get_agents(req) {
-    return { agents: s.agents.list(principalOf(req, s.vaults)) };
+    return { agents: s.agents.list(principalOf(req, s.vaults), req.ip) };
   });
 
   app.delete('/api/agents/:id', async function delete_agent(req, reply) {
@@ -33,5 +38,13 @@ export async function agentRoutes(app: FastifyInstance, s: AppServices): Promise
     s.agents.revoke(p, id, req.ip);
     await s.afterWrite(req, reply);
     return reply.code(204).send();
+  });
+
+  app.post('/api/agents/:id/unlock', async function post_agent_unlock(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const { id } = parseInput(IdParams, req.params);
+    const out = s.agents.unlock(p, id, req.ip);
+    await s.afterWrite(req, reply);
+    return reply.send(out);
   });
 }

@@ -1,12 +1,13 @@
 /**
- * Audit trail (DESIGN.md §3): `GET /api/audit?after=<id>&limit=<n>` pages through the vault's
- * hash-chained audit records (owner only).
+ * Audit trail (DESIGN.md §3, issue 6 item 4): `GET /api/audit?after=<id>&limit=<n>` pages through
+ * the vault's hash-chained audit records (owner only; `clavitor-cli audit verify` recomputes the
+ * chain from these pages).
  */
 import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
-import { cvError } from '../../lib/errors.js';
+import { createAuditService } from '../../vault/audit-service.js';
 import type { AppServices } from '../app.js';
 
 const AuditQuery = z.strictObject({
@@ -16,15 +17,10 @@ const AuditQuery = z.strictObject({
 
 /** Registers the audit route. */
 export async function auditRoutes(app: FastifyInstance, s: AppServices): Promise<void> {
+  const audit = createAuditService({ files: s.files });
   app.get('/api/audit', async function get_audit(req) {
     const p = principalOf(req, s.vaults);
-    if (p.kind !== 'owner') throw cvError('FORBIDDEN');
     const q = parseInput(AuditQuery, req.query);
-    const store = s.files.find(p.vaultId);
-    if (!store) throw cvError('VAULT_NOT_FOUND');
-    const records = store.pageAudit(q.after, q.limit).map((r) => ({
-      id: r.id, at: r.at, actor: r.actor, action: r.action, entry_id: r.entryId, outcome: r.outcome, code: r.code, ip: r.ip, prev_hash: r.prevHash, hash: r.hash,
-    }));
-    return { records, next_after: records.length > 0 ? records[records.length - 1]!.id : null };
+    return audit.page(p, q.after, q.limit, req.ip);
   });
 }

@@ -1,6 +1,8 @@
 /**
  * Entry routes (DESIGN.md §3): `POST/GET /api/entries`, `GET/PUT/DELETE /api/entries/{id}`,
- * `GET /api/entries/{id}/revisions`. Handlers are verb-first after their route (STYLE.md).
+ * `GET /api/entries/{id}/revisions`, and `GET /api/entries/{id}/totp[?field=label]` (issue 6
+ * item 5). Handlers are verb-first after their route (STYLE.md). A 429 for an agent's rate limit
+ * carries `Retry-After` in seconds (set by the error handler from the error's headers).
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
@@ -8,6 +10,7 @@ import { ENTRY_TYPES, TIERS } from '../../vault/revision.js';
 import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
 import { cvError } from '../../lib/errors.js';
+import type { ReadContext } from '../../vault/entries-service.js';
 import type { AppServices } from '../app.js';
 
 /** Request body of create and update. */
@@ -24,6 +27,12 @@ export const EntryBodySchema = z.strictObject({
 });
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
+const TotpQuery = z.strictObject({ field: z.string().min(1).max(256).optional() });
+
+/** Read context of a request: source IP, and whether this POP may write (a lock revision). */
+export function readContextOf(req: FastifyRequest, s: AppServices): ReadContext {
+  return { ip: req.ip, writable: s.edition.refuseClientWrite() === undefined };
+}
 
 /** Parses `If-Match: "12"` / `12` to a version number; undefined when absent. Throws BAD_REQUEST when malformed. */
 export function ifMatchOf(req: FastifyRequest): number | undefined {
@@ -46,14 +55,22 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
 
   app.get('/api/entries', async function get_entries(req) {
     const p = principalOf(req, s.vaults);
-    return { entries: s.entries.list(p) };
+    return { entries: s.entries.list(p, req.ip) };
   });
 
   app.get('/api/entries/:id', async function get_entry(req, reply) {
     const p = principalOf(req, s.vaults);
     const { id } = parseInput(IdParams, req.params);
-    const view = s.entries.get(p, id, req.ip);
+    const view = s.entries.get(p, id, readContextOf(req, s));
     return reply.header('etag', `"${view.version}"`).send(view);
+  });
+
+  app.get('/api/entries/:id/totp', async function get_entry_totp(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const { id } = parseInput(IdParams, req.params);
+    const q = parseInput(TotpQuery, req.query);
+    const code = s.entries.totp(p, id, readContextOf(req, s), q.field);
+    return reply.header('cache-control', 'no-store').send(code);
   });
 
   app.put('/api/entries/:id', async function put_entry(req, reply) {
@@ -78,6 +95,6 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
   app.get('/api/entries/:id/revisions', async function get_entry_revisions(req) {
     const p = principalOf(req, s.vaults);
     const { id } = parseInput(IdParams, req.params);
-    return { revisions: s.entries.history(p, id) };
+    return { revisions: s.entries.history(p, id, req.ip) };
   });
 }

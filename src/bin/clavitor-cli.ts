@@ -1,0 +1,42 @@
+#!/usr/bin/env node
+/**
+ * `clavitor-cli` — the vault's command-line client (issue 6 item 6; every command in docs/cli.md).
+ * Data goes to stdout, messages to stderr, `--json` makes stdout JSON, errors print their CV code,
+ * and exit statuses are in cli/exit-codes.ts. Works against either POP of a pair: reads are served
+ * by both; a write sent to a backup fails with exit status 5 and the primary's location.
+ */
+import { Command, CommanderError } from 'commander';
+import { registerSetupCommands } from './cli/setup-cmd.js';
+import { registerReadCommands } from './cli/entries-read.js';
+import { registerWriteCommands } from './cli/entries-write.js';
+import { registerAgentCommands } from './cli/agents-cmd.js';
+import { registerAuditCommands } from './cli/audit-cmd.js';
+import { describe, EXIT, exitCodeOf } from './cli/exit-codes.js';
+
+const program = new Command('clavitor-cli')
+  .description('Clavitor command-line client: entries, agents, audit, TOTP')
+  .option('--server <url>', 'POP base URL (default: CLAVITOR_URL, then the saved config)')
+  .option('--token-file <file>', 'read the token from this file (mode 0600) instead of CLAVITOR_TOKEN or the config')
+  .option('--ca-file <file>', 'PEM CA bundle to trust for HTTPS (default: CLAVITOR_CA_FILE)')
+  .option('--seal-key-file <file>', 'seal key file for sealed fields (default: CLAVITOR_SEAL_KEY_FILE)')
+  .option('--json', 'print data as JSON')
+  .exitOverride()
+  .configureOutput({ outputError: (text, write) => write(`clavitor-cli: CV-6006: ${text.replace(/^error: /, '')}`) })
+  .showHelpAfterError('(run clavitor-cli --help for usage)');
+
+registerSetupCommands(program);
+registerReadCommands(program);
+registerWriteCommands(program);
+registerAgentCommands(program);
+registerAuditCommands(program);
+
+try {
+  await program.parseAsync(process.argv);
+} catch (err) {
+  if (err instanceof CommanderError) {
+    process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+  } else {
+    for (const line of describe(err)) process.stderr.write(`${line}\n`);
+    process.exitCode = exitCodeOf(err);
+  }
+}

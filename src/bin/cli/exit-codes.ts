@@ -1,0 +1,67 @@
+/**
+ * Exit statuses of `clavitor-cli` (issue 6 item 6; documented in docs/cli.md) and the rendering of
+ * errors as `clavitor-cli: CV-NNNN: message` on stderr.
+ */
+import { ClavitorError } from '../../lib/errors.js';
+
+/** Exit statuses. */
+export const EXIT = Object.freeze({
+  /** Success. */
+  OK: 0,
+  /** The command ran and the answer is "no": `audit verify` found a broken chain. */
+  FAILED_CHECK: 1,
+  /** Command-line usage error (unknown command or option, missing argument). */
+  USAGE: 2,
+  /** The server refused the request (4xx: authentication, scope, not found, conflict, rate limit, lock). */
+  REFUSED: 3,
+  /** The server failed or could not be reached (5xx other than a write refusal, network, TLS). */
+  UNAVAILABLE: 4,
+  /** The POP accepts no writes now (backup, fenced, draining, starting): write to the primary. */
+  NOT_PRIMARY: 5,
+  /** A local problem: configuration, seal key, a sealed value that will not open, ambiguous title. */
+  LOCAL: 6,
+});
+
+/** Codes with which a POP refuses a write it would take as primary (DESIGN.md §4.3). */
+const WRITE_REFUSALS = new Set(['CV-5001', 'CV-5002', 'CV-5008', 'CV-5012', 'CV-5015']);
+
+/** An error answered by the server: its CV code, HTTP status and the primary's location if sent. */
+export class ApiError extends Error {
+  constructor(
+    readonly code: string,
+    message: string,
+    readonly status: number,
+    readonly primaryLocation: string | undefined,
+  ) {
+    super(message);
+    this.name = 'ApiError';
+  }
+}
+
+/** Exit status for an error thrown by a command. */
+export function exitCodeOf(err: unknown): number {
+  if (err instanceof ApiError) {
+    if (WRITE_REFUSALS.has(err.code)) return EXIT.NOT_PRIMARY;
+    return err.status >= 500 ? EXIT.UNAVAILABLE : EXIT.REFUSED;
+  }
+  if (err instanceof ClavitorError) {
+    if (err.code === 'CV-6005') return EXIT.UNAVAILABLE;
+    return err.code.startsWith('CV-60') ? EXIT.LOCAL : EXIT.REFUSED;
+  }
+  return EXIT.LOCAL;
+}
+
+/** Lines to print on stderr for an error: always with a CV code; the primary's URL for a refused write. */
+export function describe(err: unknown): string[] {
+  if (err instanceof ApiError) {
+    const lines = [`clavitor-cli: ${err.code}: ${err.message}`];
+    if (WRITE_REFUSALS.has(err.code)) {
+      lines.push(err.primaryLocation
+        ? `clavitor-cli: the primary is at ${err.primaryLocation}: run the write there (--server ${err.primaryLocation})`
+        : 'clavitor-cli: this POP does not say where the primary is; ask your operator');
+    }
+    return lines;
+  }
+  if (err instanceof ClavitorError) return [`clavitor-cli: ${err.code}: ${err.message}`];
+  return [`clavitor-cli: CV-9001: ${(err as Error)?.message ?? String(err)}`];
+}

@@ -1,0 +1,90 @@
+/**
+ * The gate every agent read passes (issue 6 items 1, 3, 4 and 7), in this order:
+ *
+ * | check                      | refusal                         | audit record (same transaction)         |
+ * | -------------------------- | ------------------------------- | --------------------------------------- |
+ * | agent locked (replicated)  | 403 AGENT_LOCKED (CV-2010)      | `<action>` denied CV-2010               |
+ * | first rate-limit breach    | 429 AGENT_RATE_LIMITED (CV-2009)| `agent.rate_limit` denied CV-2009       |
+ * | second breach within 2 h   | 403 AGENT_LOCKED, `agent.lock`  | `agent.rate_limit` + `agent.lockdown`   |
+ * |                            | revision written (primary only) | in the lock revision's transaction      |
+ * | entry outside the scope    | 403 AGENT_SCOPE (CV-2007)       | `<action>` denied CV-2007               |
+ *
+ * Out-of-scope attempts count toward the distinct-entry limit: probing for entries is exactly the
+ * behaviour the limit exists to stop.
+ *
+ * Where locks come from: only a POP that accepts writes (a primary, not draining or fenced)
+ * writes an `agent.lock` revision; it replicates, so the backup enforces it like the primary. A
+ * backup cannot write revisions: there a second breach is answered like the first (429, audited
+ * locally) and the agent is not locked. Each POP counts the reads it serves in its own memory
+ * (rate-limit.ts), so an agent spreading reads over both POPs of a pair gets at most twice its limit.
+ */
+import type { VaultStore } from '../store/vault-store.js';
+import type { RevisionWriter } from './writer.js';
+import type { AgentPrincipal } from './principal.js';
+import { actorOf } from './principal.js';
+import { appendAudit, type AuditInput } from './audit.js';
+import { ClavitorError, cvError, Errors } from '../lib/errors.js';
+import { createRateLimiter, type RateLimiter } from './rate-limit.js';
+
+/** What the HTTP layer knows about a read request. */
+export interface ReadContext {
+  /** Source IP address, for the audit record. */
+  readonly ip: string | null;
+  /** True when this POP accepts writes now (primary, not draining or fenced): a lock can be written. */
+  readonly writable: boolean;
+}
+
+/** The gate; see `createAgentGate`. */
+export type AgentGate = ReturnType<typeof createAgentGate>;
+
+/** Builds the gate. `now` is the clock (tests inject one); `limiter` defaults to a fresh in-memory one. */
+export function createAgentGate(deps: { writer: RevisionWriter; now: () => Date; limiter?: RateLimiter }) {
+  const limiter = deps.limiter ?? createRateLimiter();
+  /** Agents this process has seen locked: once seen unlocked again, their windows start afresh. */
+  const seenLocked = new Set<string>();
+
+  const audit = (store: VaultStore, rec: AuditInput): void => {
+    store.tx(() => appendAudit(store, rec, deps.now().toISOString()));
+  };
+
+  return {
+    /**
+     * Admits agent `p` to `action` (e.g. `entry.read`, `entry.totp`) on `entryId`, or audits the
+     * refusal and throws AGENT_LOCKED, AGENT_RATE_LIMITED (details.retry_after_seconds and a
+     * `Retry-After` response header, in seconds) or AGENT_SCOPE. The caller audits the successful read itself.
+     */
+    admit(store: VaultStore, p: AgentPrincipal, entryId: string, action: string, ctx: ReadContext): void {
+      const actor = actorOf(p);
+      if (p.locked) {
+        seenLocked.add(p.agentId);
+        audit(store, { actor, action, entryId, outcome: 'denied', code: Errors.AGENT_LOCKED.code, ip: ctx.ip });
+        throw cvError('AGENT_LOCKED');
+      }
+      if (seenLocked.delete(p.agentId)) limiter.reset(p.agentId);
+
+      const verdict = limiter.check(p.agentId, entryId, p.limits, deps.now().getTime());
+      const hit: AuditInput = { actor, action: 'agent.rate_limit', entryId, outcome: 'denied', code: Errors.AGENT_RATE_LIMITED.code, ip: ctx.ip };
+      if (verdict.kind === 'lockdown' && ctx.writable) {
+        deps.writer.append(store, 'agent.lock', p.agentId, () => JSON.stringify({ reason: 'rate_limit' }),
+          [hit, { actor, action: 'agent.lockdown', entryId, outcome: 'denied', code: Errors.AGENT_LOCKED.code, ip: ctx.ip }]);
+        seenLocked.add(p.agentId);
+        throw cvError('AGENT_LOCKED', 'agent locked: second rate-limit breach within 2 hours; the vault owner must unlock it (clavitor-cli agent unlock <id>)');
+      }
+      if (verdict.kind !== 'ok') {
+        audit(store, hit);
+        const retry = verdict.kind === 'breach' ? verdict.retryAfterSeconds : 60;
+        throw new ClavitorError(Errors.AGENT_RATE_LIMITED, undefined, { retry_after_seconds: retry }, { 'retry-after': String(retry) });
+      }
+      if (!p.scopes.has(entryId)) {
+        audit(store, { actor, action, entryId, outcome: 'denied', code: Errors.AGENT_SCOPE.code, ip: ctx.ip });
+        throw cvError('AGENT_SCOPE');
+      }
+    },
+
+    /** Audits an agent's attempt at an owner-only action and returns the error to throw. */
+    deny(store: VaultStore, p: AgentPrincipal, action: string, entryId: string | null, name: 'FORBIDDEN' | 'AGENT_LIST_FORBIDDEN', ip: string | null) {
+      audit(store, { actor: actorOf(p), action, entryId, outcome: 'denied', code: Errors[name].code, ip });
+      return cvError(name);
+    },
+  };
+}

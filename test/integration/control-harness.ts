@@ -1,0 +1,247 @@
+/**
+ * Real `clavitor-control` processes (and a real etcd) for integration tests, driven by scripted
+ * heartbeats over HTTP: no POP process is needed, a {@link SimPop} reports what a POP would and
+ * applies directives the way the POP side does (role and epoch taken from the directive).
+ * The built entry point is used (`npm run build --silent` first, as `npm test` does).
+ */
+import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { join, resolve } from 'node:path';
+import { writeKeyFile } from '../../src/config/keygen.js';
+import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../../src/controlplane/protocol.js';
+import type { ControlStatus } from '../../src/controlplane/server/status.js';
+import { api, sleep, tempDir, type ApiResponse } from '../helpers/pop.js';
+import { freePort } from '../helpers/ports.js';
+
+const ROOT = resolve(import.meta.dirname, '../..');
+/** The built control-plane entry point. */
+export const CONTROL_BIN = join(ROOT, 'dist/src/bin/clavitor-control.js');
+
+/** Fast settings for tests: lease 2 s (a 1 s heartbeat satisfies the timing rule), 2 missed, margin 500 ms. */
+export const FAST_CONFIG = { lease_ttl_seconds: 2, failover_after_missed_heartbeats: 2, max_lag_on_failover: 0, safety_margin_ms: 500 };
+/** Lease + margin of {@link FAST_CONFIG}, in ms: no promotion may happen sooner after the primary's last heartbeat. */
+export const FAST_EXPIRY_MS = FAST_CONFIG.lease_ttl_seconds * 1000 + FAST_CONFIG.safety_margin_ms;
+
+/** A temp directory with a token file and a config file. */
+export interface ControlFixture {
+  readonly dir: string;
+  readonly tokenFile: string;
+  readonly configFile: string;
+  cleanup(): void;
+}
+
+/** Creates the fixture; `config` keys are written as YAML. */
+export function controlFixture(config: Record<string, number> = FAST_CONFIG): ControlFixture {
+  if (!existsSync(CONTROL_BIN)) throw new Error(`${CONTROL_BIN} is missing: run npm run build --silent first`);
+  const { dir, cleanup } = tempDir('clavitor-control-');
+  const tokenFile = join(dir, 'control.token');
+  writeKeyFile(tokenFile);
+  const configFile = join(dir, 'control.yaml');
+  writeFileSync(configFile, Object.entries(config).map(([k, v]) => `${k}: ${v}`).join('\n') + '\n');
+  return { dir, tokenFile, configFile, cleanup };
+}
+
+/** One clavitor-control process. */
+export class ControlProc {
+  proc: ChildProcess | undefined;
+  stdout = '';
+  stderr = '';
+  exitCode: number | null = null;
+
+  constructor(readonly name: string, readonly port: number, readonly args: string[], readonly token: string) {}
+
+  /** Base URL. */
+  get url(): string {
+    return `http://127.0.0.1:${this.port}`;
+  }
+
+  /** Starts the process; resolves when it printed its listening line. */
+  async start(timeoutMs = 15_000): Promise<void> {
+    this.stdout = '';
+    this.stderr = '';
+    this.exitCode = null;
+    const p = spawn(process.execPath, [CONTROL_BIN, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    this.proc = p;
+    p.stdout!.on('data', (d) => (this.stdout += d));
+    p.stderr!.on('data', (d) => (this.stderr += d));
+    p.on('exit', (code, signal) => (this.exitCode = code ?? (signal ? 128 : 0)));
+    const t0 = Date.now();
+    while (!this.stdout.includes('clavitor-control listening on')) {
+      if (this.exitCode !== null) throw new Error(`${this.name} exited ${this.exitCode}: ${this.stderr.slice(-2000)}`);
+      if (Date.now() - t0 > timeoutMs) throw new Error(`${this.name} did not start: ${this.stderr.slice(-2000)}`);
+      await sleep(20);
+    }
+  }
+
+  /** Sends `signal` (SIGKILL by default) and waits for the exit. */
+  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
+    const p = this.proc;
+    if (!p || this.exitCode !== null) return;
+    const done = new Promise<void>((r) => p.once('exit', () => r()));
+    p.kill(signal);
+    await done;
+  }
+
+  /** POST /v1/heartbeat. */
+  heartbeat(hb: HeartbeatRequest, token = this.token): Promise<ApiResponse> {
+    return api(this.url, 'POST', '/v1/heartbeat', { token, body: hb });
+  }
+
+  /** GET /v1/status (throws unless 200). */
+  async status(): Promise<ControlStatus> {
+    const r = await api(this.url, 'GET', '/v1/status', { token: this.token });
+    if (r.status !== 200) throw new Error(`status ${r.status}: ${JSON.stringify(r.json)}`);
+    return r.json as ControlStatus;
+  }
+
+  /** Parsed JSON log lines. */
+  logLines(): Record<string, unknown>[] {
+    return this.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } });
+  }
+}
+
+/** A control-plane process over `fx` on a free port; `extra` args appended (e.g. `--etcd`). */
+export async function controlProc(name: string, fx: ControlFixture, token: string, extra: string[] = []): Promise<ControlProc> {
+  const port = await freePort();
+  const data = join(fx.dir, `${name}-data`);
+  return new ControlProc(name, port, ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--token-file', fx.tokenFile, '--config', fx.configFile, '--log-level', 'debug', ...extra], token);
+}
+
+/** Runs `clavitor-control ARGS…` without blocking the event loop (scripted heartbeats go on meanwhile). */
+export function controlCli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  return new Promise((res) => {
+    execFile(process.execPath, [CONTROL_BIN, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
+      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
+      res({ status: code, stdout, stderr });
+    });
+  });
+}
+
+/** Beats `pop` to `cp` every `everyMs` in the background until the returned function is called. */
+export function keepBeating(pop: SimPop, cp: ControlProc, everyMs = 150): () => Promise<void> {
+  let on = true;
+  const loop = (async () => {
+    while (on) {
+      await pop.beat(cp);
+      await sleep(everyMs);
+    }
+  })();
+  return async () => {
+    on = false;
+    await loop;
+  };
+}
+
+/** One answered heartbeat: when it was sent and answered (this process's clock, ms) and the answer. */
+export interface Beat {
+  readonly sentMs: number;
+  readonly answeredMs: number;
+  readonly answer: HeartbeatResponse;
+}
+
+/** A scripted POP: reports its state and applies directives like the POP side does. */
+export class SimPop {
+  role: HeartbeatRequest['role'];
+  epoch = 1;
+  position = 100;
+  backlog = 0;
+  healthy = true;
+  readonly beats: Beat[] = [];
+  readonly directives: Directive[] = [];
+
+  constructor(readonly popId: string, public peerId: string, role: HeartbeatRequest['role'], readonly intervalSeconds = 1) {
+    this.role = role;
+  }
+
+  /** What this POP reports now. */
+  report(): HeartbeatRequest {
+    return {
+      pop_id: this.popId, region: 'test', role: this.role, epoch: this.epoch, peer_id: this.peerId, position: this.position,
+      backlog: this.backlog, lag_seconds: this.backlog > 0 ? 1.5 : 0, healthy: this.healthy, heartbeat_interval_seconds: this.intervalSeconds,
+    };
+  }
+
+  /** Sends one heartbeat to `cp`; applies a directive if `apply`. Throws unless 200. */
+  async beat(cp: ControlProc, apply = true): Promise<Beat> {
+    const sentMs = Date.now();
+    const r = await cp.heartbeat(this.report());
+    if (r.status !== 200) throw new Error(`${this.popId} heartbeat → ${r.status} ${JSON.stringify(r.json)}`);
+    const beat: Beat = { sentMs, answeredMs: Date.now(), answer: r.json as HeartbeatResponse };
+    this.beats.push(beat);
+    const d = beat.answer.directive;
+    if (d) this.directives.push(d);
+    if (d && apply) {
+      this.role = d.action === 'promote' ? 'primary' : 'backup';
+      this.epoch = d.epoch;
+      if (d.action === 'demote') this.peerId = d.primary_id;
+    }
+    return beat;
+  }
+
+  /** Last beat answered with a lease, or undefined. */
+  lastLeased(): Beat | undefined {
+    return [...this.beats].reverse().find((b) => b.answer.lease_ttl_ms > 0);
+  }
+}
+
+/** Beats every `everyMs` until `until()` is true or `timeoutMs` passes (then throws). Returns the beat that satisfied it. */
+export async function beatUntil(pop: SimPop, cp: ControlProc, until: (b: Beat) => boolean, timeoutMs: number, everyMs = 100): Promise<Beat> {
+  const t0 = Date.now();
+  for (;;) {
+    const b = await pop.beat(cp);
+    if (until(b)) return b;
+    if (Date.now() - t0 > timeoutMs) throw new Error(`${pop.popId}: condition not met within ${timeoutMs} ms; last answer ${JSON.stringify(b.answer)}`);
+    await sleep(everyMs);
+  }
+}
+
+/** A real etcd server on loopback with a temp data dir. */
+export interface EtcdServer {
+  readonly endpoint: string;
+  stop(): Promise<void>;
+}
+
+/**
+ * Starts Debian's `etcd` (package etcd-server). When the binary is absent this throws — the tests
+ * fail — unless CLAVITOR_NO_ETCD=1, in which case it returns undefined and the caller skips.
+ */
+export async function startEtcd(dir: string): Promise<EtcdServer | undefined> {
+  const probe = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
+  if (probe.error) {
+    if (process.env.CLAVITOR_NO_ETCD === '1') return undefined;
+    throw new Error('etcd not found: install Debian\'s etcd-server (apt-get install -y etcd-server), or set CLAVITOR_NO_ETCD=1 to skip the etcd tests');
+  }
+  const [client, peer] = [await freePort(), await freePort()];
+  const data = join(dir, 'etcd');
+  mkdirSync(data, { recursive: true, mode: 0o700 });
+  const endpoint = `http://127.0.0.1:${client}`;
+  const proc = spawn('etcd', [
+    '--name', 'test', '--data-dir', data,
+    '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
+    '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
+    '--initial-cluster', `test=http://127.0.0.1:${peer}`, '--log-level', 'error',
+  ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  let stderr = '';
+  let exited = false;
+  proc.stderr!.on('data', (d) => (stderr += d));
+  proc.on('exit', () => (exited = true));
+  const t0 = Date.now();
+  for (;;) {
+    if (exited) throw new Error(`etcd exited: ${stderr.slice(-2000)}`);
+    try {
+      const r = await fetch(`${endpoint}/health`);
+      if (r.ok && ((await r.json()) as { health?: string }).health === 'true') break;
+    } catch { /* not up yet */ }
+    if (Date.now() - t0 > 20_000) throw new Error(`etcd did not become healthy: ${stderr.slice(-2000)}`);
+    await sleep(100);
+  }
+  return {
+    endpoint,
+    async stop() {
+      if (exited) return;
+      const done = new Promise<void>((r) => proc.once('exit', () => r()));
+      proc.kill('SIGKILL');
+      await done;
+    },
+  };
+}
