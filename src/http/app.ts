@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { installErrorHandling, onFrameworkError, sendError } from './error-handler.js';
 import { Errors } from '../lib/errors.js';
 import { createAuthThrottle } from './auth-throttle.js';
+import { collectRoutes } from './openapi.js';
 import { entryRoutes } from './routes/entries.js';
 import { agentRoutes } from './routes/agents.js';
 import { vaultRoutes } from './routes/vaults.js';
@@ -89,6 +90,10 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     s.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, seconds);
   });
 
+  const openapi = collectRoutes(app);
+  app.get('/api/openapi.json', async function get_openapi() {
+    return openapi.document();
+  });
   await operatorRoutes(app, s);
   await vaultRoutes(app, s);
   await entryRoutes(app, s);
