@@ -1,80 +1,69 @@
 /**
- * Replication lag benchmarks (issue 2 note, issue 7): time from a write's 201 on the primary to
- * the first 200 for that entry on the backup, for single writes in sequence, and the catch-up of
- * a backlog queued while the backup was down.
+ * Replication lag (issue 7 item 5): paced client writes (1 KiB entries, POST /api/entries) at each
+ * rate of the plan, open loop, on a real primary/backup pair; lag = the write's 201 received by
+ * the client → the backup's vault file holding that write's seq (a reader thread polls it; see
+ * head-watcher.ts). Milliseconds; p50/p99/max per rate.
+ *
+ * After a warm-up of 100 writes (discarded), each rate gets a fresh vault.
+ *
+ * Measurement error: each lag is an upper bound, too high by at most one poll interval plus one
+ * poll's duration (reported per rate as `lag_error_ms` and `poll_interval_ms`); a write seen on
+ * the backup before its 201 reached the client counts as 0. The client, the watcher and both POPs
+ * share the machine's 2 cores, so CPU contention is included.
  */
+import { join } from 'node:path';
 import { benchPair } from './pair.js';
+import { ApiClient, entryBody } from './client.js';
+import { startWatcher } from './watcher.js';
+import { runLag, type LagRun } from './lag-run.js';
+import { sleep } from './stats.js';
+import type { BenchPlan } from './options.js';
 
-/** Percentile `p` (0..100) of sorted numbers. */
-export function percentile(sorted: readonly number[], p: number): number {
-  if (sorted.length === 0) return NaN;
-  const i = Math.min(sorted.length - 1, Math.max(0, Math.ceil((p / 100) * sorted.length) - 1));
-  return sorted[i]!;
-}
+/** Watcher poll period, ms: at most one read of the backup's file per millisecond. */
+export const POLL_MS = 1;
 
-async function post(url: string, token: string, body: unknown): Promise<{ id: string }> {
-  const r = await fetch(url, { method: 'POST', headers: { authorization: `Bearer ${token}`, 'content-type': 'application/json' }, body: JSON.stringify(body) });
-  if (r.status !== 201) throw new Error(`write failed: ${r.status}`);
-  return (await r.json()) as { id: string };
-}
-
-/** Lag of `n` single writes, one after another; milliseconds. */
-export async function singleWriteLag(n = 200): Promise<{ n: number; p50_ms: number; p99_ms: number; max_ms: number }> {
+/** Runs every rate of the plan on one pair (a fresh vault per rate). */
+export async function replicationLag(plan: BenchPlan): Promise<{ runs: (LagRun & { last_write_readable_via_backup_api: boolean })[] }> {
   const pair = await benchPair();
+  const runs: (LagRun & { last_write_readable_via_backup_api: boolean })[] = [];
   try {
     await pair.backup.start();
     await pair.primary.start();
-    const v = await (await fetch(`${pair.primary.url}/api/vaults`, { method: 'POST', headers: { authorization: `Bearer ${pair.primary.adminToken}` } })).json() as { owner_token: string };
-    const lags: number[] = [];
-    for (let i = 0; i < n; i++) {
-      const e = await post(`${pair.primary.url}/api/entries`, v.owner_token, { title: `lag ${i}`, fields: [{ label: 'v', value: 'x'.repeat(1024) }] });
-      const t0 = performance.now();
-      for (;;) {
-        const r = await fetch(`${pair.backup.url}/api/entries/${e.id}`, { headers: { authorization: `Bearer ${v.owner_token}` } });
-        await r.arrayBuffer();
-        if (r.status === 200) break;
-      }
-      lags.push(performance.now() - t0);
+    const client = new ApiClient(pair.primary.url, 64);
+    const backupClient = new ApiClient(pair.backup.url, 1);
+    // Warm-up (JIT, connections, the backup's first push), discarded.
+    const warm = await client.createVault(pair.primary.adminToken);
+    await client.fill(warm.owner_token, 100, 4);
+    await sleep(500);
+    for (const rate of plan.lagRates) {
+      let last = { id: '', version: 0 };
+      const v = await client.createVault(pair.primary.adminToken);
+      const body = entryBody('lag');
+      const watcher = await startWatcher({ kind: 'clavitor', vaultFile: join(pair.backup.data, 'vaults', `${v.vault_id}.db`), minIntervalMs: POLL_MS });
+      process.stderr.write(`  clavitor lag at ${rate} writes/s for ${plan.lagSeconds} s…\n`);
+      const run = await runLag(rate, plan.lagSeconds, {
+        watcher,
+        async write() {
+          const r = await client.pool.request({ path: '/api/entries', method: 'POST', headers: { authorization: `Bearer ${v.owner_token}`, 'content-type': 'application/json' }, body });
+          const j = (await r.body.json()) as { id: string; version: number };
+          if (r.statusCode !== 201) throw new Error(`HTTP ${r.statusCode}`);
+          if (j.version > last.version) last = j;
+          return j.version;
+        },
+        async drained() {
+          for (let i = 0; i < 600; i++) {
+            if ((await pair.primary.status()).replication.backlog === 0) return;
+            await sleep(50);
+          }
+        },
+      });
+      // Cross-check of the watcher's notion of "readable": the newest write through the backup's API.
+      runs.push({ ...run, last_write_readable_via_backup_api: (await backupClient.getEntry(v.owner_token, last.id)) === 200 });
     }
-    lags.sort((a, b) => a - b);
-    return { n, p50_ms: percentile(lags, 50), p99_ms: percentile(lags, 99), max_ms: lags.at(-1)! };
+    await client.close();
+    await backupClient.close();
   } finally {
     await pair.cleanup();
   }
-}
-
-/** Catch-up: `n` writes queued while the backup is down, then the time until the backlog is empty. */
-export async function catchUp(n = 10_000, batchSize = 100): Promise<{ n: number; batch_size: number; seconds: number; revisions_per_second: number; last_write_visible_ms: number }> {
-  const pair = await benchPair({ batchSize });
-  try {
-    await pair.primary.start();
-    const v = await (await fetch(`${pair.primary.url}/api/vaults`, { method: 'POST', headers: { authorization: `Bearer ${pair.primary.adminToken}` } })).json() as { owner_token: string };
-    let last = { id: '' };
-    const conc = 8;
-    let next = 0;
-    await Promise.all(Array.from({ length: conc }, async () => {
-      while (next < n) {
-        next++;
-        last = await post(`${pair.primary.url}/api/entries`, v.owner_token, { title: 'queued', fields: [{ label: 'v', value: 'x'.repeat(1024) }] });
-      }
-    }));
-    const queued = (await pair.primary.status()).replication.backlog as number;
-    const t0 = performance.now();
-    await pair.backup.start();
-    let visible = 0;
-    for (;;) {
-      if (!visible) {
-        const r = await fetch(`${pair.backup.url}/api/entries/${last.id}`, { headers: { authorization: `Bearer ${v.owner_token}` } });
-        await r.arrayBuffer();
-        if (r.status === 200) visible = performance.now() - t0;
-      }
-      const s = await pair.primary.status();
-      if (s.replication.backlog === 0 && visible) break;
-      await new Promise((r) => setTimeout(r, 10));
-    }
-    const seconds = (performance.now() - t0) / 1000;
-    return { n: queued, batch_size: batchSize, seconds, revisions_per_second: queued / seconds, last_write_visible_ms: visible };
-  } finally {
-    await pair.cleanup();
-  }
+  return { runs };
 }

@@ -1,31 +1,96 @@
 /**
- * `npm run bench`: runs the benchmarks, writes `bench/results/<name>.json` and
- * `bench/results/latest.md` (a short table), and prints the table. Never part of `npm test`.
+ * `npm run bench [-- --quick] [-- --only=name,name]`: runs the benchmarks of issue 7 item 5, each
+ * writing `<results>/<name>.json`, then writes `<results>/latest.md` (budgets of item 6 with the
+ * measured figure, pass/miss and the Redis ratio, then every measurement) and `<results>/lag.svg`.
+ * Results go to bench/results/ (full run) or bench/results/quick/ (`--quick`: the same code paths
+ * with shorter durations and smaller sizes, a smoke test of a few minutes). A full run also
+ * refreshes the results block of docs/performance.md. Never part of `npm test`.
  */
-import { mkdirSync, writeFileSync } from 'node:fs';
-import { cpus, totalmem } from 'node:os';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { catchUp, singleWriteLag } from './replication-lag.js';
+import { machine } from './machine.js';
+import { FULL, QUICK } from './options.js';
+import { replicationLag } from './replication-lag.js';
+import { redisLag } from './redis-lag.js';
+import { catchUp } from './catch-up.js';
+import { redisCatchUp } from './redis-catch-up.js';
+import { writeOverhead } from './write-overhead.js';
+import { redisWrites } from './redis-writes.js';
+import { clientApi } from './client-api.js';
+import { idle } from './idle.js';
+import { memoryBacklog } from './memory-backlog.js';
+import { redisMemory } from './redis-memory.js';
+import { scale, type ScaleRun } from './scale.js';
+import { ensureRedisServer } from './redis.js';
+import { report, type BenchFile } from './report.js';
+import { nowMs } from './stats.js';
 
-const OUT = resolve(import.meta.dirname, '../../bench/results');
+const ROOT = resolve(import.meta.dirname, '../..');
+const quick = process.argv.includes('--quick');
+const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const plan = quick ? QUICK : FULL;
+const OUT = join(ROOT, 'bench/results', quick ? 'quick' : '');
+
+const BENCHMARKS: [string, () => Promise<unknown>][] = [
+  ['replication-lag', () => replicationLag(plan)],
+  ['redis-lag', () => redisLag(plan)],
+  ['write-overhead', () => writeOverhead(plan)],
+  ['redis-writes', () => redisWrites(plan)],
+  ['client-api', () => clientApi(plan)],
+  ['idle', () => idle(plan)],
+  ['catch-up', () => catchUp(plan.catchUpRevisions)],
+  ['redis-catch-up', () => redisCatchUp(plan.catchUpRevisions)],
+  ['memory-backlog', () => memoryBacklog(plan)],
+  ['redis-memory', () => redisMemory(plan.memoryBacklog)],
+  ['scale', async () => {
+    const runs: ScaleRun[] = [];
+    for (const v of plan.scaleVaults) runs.push(await scale(v, plan.scaleRevisions));
+    return { runs };
+  }],
+];
+
+/** Replaces the block between the bench markers of docs/performance.md with `md` (full runs only). */
+function updateDocs(md: string): void {
+  const file = join(ROOT, 'docs/performance.md');
+  if (!existsSync(file)) return;
+  const text = readFileSync(file, 'utf8');
+  const start = '<!-- bench:results:start -->';
+  const end = '<!-- bench:results:end -->';
+  const i = text.indexOf(start);
+  const j = text.indexOf(end);
+  if (i < 0 || j < i) return;
+  const body = md.replace(/^# .*\n\n/, '').replace('[lag.svg](lag.svg)', '[bench/results/lag.svg](../bench/results/lag.svg)').replace(/^## /gm, '### ');
+  writeFileSync(file, `${text.slice(0, i + start.length)}\n${body}\n![Replication lag over time](../bench/results/lag.svg)\n\n${text.slice(j)}`);
+}
 
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
-  const machine = { cpus: cpus().length, cpu_model: cpus()[0]?.model ?? 'unknown', memory_gib: Math.round(totalmem() / 2 ** 30), node: process.version, date: new Date().toISOString() };
-  const results: Record<string, unknown> = { machine };
-  const rows: string[] = [];
-  process.stderr.write('single-write lag (200 sequential writes)…\n');
-  const single = await singleWriteLag(200);
-  results.single_write_lag = single;
-  rows.push(`| single write, primary 201 → readable on backup | p50 ${single.p50_ms.toFixed(1)} ms, p99 ${single.p99_ms.toFixed(1)} ms, max ${single.max_ms.toFixed(1)} ms |`);
-  process.stderr.write('catch-up of 10,000 queued writes…\n');
-  const cu = await catchUp(10_000, 100);
-  results.catch_up_10k = cu;
-  rows.push(`| catch-up, ${cu.n} revisions queued, batch_size ${cu.batch_size} | ${cu.seconds.toFixed(2)} s (${Math.round(cu.revisions_per_second)} revisions/s); last write visible after ${cu.last_write_visible_ms.toFixed(0)} ms |`);
-  const table = [`Machine: ${machine.cpus} × ${machine.cpu_model}, ${machine.memory_gib} GiB, Node ${machine.node}, ${machine.date}`, '', '| benchmark | result |', '| --- | --- |', ...rows].join('\n');
-  writeFileSync(join(OUT, 'replication.json'), JSON.stringify(results, null, 2) + '\n');
-  writeFileSync(join(OUT, 'latest.md'), table + '\n');
-  process.stdout.write(table + '\n');
+  if (quick) writeFileSync(join(OUT, '.gitignore'), '# smoke-test results are not kept\n*\n');
+  const m = machine();
+  process.stderr.write(`${ensureRedisServer()}\n`);
+  const t0 = nowMs();
+  for (const [name, run] of BENCHMARKS) {
+    if (only && !only.includes(name)) continue;
+    process.stderr.write(`${name}…\n`);
+    const s = nowMs();
+    const file: BenchFile<unknown> = { name, mode: quick ? 'quick' : 'full', machine: m, seconds: 0 };
+    try {
+      file.result = await run();
+    } catch (e) {
+      file.error = (e as Error).stack ?? String(e);
+      process.stderr.write(`  ${name} failed: ${file.error}\n`);
+    }
+    file.seconds = (nowMs() - s) / 1000;
+    writeFileSync(join(OUT, `${name}.json`), JSON.stringify(file, null, 2) + '\n');
+    process.stderr.write(`  ${name}: ${file.seconds.toFixed(1)} s\n`);
+  }
+  const total = (nowMs() - t0) / 1000;
+  const { markdown, svg } = report(OUT, only ? undefined : total);
+  writeFileSync(join(OUT, 'latest.md'), markdown);
+  writeFileSync(join(OUT, 'lag.svg'), svg);
+  if (!quick) updateDocs(markdown);
+  process.stdout.write(markdown);
+  process.stderr.write(`bench: ${(total / 60).toFixed(1)} min; results in ${OUT}\n`);
 }
 
 await main();
