@@ -1,0 +1,113 @@
+/**
+ * Builds the report from the JSON files of a results directory: `latest.md` (every budget of
+ * issue 7 item 6 with the measured figure, pass/miss and the Redis ratio, then all measurements)
+ * and `lag.svg`. Reads whatever results exist, so a partial re-run (`--only`) still reports all.
+ */
+import { existsSync, readFileSync } from 'node:fs';
+import { join } from 'node:path';
+import type { Machine } from './machine.js';
+import type { LagRun } from './lag-run.js';
+import type { CatchUpResult } from './catch-up.js';
+import type { RedisCatchUpResult } from './redis-catch-up.js';
+import type { WriteOverheadResult } from './write-overhead.js';
+import type { RedisWritesResult } from './redis-writes.js';
+import type { ClientApiResult } from './client-api.js';
+import type { IdleResult } from './idle.js';
+import type { MemoryResult } from './memory-backlog.js';
+import type { ScaleRun } from './scale.js';
+import { lagSvg } from './lag-svg.js';
+
+/** What every benchmark JSON file holds. */
+export interface BenchFile<T> {
+  name: string;
+  mode: 'full' | 'quick';
+  machine: Machine;
+  /** Wall time of the benchmark, seconds. */
+  seconds: number;
+  result?: T;
+  error?: string;
+}
+
+function read<T>(dir: string, name: string): BenchFile<T> | undefined {
+  const f = join(dir, `${name}.json`);
+  return existsSync(f) ? (JSON.parse(readFileSync(f, 'utf8')) as BenchFile<T>) : undefined;
+}
+
+const n = (x: number | undefined, d = 1): string => (x === undefined || !Number.isFinite(x) ? '—' : x.toLocaleString('en-US', { minimumFractionDigits: d, maximumFractionDigits: d }));
+const ratio = (a: number | undefined, b: number | undefined): string => (a === undefined || b === undefined || !Number.isFinite(a) || !Number.isFinite(b) || b === 0 ? '—' : `${n(a / b, a / b >= 10 ? 0 : 2)}×`);
+const verdict = (ok: boolean | undefined): string => (ok === undefined ? '—' : ok ? '**pass**' : '**miss**');
+
+/** Renders latest.md and lag.svg from the results in `dir`. */
+export function report(dir: string, totalSeconds?: number): { markdown: string; svg: string } {
+  const lag = read<{ runs: LagRun[] }>(dir, 'replication-lag');
+  const rlag = read<{ runs: LagRun[] }>(dir, 'redis-lag');
+  const cu = read<CatchUpResult>(dir, 'catch-up');
+  const rcu = read<RedisCatchUpResult>(dir, 'redis-catch-up');
+  const wo = read<WriteOverheadResult>(dir, 'write-overhead');
+  const rw = read<RedisWritesResult>(dir, 'redis-writes');
+  const api = read<ClientApiResult>(dir, 'client-api');
+  const idle = read<IdleResult>(dir, 'idle');
+  const mem = read<MemoryResult>(dir, 'memory-backlog');
+  const rmem = read<{ keys: number; rss_mib: number; peak_rss_mib: number; used_memory_mib: number }>(dir, 'redis-memory');
+  const sc = read<{ runs: ScaleRun[] }>(dir, 'scale');
+  const files = [lag, rlag, cu, rcu, wo, rw, api, idle, mem, rmem, sc].filter((f) => f !== undefined) as BenchFile<unknown>[];
+  const m = files[0]?.machine;
+  const mode = files[0]?.mode ?? 'full';
+
+  const at = (runs: LagRun[] | undefined, rate: number) => runs?.find((r) => r.rate === rate);
+  const c200 = at(lag?.result?.runs, 200);
+  const r200 = at(rlag?.result?.runs, 200);
+  const mib = mem?.result ? Math.max(mem.result.after_startup.rss_mib, mem.result.after_first_attempt.rss_mib) : undefined;
+  const big = sc?.result?.runs.at(-1);
+  const ip = idle?.result?.clavitor;
+  const ir = idle?.result?.redis;
+  const lines: string[] = [];
+  lines.push(`# Benchmark results (${mode} run)`, '');
+  if (m) lines.push(`Machine: ${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, Node ${m.node}, Linux ${m.kernel}; load average at start ${m.load_average_at_start.join(' / ')}; ${m.date}${totalSeconds ? `; run took ${n(totalSeconds / 60, 1)} min` : ''}.`, '');
+  for (const f of files) if (f.error) lines.push(`- **${f.name} failed**: ${f.error}`);
+  lines.push('## Budgets (issue 7 item 6)', '');
+  lines.push('| budget | Clavitor | pass/miss | Redis 7, same run | Clavitor ÷ Redis |', '| --- | --- | --- | --- | --- |');
+  lines.push(`| replication lag p99 ≤ 20 ms at 200 writes/s | ${n(c200?.lag_ms.p99)} ms (p50 ${n(c200?.lag_ms.p50)}, max ${n(c200?.lag_ms.max)}; ${n(c200?.achieved_writes_per_s, 0)} writes/s achieved) | ${verdict(c200 && c200.lag_ms.p99 <= 20)} | ${n(r200?.lag_ms.p99)} ms | ${ratio(c200?.lag_ms.p99, r200?.lag_ms.p99)} |`);
+  lines.push(`| catch-up ≥ 20,000 revisions/s (${n(cu?.result?.revisions, 0)} queued) | ${n(cu?.result?.revisions_per_second, 0)} revisions/s (${n(cu?.result?.seconds, 1)} s) | ${verdict(cu?.result && cu.result.revisions_per_second >= 20_000)} | ${n(rcu?.result?.keys_per_second, 0)} keys/s (${n(rcu?.result?.seconds, 1)} s) | ${ratio(cu?.result?.revisions_per_second, rcu?.result?.keys_per_second)} |`);
+  const rOver = rw?.result?.overhead_percent;
+  lines.push(`| replication overhead on write throughput ≤ 10 % | ${n(wo?.result?.overhead_percent)} % (${n(wo?.result?.off.req_per_s, 0)} → ${n(wo?.result?.on.req_per_s, 0)} writes/s) | ${verdict(wo?.result && wo.result.overhead_percent <= 10)} | ${n(rOver)} % (${n(rw?.result?.off.req_per_s, 0)} → ${n(rw?.result?.on.req_per_s, 0)} SET/s) | ${rOver !== undefined && rOver > 1 ? ratio(wo?.result?.overhead_percent, rOver) : '— (Redis ≈ 0 %)'} |`);
+  lines.push(`| GET entry ≥ 6,000 req/s | ${n(api?.result?.get.req_per_s, 0)} req/s | ${verdict(api?.result && api.result.get.req_per_s >= 6000)} | ${n(rw?.result?.get.req_per_s, 0)} GET/s | ${ratio(api?.result?.get.req_per_s, rw?.result?.get.req_per_s)} |`);
+  lines.push(`| GET entry p99 ≤ 10 ms | ${n(api?.result?.get.latency_ms.p99)} ms | ${verdict(api?.result && api.result.get.latency_ms.p99 <= 10)} | ${n(rw?.result?.get.latency_ms.p99, 2)} ms | ${ratio(api?.result?.get.latency_ms.p99, rw?.result?.get.latency_ms.p99)} |`);
+  lines.push(`| idle: 0 pushes over ${idle?.result?.seconds ?? 60} s | ${ip ? `${ip.pushes_sent} sent, ${ip.pushes_received} received` : '—'} | ${verdict(ip && ip.pushes_sent === 0 && ip.pushes_received === 0)} | ${ir ? `${ir.repl_offset_bytes} bytes of replication stream (PINGs)` : '—'} | — |`);
+  lines.push(`| idle: 0 wake-ups over ${idle?.result?.seconds ?? 60} s | ${ip ? `primary ${ip.primary.wakeups.main_voluntary}, backup ${ip.backup.wakeups.main_voluntary} (main thread); replication timers fired: ${ip.primary.replication_timers_fired ?? 0} + ${ip.backup.replication_timers_fired ?? 0}` : '—'} | ${verdict(ip && ip.primary.wakeups.main_voluntary === 0 && ip.backup.wakeups.main_voluntary === 0)} | ${ir ? `primary ${ir.primary.wakeups.main_voluntary}, replica ${ir.replica.wakeups.main_voluntary}` : '—'} | ${ratio(ip?.primary.wakeups.main_voluntary, ir?.primary.wakeups.main_voluntary)} |`);
+  lines.push(`| RSS ≤ 256 MiB with a ${n(mem?.result?.backlog, 0)}-revision backlog | ${n(mib)} MiB (peak ${n(mem?.result?.after_first_attempt.peak_rss_mib)}; ${n(mem?.result?.during_catch_up.rss_mib)} MiB during catch-up) | ${verdict(mib !== undefined && mib <= 256)} | ${n(rmem?.result?.rss_mib)} MiB (its data set in memory) | ${ratio(mib, rmem?.result?.rss_mib)} |`);
+  const checked = big?.resync_check === 'resync';
+  lines.push(`| start-up with ${n(big?.vaults, 0)} vaults ≤ 10 s | ${big ? (checked ? `${n(big.primary.resync_checked_s, 2)} s to resync check done` : `resync check **failed** after ${n(big.primary.resync_checked_s, 2)} s (backup positions timed out)`) : '—'} (serving after ${n(big?.primary.serving_s, 2)} s) | ${verdict(big && checked && big.primary.resync_checked_s <= 10)} | — (no per-tenant files) | — |`);
+  lines.push('');
+  lines.push('## All measurements', '');
+  lines.push('| measurement | Clavitor | Redis 7 | Clavitor ÷ Redis |', '| --- | --- | --- | --- |');
+  for (const c of (lag?.result?.runs ?? []) as (LagRun & { last_write_readable_via_backup_api?: boolean })[]) {
+    const r = at(rlag?.result?.runs, c.rate);
+    if (c.last_write_readable_via_backup_api === false) lines.push(`| lag at ${c.rate} writes/s: **the last write was not readable through the backup's API after the run** | | | |`);
+    lines.push(`| lag at ${c.rate} writes/s offered, ${c.seconds} s: p50 / p99 / max (ms) | ${n(c.lag_ms.p50)} / ${n(c.lag_ms.p99)} / ${n(c.lag_ms.max)} (±${n(c.lag_error_ms.mean)}; ${n(c.achieved_writes_per_s, 0)} writes/s achieved, ack p99 ${n(c.write_latency_ms.p99, 0)} ms) | ${r ? `${n(r.lag_ms.p50)} / ${n(r.lag_ms.p99)} / ${n(r.lag_ms.max)} (${n(r.achieved_writes_per_s, 0)}/s)` : '—'} | ${ratio(c.lag_ms.p99, r?.lag_ms.p99)} (p99) |`);
+  }
+  if (cu?.result) lines.push(`| catch-up: ${n(cu.result.revisions, 0)} revisions over ${cu.result.vaults} vaults, batch ${cu.result.batch_size} | ${n(cu.result.seconds, 2)} s, ${n(cu.result.revisions_per_second, 0)}/s; CPU primary ${n(cu.result.cpu_seconds.primary)} s, backup ${n(cu.result.cpu_seconds.backup)} s | ${rcu?.result ? `${n(rcu.result.seconds, 2)} s, ${n(rcu.result.keys_per_second, 0)}/s` : '—'} | ${ratio(cu.result.seconds, rcu?.result?.seconds)} (time) |`);
+  if (wo?.result) {
+    const w = wo.result;
+    lines.push(`| writes/s, replication off (community) | ${n(w.off.req_per_s, 0)} (p50 ${n(w.off.p50_ms, 0)} ms, p99 ${n(w.off.p99_ms, 0)} ms) | ${n(rw?.result?.off.req_per_s, 0)} (p99 ${n(rw?.result?.off.p99_ms, 2)} ms) | ${ratio(w.off.req_per_s, rw?.result?.off.req_per_s)} |`);
+    lines.push(`| writes/s, replication on (backup up) | ${n(w.on.req_per_s, 0)} (p50 ${n(w.on.p50_ms, 0)} ms, p99 ${n(w.on.p99_ms, 0)} ms) | ${n(rw?.result?.on.req_per_s, 0)} (p99 ${n(rw?.result?.on.p99_ms, 2)} ms) | ${ratio(w.on.req_per_s, rw?.result?.on.req_per_s)} |`);
+    lines.push(`| writes/s, backlog intent only (backup down) | ${n(w.intent_only.req_per_s, 0)} (p99 ${n(w.intent_only.p99_ms, 0)} ms; ${n(w.intent_overhead_percent)} % below off) | — | — |`);
+  }
+  if (api?.result) {
+    const a = api.result;
+    lines.push(`| GET entry: req/s, p50 / p99 ms | ${n(a.get.req_per_s, 0)}, ${n(a.get.latency_ms.p50)} / ${n(a.get.latency_ms.p99)} | ${n(rw?.result?.get.req_per_s, 0)}, ${n(rw?.result?.get.latency_ms.p50, 2)} / ${n(rw?.result?.get.latency_ms.p99, 2)} | ${ratio(a.get.req_per_s, rw?.result?.get.req_per_s)} |`);
+    lines.push(`| PUT entry (Redis: SET): req/s, p50 / p99 ms | ${n(a.put.req_per_s, 0)}, ${n(a.put.latency_ms.p50)} / ${n(a.put.latency_ms.p99)} (${a.put.non_2xx} non-2xx) | ${n(rw?.result?.set.req_per_s, 0)}, ${n(rw?.result?.set.latency_ms.p50, 2)} / ${n(rw?.result?.set.latency_ms.p99, 2)} | ${ratio(a.put.req_per_s, rw?.result?.set.req_per_s)} |`);
+  }
+  if (ip && ir) lines.push(`| idle ${idle!.result!.seconds} s: wake-ups all threads (primary / backup) | ${ip.primary.wakeups.all_voluntary} / ${ip.backup.wakeups.all_voluntary}; JS timers fired: ${JSON.stringify(ip.primary.timers_fired)} / ${JSON.stringify(ip.backup.timers_fired)} | ${ir.primary.wakeups.all_voluntary} / ${ir.replica.wakeups.all_voluntary} | ${ratio(ip.primary.wakeups.all_voluntary, ir.primary.wakeups.all_voluntary)} |`);
+  if (mem?.result) {
+    const r = mem.result;
+    lines.push(`| memory, ${n(r.backlog, 0)} backlog: RSS after start-up / after first push attempt / after ${r.during_catch_up.seconds} s of catch-up (MiB) | ${n(r.after_startup.rss_mib)} / ${n(r.after_first_attempt.rss_mib)} / ${n(r.during_catch_up.rss_mib)} (peak ${n(r.during_catch_up.peak_rss_mib)}); GET /api/status ${n(r.status_ms)} ms; start-up ${n(r.startup_seconds, 2)} s | ${n(rmem?.result?.rss_mib)} (${n(rmem?.result?.keys, 0)} keys) | ${ratio(r.after_first_attempt.rss_mib, rmem?.result?.rss_mib)} |`);
+  }
+  for (const s of sc?.result?.runs ?? []) {
+    lines.push(`| ${n(s.vaults, 0)} vaults: primary listening / serving / resync check ${s.resync_check === 'resync' ? 'done' : 'FAILED'} (s) | ${n(s.primary.listening_s, 2)} / ${n(s.primary.serving_s, 2)} / ${n(s.primary.resync_checked_s, 2)}; backup start-up ${n(s.backup_startup_seconds, 2)} s${s.backup_positions_ms >= 0 ? `; backup positions scan ${n(s.backup_positions_ms, 0)} ms` : ''} | — | — |`);
+    lines.push(`| ${n(s.vaults, 0)} vaults: replication of ${n(s.replication.revisions, 0)} revisions in random vaults${s.replication.completed ? '' : ' (INCOMPLETE at the deadline)'} | ${n(s.replication.revisions_per_second, 0)} revisions/s (${n(s.replication.seconds, 1)} s; CPU primary ${n(s.replication.cpu_seconds.primary)} s, backup ${n(s.replication.cpu_seconds.backup)} s) | — | — |`);
+  }
+  lines.push('', 'Plot of lag over time: [lag.svg](lag.svg). Method and measurement error of each figure: docs/performance.md.');
+  const svg = lagSvg(lag?.result?.runs ?? [], rlag?.result?.runs ?? [], `Replication lag over time, ${mode} run (solid: Clavitor, dashed: Redis 7 appendfsync always)`);
+  return { markdown: lines.join('\n') + '\n', svg };
+}

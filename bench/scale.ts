@@ -1,0 +1,107 @@
+/**
+ * Scale (issue 7 item 5): start-up time and replication throughput with N vaults on one POP
+ * (10,000 and 100,000 in the full run). Data generated with the real code paths (datagen.ts):
+ * N vaults in sync on both POPs (vault.create each), `scaleRevisions` 1 KiB entry
+ * writes spread at random over the N vaults queued in the primary's backlog (backup was down),
+ * and one vault the backup lacks (the resync marker). The backup is started first; then the
+ * primary, timed on the monotonic clock from spawn to:
+ *
+ * - **listening**: its startup line;
+ * - **serving**: accepting writes and an owner's GET /api/entries answered;
+ * - **resync checked**: its `replication.resync` log line — the start-up check of the backup's
+ *   positions against every vault is done (this is the start-up figure compared with the budget),
+ *   or its `replication.positions_unavailable` line — the check failed (e.g. the backup's scan
+ *   took longer than the 10 s peer timeout), reported as such;
+ *
+ * then the replication throughput: revisions per second from that line until the backlog is empty
+ * (each revision in a different vault, so each push touches up to batch_size vault files on both
+ * sides). Also, up to 10,000 vaults: one GET /replication/v1/positions on the backup (the O(N)
+ * scan the check performs), ms (-1 when not measured).
+ *
+ * Measurement error: the log line is timestamped when this process reads it (< 1 ms on a pipe);
+ * backlog completion is polled every 250 ms. Vault files are in the page cache (just written):
+ * a warm start; a cold one reads N files from disk.
+ */
+import { benchPair } from './pair.js';
+import { ApiClient } from './client.js';
+import { generateScaleData } from './datagen-run.js';
+import { cpuSecondsOf } from './proc.js';
+import { nowMs, sleep } from './stats.js';
+
+/** Largest vault count for which the backup's positions scan is timed on its own (it is part of every start-up). */
+export const POSITIONS_MAX_VAULTS = 10_000;
+
+/** Result for one vault count; seconds unless stated. */
+export interface ScaleRun {
+  vaults: number;
+  queued_revisions: number;
+  backup_startup_seconds: number;
+  primary: { listening_s: number; serving_s: number; resync_checked_s: number };
+  /** How the start-up resync check ended: `resync` (done) or `positions_unavailable` (failed). */
+  resync_check: 'resync' | 'positions_unavailable';
+  replication: { revisions: number; seconds: number; revisions_per_second: number; completed: boolean; cpu_seconds: { primary: number; backup: number } };
+  /** One positions scan on the backup, ms; -1 when not measured (more than POSITIONS_MAX_VAULTS). */
+  backup_positions_ms: number;
+  generation_seconds: number;
+}
+
+/** Runs the scale benchmark for `vaults` vaults and `queued` backlog revisions; gives up replicating after `deadlineS`. */
+export async function scale(vaults: number, queued: number, deadlineS = 600): Promise<ScaleRun> {
+  const pair = await benchPair();
+  try {
+    process.stderr.write(`  generating ${vaults} vaults…\n`);
+    const gen = await generateScaleData({ dataDir: pair.primary.data, backupDataDir: pair.backup.data, configFile: pair.primary.config!, vaults, queued });
+    await pair.backup.start();
+    const backupStartup = (pair.backup.listeningAt - pair.backup.spawnedAt) / 1000;
+    process.stderr.write(`  starting the primary with ${vaults} vaults…\n`);
+    const resync = { at: 0, event: 'resync' as ScaleRun['resync_check'] };
+    const startP = pair.primary.start();
+    // The check's outcome may come before or after the primary accepts writes.
+    const watchResync = (async () => {
+      while (!pair.primary.proc) await sleep(1);
+      const ok = pair.primary.waitForLine(/"event":"replication\.resync"/).then((at) => ({ at, event: 'resync' as const }));
+      const failed = pair.primary.waitForLine(/"event":"replication\.positions_unavailable"/).then((at) => ({ at, event: 'positions_unavailable' as const }));
+      Object.assign(resync, await Promise.race([ok, failed]));
+    })();
+    await startP;
+    const c = new ApiClient(pair.primary.url, 1);
+    const sample = gen.sample[0]!;
+    const r = await c.pool.request({ path: '/api/entries', method: 'GET', headers: { authorization: `Bearer ${sample.owner_token}` } });
+    await r.body.dump();
+    if (r.statusCode !== 200) throw new Error(`scale: GET /api/entries answered ${r.statusCode}`);
+    const serving = nowMs();
+    await watchResync;
+    const cpuP0 = cpuSecondsOf(pair.primary.pid);
+    const cpuB0 = cpuSecondsOf(pair.backup.pid);
+    const total = (await pair.primary.status()).replication.backlog as number;
+    process.stderr.write(`  resync check: ${resync.event}; replicating ${total} revisions over ${vaults} vaults…\n`);
+    let left = total;
+    while (left > 0 && nowMs() - resync.at < deadlineS * 1000) {
+      await sleep(250);
+      left = (await pair.primary.status()).replication.backlog as number;
+    }
+    const done = nowMs();
+    const cpu = { primary: cpuSecondsOf(pair.primary.pid) - cpuP0, backup: cpuSecondsOf(pair.backup.pid) - cpuB0 };
+    let positionsMs = -1;
+    if (vaults <= POSITIONS_MAX_VAULTS) {
+      const b = new ApiClient(pair.backup.url, 1);
+      const t = nowMs();
+      await b.positions(pair.replicationToken);
+      positionsMs = nowMs() - t;
+      await b.close();
+    }
+    await c.close();
+    const t0 = pair.primary.spawnedAt;
+    const seconds = (done - resync.at) / 1000;
+    return {
+      vaults, queued_revisions: total, backup_startup_seconds: backupStartup,
+      primary: { listening_s: (pair.primary.listeningAt - t0) / 1000, serving_s: (serving - t0) / 1000, resync_checked_s: (resync.at - t0) / 1000 },
+      resync_check: resync.event,
+      replication: { revisions: total - left, seconds, revisions_per_second: (total - left) / seconds, completed: left === 0, cpu_seconds: cpu },
+      backup_positions_ms: positionsMs,
+      generation_seconds: gen.seconds,
+    };
+  } finally {
+    await pair.cleanup();
+  }
+}
