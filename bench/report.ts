@@ -3,7 +3,7 @@
  * issue 7 item 6 with the measured figure, pass/miss and the Redis ratio, then all measurements)
  * and `lag.svg`. Reads whatever results exist, so a partial re-run (`--only`) still reports all.
  */
-import { existsSync, readFileSync } from 'node:fs';
+import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Machine } from './machine.js';
 import type { LagRun } from './lag-run.js';
@@ -38,7 +38,9 @@ const ratio = (a: number | undefined, b: number | undefined): string => (a === u
 const verdict = (ok: boolean | undefined): string => (ok === undefined ? '—' : ok ? '**pass**' : '**miss**');
 
 /** Renders latest.md and lag.svg from the results in `dir`. */
-export function report(dir: string, totalSeconds?: number): { markdown: string; svg: string } {
+export function report(dir: string): { markdown: string; svg: string } {
+  const runFile = join(dir, 'run.json');
+  const totalSeconds = existsSync(runFile) ? (JSON.parse(readFileSync(runFile, 'utf8')) as { seconds: number }).seconds : undefined;
   const lag = read<{ runs: LagRun[] }>(dir, 'replication-lag');
   const rlag = read<{ runs: LagRun[] }>(dir, 'redis-lag');
   const cu = read<CatchUpResult>(dir, 'catch-up');
@@ -63,7 +65,7 @@ export function report(dir: string, totalSeconds?: number): { markdown: string; 
   const ir = idle?.result?.redis;
   const lines: string[] = [];
   lines.push(`# Benchmark results (${mode} run)`, '');
-  if (m) lines.push(`Machine: ${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, Node ${m.node}, Linux ${m.kernel}; load average at start ${m.load_average_at_start.join(' / ')}; ${m.date}${totalSeconds ? `; run took ${n(totalSeconds / 60, 1)} min` : ''}.`, '');
+  if (m) lines.push(`Machine: ${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, Node ${m.node}, Linux ${m.kernel}; load average at start ${m.load_average_at_start.join(' / ')}; ${m.date}${totalSeconds ? `; the benchmarks took ${n(totalSeconds / 60, 1)} min` : ''}.`, '');
   for (const f of files) if (f.error) lines.push(`- **${f.name} failed**: ${f.error}`);
   lines.push('## Budgets (issue 7 item 6)', '');
   lines.push('| budget | Clavitor | pass/miss | Redis 7, same run | Clavitor ÷ Redis |', '| --- | --- | --- | --- | --- |');
@@ -110,4 +112,26 @@ export function report(dir: string, totalSeconds?: number): { markdown: string; 
   lines.push('', 'Plot of lag over time: [lag.svg](lag.svg). Method and measurement error of each figure: docs/performance.md.');
   const svg = lagSvg(lag?.result?.runs ?? [], rlag?.result?.runs ?? [], `Replication lag over time, ${mode} run (solid: Clavitor, dashed: Redis 7 appendfsync always)`);
   return { markdown: lines.join('\n') + '\n', svg };
+}
+
+/**
+ * Writes `latest.md` and `lag.svg` into `dir` and, when `docs` names docs/performance.md,
+ * replaces its block between the bench markers with the table and the plot. Returns the markdown.
+ */
+export function writeReport(dir: string, opts: { docs?: string } = {}): string {
+  const { markdown, svg } = report(dir);
+  writeFileSync(join(dir, 'latest.md'), markdown);
+  writeFileSync(join(dir, 'lag.svg'), svg);
+  if (opts.docs && existsSync(opts.docs)) {
+    const text = readFileSync(opts.docs, 'utf8');
+    const start = '<!-- bench:results:start -->';
+    const end = '<!-- bench:results:end -->';
+    const i = text.indexOf(start);
+    const j = text.indexOf(end);
+    if (i >= 0 && j > i) {
+      const body = markdown.replace(/^# .*\n\n/, '').replace('[lag.svg](lag.svg)', '[bench/results/lag.svg](../bench/results/lag.svg)').replace(/^## /gm, '### ');
+      writeFileSync(opts.docs, `${text.slice(0, i + start.length)}\n${body}\n![Replication lag over time](../bench/results/lag.svg)\n\n${text.slice(j)}`);
+    }
+  }
+  return markdown;
 }

@@ -1,12 +1,13 @@
 /**
- * `npm run bench [-- --quick] [-- --only=name,name]`: runs the benchmarks of issue 7 item 5, each
+ * `npm run bench [-- --quick] [-- --only=name,name | --report-only]`: runs the benchmarks of issue 7 item 5, each
  * writing `<results>/<name>.json`, then writes `<results>/latest.md` (budgets of item 6 with the
  * measured figure, pass/miss and the Redis ratio, then every measurement) and `<results>/lag.svg`.
  * Results go to bench/results/ (full run) or bench/results/quick/ (`--quick`: the same code paths
  * with shorter durations and smaller sizes, a smoke test of a few minutes). A full run also
- * refreshes the results block of docs/performance.md. Never part of `npm test`.
+ * refreshes the results block of docs/performance.md. `--report-only` rebuilds the report from the
+ * results on disk without running anything. Never part of `npm test`.
  */
-import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { mkdirSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { machine } from './machine.js';
 import { FULL, QUICK } from './options.js';
@@ -22,12 +23,13 @@ import { memoryBacklog } from './memory-backlog.js';
 import { redisMemory } from './redis-memory.js';
 import { scale, type ScaleRun } from './scale.js';
 import { ensureRedisServer } from './redis.js';
-import { report, type BenchFile } from './report.js';
+import { writeReport, type BenchFile } from './report.js';
 import { nowMs } from './stats.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const quick = process.argv.includes('--quick');
-const only = process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
+const reportOnly = process.argv.includes('--report-only');
+const only = reportOnly ? [] : process.argv.find((a) => a.startsWith('--only='))?.slice(7).split(',');
 const plan = quick ? QUICK : FULL;
 const OUT = join(ROOT, 'bench/results', quick ? 'quick' : '');
 
@@ -49,25 +51,11 @@ const BENCHMARKS: [string, () => Promise<unknown>][] = [
   }],
 ];
 
-/** Replaces the block between the bench markers of docs/performance.md with `md` (full runs only). */
-function updateDocs(md: string): void {
-  const file = join(ROOT, 'docs/performance.md');
-  if (!existsSync(file)) return;
-  const text = readFileSync(file, 'utf8');
-  const start = '<!-- bench:results:start -->';
-  const end = '<!-- bench:results:end -->';
-  const i = text.indexOf(start);
-  const j = text.indexOf(end);
-  if (i < 0 || j < i) return;
-  const body = md.replace(/^# .*\n\n/, '').replace('[lag.svg](lag.svg)', '[bench/results/lag.svg](../bench/results/lag.svg)').replace(/^## /gm, '### ');
-  writeFileSync(file, `${text.slice(0, i + start.length)}\n${body}\n![Replication lag over time](../bench/results/lag.svg)\n\n${text.slice(j)}`);
-}
-
 async function main(): Promise<void> {
   mkdirSync(OUT, { recursive: true });
   if (quick) writeFileSync(join(OUT, '.gitignore'), '# smoke-test results are not kept\n*\n');
   const m = machine();
-  process.stderr.write(`${ensureRedisServer()}\n`);
+  if (!reportOnly) process.stderr.write(`${ensureRedisServer()}\n`);
   const t0 = nowMs();
   for (const [name, run] of BENCHMARKS) {
     if (only && !only.includes(name)) continue;
@@ -85,10 +73,9 @@ async function main(): Promise<void> {
     process.stderr.write(`  ${name}: ${file.seconds.toFixed(1)} s\n`);
   }
   const total = (nowMs() - t0) / 1000;
-  const { markdown, svg } = report(OUT, only ? undefined : total);
-  writeFileSync(join(OUT, 'latest.md'), markdown);
-  writeFileSync(join(OUT, 'lag.svg'), svg);
-  if (!quick) updateDocs(markdown);
+  // The whole run's duration, kept for reports rebuilt by a later `--only` run.
+  if (!only) writeFileSync(join(OUT, 'run.json'), JSON.stringify({ mode: quick ? 'quick' : 'full', seconds: total, machine: m }, null, 2) + '\n');
+  const markdown = writeReport(OUT, { docs: quick ? undefined : join(ROOT, 'docs/performance.md') });
   process.stdout.write(markdown);
   process.stderr.write(`bench: ${(total / 60).toFixed(1)} min; results in ${OUT}\n`);
 }

@@ -4,9 +4,10 @@
  * the file that created them (`dist/src/replication/sender.js`, `node_modules/undici`, …), and
  * writes the counts to `$CLAVITOR_BENCH_TIMER_PROBE/timers-<pid>.json` on SIGUSR2.
  *
- * It cannot see timers that Node's internals created before it loaded (the HTTP server's
- * connection checks) nor libuv timers (e.g. an event-loop-delay monitor); the idle benchmark's
- * context-switch counts include those.
+ * It cannot see timers that Node's internals hold by their own reference nor libuv timers (e.g.
+ * an event-loop-delay monitor); the idle benchmark's context-switch counts include those. Timers
+ * created by a Node.js built-in module through the global functions (the HTTP server's 30 s
+ * connection check, `node:_http_server`) are attributed to that module.
  */
 import { writeFileSync } from 'node:fs';
 import { syncBuiltinESMExports } from 'node:module';
@@ -27,6 +28,9 @@ function origin(): string {
     if (line.includes('timer-probe') || line.includes('node:internal')) continue;
     const m = /(\/[^\s:()]+):\d+:\d+/.exec(line);
     if (m) return m[1]!.replace(/.*\/(node_modules\/(?:@[^/]+\/)?[^/]+)\/.*/, '$1').replace(/.*\/dist\//, 'dist/');
+    // A Node.js built-in module, e.g. node:_http_server (its 30 s connection check).
+    const b = /\((node:[^\s:()]+):\d+:\d+\)|at (node:[^\s:()]+):\d+:\d+/.exec(line);
+    if (b) return b[1] ?? b[2]!;
   }
   return 'unknown';
 }
