@@ -10,7 +10,9 @@ export type Metrics = ReturnType<typeof createMetrics>;
 /** Creates the registry with process metrics and the HTTP request-duration histogram. */
 export function createMetrics() {
   const registry = new Registry();
-  collectDefaultMetrics({ register: registry, prefix: 'clavitor_' });
+  // Event-loop delay sampled every second, not every 10 ms (the default woke an idle process ~99
+  // times a second; docs/performance.md "idle").
+  collectDefaultMetrics({ register: registry, prefix: 'clavitor_', eventLoopMonitoringPrecision: 1000 });
   const httpDuration = new Histogram({
     name: 'clavitor_http_request_duration_seconds',
     help: 'HTTP request duration in seconds, by method, route pattern and status code',

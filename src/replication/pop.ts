@@ -221,7 +221,9 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     if (!sender) sender = makeSender();
     epochCheckPending = true;
     const p = peer;
-    const info = p ? await Promise.race([p.epoch(), new Promise<{ error: string }>((r) => setTimeout(() => r({ error: 'timeout' }), EPOCH_CHECK_TIMEOUT_MS).unref())]) : { error: 'no peer' };
+    let checkTimer: NodeJS.Timeout | undefined;
+    const info = p ? await Promise.race([p.epoch(), new Promise<{ error: string }>((r) => { checkTimer = setTimeout(() => r({ error: 'timeout' }), EPOCH_CHECK_TIMEOUT_MS); })]) : { error: 'no peer' };
+    clearTimeout(checkTimer);
     epochCheckPending = false;
     if ('error' in info) {
       logger.warn({ event: 'pop.peer_epoch_unknown', error: info.error }, 'backup did not answer the epoch check; accepting writes in our own epoch (see docs/operations.md)');

@@ -51,7 +51,7 @@ export function openNodeStore(dataDir: string) {
     deleteBacklogUpTo: db.prepare('DELETE FROM backlog WHERE id <= ?'),
     deleteBacklogRow: db.prepare('DELETE FROM backlog WHERE id = ?'),
     deleteBacklogVault: db.prepare('DELETE FROM backlog WHERE vault_id = ?'),
-    countBacklog: db.prepare<[], { n: number; oldest: number | null }>('SELECT count(*) AS n, min(queued_at_ms) AS oldest FROM backlog'),
+    countBacklog: db.prepare<[], { n: number; oldest: number | null }>('SELECT count(*) AS n, (SELECT queued_at_ms FROM backlog ORDER BY id LIMIT 1) AS oldest FROM backlog'),
     backlogMinSeq: db.prepare<[string], { m: number | null }>('SELECT min(seq) AS m FROM backlog WHERE vault_id = ?'),
     allBacklog: db.prepare<[], { id: number; vault_id: string; seq: number }>('SELECT id, vault_id, seq FROM backlog ORDER BY id'),
     addQuarantine: db.prepare('INSERT INTO quarantine (vault_id, seq, kind, subject, epoch, revision, reason, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),

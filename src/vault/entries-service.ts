@@ -61,7 +61,8 @@ export function createEntriesService(deps: EntriesServiceDeps) {
     if (!s) throw cvError('VAULT_NOT_FOUND');
     return s;
   };
-  const audit = (store: VaultStore, rec: AuditInput): void => store.tx(() => appendAudit(store, rec, deps.now().toISOString()));
+  /** Audit of a read or refusal: no vault data changes, so committed without an fsync (txRelaxed). */
+  const audit = (store: VaultStore, rec: AuditInput): void => store.txRelaxed(() => appendAudit(store, rec, deps.now().toISOString()));
 
   /** Owner only; an agent's attempt is audited as denied (FORBIDDEN, CV-2003). */
   function requireOwner(p: Principal, action: string, entryId: string | null, ip: string | null): asserts p is OwnerPrincipal {
