@@ -1,33 +1,9 @@
 #!/usr/bin/env node
 /**
- * `clavitor` — the community edition (DESIGN.md §1): a single-node vault. It never reads
- * replication.yaml and serves no replication route. This file must not import `replication/` or
- * `controlplane/` (checked by test/unit/import-graph.test.ts).
+ * Entry point of `clavitor`. It first installs the SIGHUP holder (early-signals.ts) — a module with no
+ * dependencies, so it runs within milliseconds of start — and only then loads the server, whose
+ * module graph takes a few hundred milliseconds to load: a SIGHUP in that window must not kill it.
  */
-import { Command } from 'commander';
-import { addServeOptions, closeOnSignals, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
-import { parseListen, startServer } from '../http/server.js';
-import { createCommunityEdition } from '../edition/community.js';
-import { createLogger } from '../lib/logger.js';
+import './early-signals.js';
 
-async function serve(o: ServeOptions): Promise<void> {
-  let listen;
-  try {
-    listen = parseListen(o.listen);
-  } catch (e) {
-    fatal(`CV-1005: ${(e as Error).message}`, EXIT_CONFIG);
-  }
-  const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'community' } });
-  const tls = tlsOption(o);
-  try {
-    const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: () => createCommunityEdition() });
-    process.stdout.write(`Community edition: single-node vault on ${tls ? 'https' : 'http'}://${server.address}\n`);
-    closeOnSignals(server);
-  } catch (e) {
-    fatal(describeError(e), EXIT_SOFTWARE);
-  }
-}
-
-const program = new Command('clavitor').description('Clavitor community edition: a single-node credential vault');
-addServeOptions(program.command('serve', { isDefault: true }).description('run the vault server')).action((o: ServeOptions) => serve(o));
-await program.parseAsync(process.argv);
+await import('./clavitor-main.js');

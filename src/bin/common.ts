@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ClavitorError } from '../lib/errors.js';
+import { onReload } from './early-signals.js';
 import type { RunningServer } from '../http/server.js';
 
 /** Exit status for configuration errors (sysexits.h EX_CONFIG; DESIGN.md §4.1). */
@@ -58,6 +59,20 @@ export function describeError(err: unknown): string {
   if (e && e.code === 'EADDRINUSE') return 'CV-1005: listen address already in use';
   if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return 'CV-1005: permission denied (data directory or listen port)';
   return `CV-9001: ${e?.message ?? 'startup failed'}`;
+}
+
+/**
+ * Process set-up shared by both servers: files are created owner-only (umask 077: node.db and
+ * vault files 0600, docs/install.md), and a reader that closes our stdout (e.g. `| head`) ends the
+ * process quietly. SIGHUP is caught from the first import (early-signals.ts); `onReload` installs
+ * the handler.
+ */
+export function prepareProcess(): { onReload(handler: () => void): void } {
+  process.umask(0o077);
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+  });
+  return { onReload };
 }
 
 /** Closes the server on SIGTERM/SIGINT and exits 0; a second signal exits at once. */

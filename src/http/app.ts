@@ -65,7 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const throttle = createAuthThrottle();
   app.addHook('onRequest', async (req, reply) => {
     (req as unknown as { startNs: bigint }).startNs = process.hrtime.bigint();
-    const wait = req.url === '/healthz' ? undefined : throttle.blockedFor(req.ip);
+    const wait = req.routeOptions.url === '/healthz' ? undefined : throttle.blockedFor(req.ip);
     if (wait !== undefined) {
       reply.header('retry-after', String(wait));
       return sendError(reply, Errors.RATE_LIMITED.code, 429, 'too many failed authentications from this address; retry later');

@@ -2,7 +2,7 @@
  * Assembles a running Clavitor server from its parts: data directory, node database, vault files,
  * the edition, the vault services and the HTTP app. Shared by both editions' entry points.
  */
-import { chmodSync, mkdirSync, readFileSync } from 'node:fs';
+import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
 import type { FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { openNodeStore, type NodeStore } from '../store/node-store.js';
@@ -71,7 +71,8 @@ export function parseListen(s: string): { host: string; port: number } {
 /** Opens storage, builds the edition and the app, and listens. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
-    mkdirSync(opts.dataDir, { recursive: true, mode: 0o700 });
+    // Not `recursive`: Node 20 loops forever on some paths (e.g. under /proc). The parent must exist.
+    if (!existsSync(opts.dataDir)) mkdirSync(opts.dataDir, { mode: 0o700 });
     chmodSync(opts.dataDir, 0o700);
   } catch {
     throw cvError('DATA_DIR_INVALID', `${opts.dataDir}: cannot create or use the data directory`);

@@ -370,6 +370,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           if (push.epoch > epochs.epoch()) fence(push.epoch);
         },
         onHello(p) {
+          if (cfg.role === 'primary' && p.pop_id !== cfg.backupPop?.id) {
+            logger.warn({ event: 'replication.hello_ignored', peer: p.pop_id, expected: cfg.backupPop?.id ?? null }, `hello from ${p.pop_id}, which is not this POP's configured backup; ignored`);
+            return;
+          }
           logger.info({ event: 'replication.hello', peer: p.pop_id, peer_epoch: p.epoch }, 'backup announced itself');
           if (p.epoch > epochs.epoch()) fence(p.epoch);
           void reconcileWithBackup();

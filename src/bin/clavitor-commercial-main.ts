@@ -1,0 +1,100 @@
+/**
+ * `clavitor-commercial` — the commercial POP (DESIGN.md §4.1):
+ *
+ *   clavitor-commercial [serve] [--data DIR] [--listen HOST:PORT] [--tls-cert F --tls-key F]
+ *                       [--replication-config FILE]
+ *   clavitor-commercial check-config [--replication-config FILE]
+ *   clavitor-commercial keygen --out FILE
+ *
+ * Refuses to start without a valid replication.yaml: exit 78 and one line
+ * `<file>:<line>:<col>: <key>: <what is wrong>` on stderr.
+ */
+import { Command } from 'commander';
+import { addServeOptions, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { parseListen, startServer } from '../http/server.js';
+import { createCommercialEdition, startupLine } from '../edition/commercial.js';
+import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
+import { isConfigError } from '../config/config-error.js';
+import { writeKeyFile } from '../config/keygen.js';
+import { createLogger } from '../lib/logger.js';
+import type { ReplicationConfig } from '../config/types.js';
+import { ClavitorError } from '../lib/errors.js';
+import type { Pop } from '../replication/pop.js';
+import { registerOperatorCommands } from './commercial-operator.js';
+
+function loadOrExit(path: string): ReplicationConfig {
+  try {
+    return loadReplicationConfig(path);
+  } catch (e) {
+    if (isConfigError(e)) fatal(e.line, EXIT_CONFIG);
+    fatal(`${path}:1:1: (file): ${describeError(e)}`, EXIT_CONFIG);
+  }
+}
+
+async function serve(o: ServeOptions & { replicationConfig: string }): Promise<void> {
+  const proc = prepareProcess();
+  const cfg = loadOrExit(o.replicationConfig);
+  let listen;
+  try {
+    listen = parseListen(o.listen);
+  } catch (e) {
+    fatal(`CV-1005: ${(e as Error).message}`, EXIT_CONFIG);
+  }
+  const tls = tlsOption(o);
+  if (cfg.auth.mtlsCa && !tls) fatal(`${cfg.path}:1:1: auth.mtls_ca: mutual TLS needs this POP to serve HTTPS; start it with --tls-cert and --tls-key`, EXIT_CONFIG);
+  let currentEpoch: () => number | undefined = () => undefined;
+  const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'commercial', pop_id: cfg.popId }, mixin: () => ({ epoch: currentEpoch() }) });
+  try {
+    const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: (ctx) => createCommercialEdition(ctx, cfg) });
+    process.stdout.write(`${startupLine(cfg)}\n`);
+    closeOnSignals(server);
+    const pop = server.edition as Pop;
+    currentEpoch = () => pop.identity().epoch;
+    proc.onReload(() => {
+      try {
+        const next = loadReplicationConfig(o.replicationConfig);
+        if (next.auth.mtlsCa && !tls) throw new Error('auth.mtls_ca needs --tls-cert and --tls-key');
+        if (next.popId !== pop.config().popId) {
+          throw new Error(`pop_id cannot change while the POP runs (${pop.config().popId} → ${next.popId}); restart it to take a new identity`);
+        }
+        pop.reload(next);
+      } catch (e) {
+        const line = isConfigError(e) ? e.line : `${o.replicationConfig}:1:1: (file): ${describeError(e)}`;
+        process.stderr.write(`${line}\n`);
+        logger.error({ event: 'pop.reload_refused', code: isConfigError(e) ? e.code : 'CV-1001' }, `reload refused; the previous configuration keeps running: ${line}`);
+        return;
+      }
+      try {
+        server.reloadTls();
+        if (tls) logger.info({ event: 'tls.reloaded' }, 'TLS certificates reloaded for new connections');
+      } catch (e) {
+        logger.error({ event: 'tls.reload_refused', code: 'CV-1001', error: (e as Error).message }, 'TLS certificate reload refused; the previous certificate keeps serving');
+      }
+    });
+  } catch (e) {
+    fatal(describeError(e), EXIT_SOFTWARE);
+  }
+}
+
+const program = new Command('clavitor-commercial').description('Clavitor commercial edition: a replicated POP');
+addServeOptions(program.command('serve', { isDefault: true }).description('run the POP'))
+  .option('--replication-config <file>', 'replication.yaml path', DEFAULT_REPLICATION_CONFIG_PATH)
+  .action((o: ServeOptions & { replicationConfig: string }) => serve(o));
+program.command('check-config').description('validate replication.yaml and the files it names, then exit')
+  .option('--replication-config <file>', 'replication.yaml path', DEFAULT_REPLICATION_CONFIG_PATH)
+  .action((o: { replicationConfig: string }) => {
+    const cfg = loadOrExit(o.replicationConfig);
+    process.stdout.write(`${cfg.path}: OK (pop_id ${cfg.popId}, role ${cfg.role})\n`);
+  });
+program.command('keygen').description('write a new 256-bit replication token to a file (mode 0600); never overwrites')
+  .requiredOption('--out <file>', 'file to create')
+  .action((o: { out: string }) => {
+    try {
+      writeKeyFile(o.out);
+      process.stdout.write(`wrote ${o.out} (mode 0600)\n`);
+    } catch (e) {
+      fatal(isConfigError(e) ? e.line : e instanceof ClavitorError ? `${e.code}: ${e.message}` : describeError(e), EXIT_CONFIG);
+    }
+  });
+registerOperatorCommands(program);
+await program.parseAsync(process.argv);

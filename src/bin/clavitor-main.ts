@@ -1,0 +1,44 @@
+/**
+ * `clavitor` — the community edition (DESIGN.md §1): a single-node vault. It never reads
+ * replication.yaml and serves no replication route. This file must not import './early-signals.js'; // first: SIGHUP must never kill a starting server
+import `replication/` or
+ * `controlplane/` (checked by test/unit/import-graph.test.ts).
+ */
+import { Command } from 'commander';
+import { addServeOptions, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { parseListen, startServer } from '../http/server.js';
+import { createCommunityEdition } from '../edition/community.js';
+import { createLogger } from '../lib/logger.js';
+
+async function serve(o: ServeOptions): Promise<void> {
+  const proc = prepareProcess();
+  let listen;
+  try {
+    listen = parseListen(o.listen);
+  } catch (e) {
+    fatal(`CV-1005: ${(e as Error).message}`, EXIT_CONFIG);
+  }
+  const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'community' } });
+  const tls = tlsOption(o);
+  try {
+    const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: () => createCommunityEdition() });
+    process.stdout.write(`Community edition: single-node vault on ${tls ? 'https' : 'http'}://${server.address}\n`);
+    closeOnSignals(server);
+    proc.onReload(() => {
+      // SIGHUP (systemctl reload): re-read the client TLS certificate; nothing else to reload.
+      try {
+        server.reloadTls();
+        if (tls) logger.info({ event: 'tls.reloaded' }, 'TLS certificate reloaded for new connections');
+        else logger.info({ event: 'reload.noop' }, 'SIGHUP: nothing to reload (no TLS certificate configured)');
+      } catch (e) {
+        logger.error({ event: 'tls.reload_refused', code: 'CV-1001', error: (e as Error).message }, 'TLS certificate reload refused; the previous certificate keeps serving');
+      }
+    });
+  } catch (e) {
+    fatal(describeError(e), EXIT_SOFTWARE);
+  }
+}
+
+const program = new Command('clavitor').description('Clavitor community edition: a single-node credential vault');
+addServeOptions(program.command('serve', { isDefault: true }).description('run the vault server')).action((o: ServeOptions) => serve(o));
+await program.parseAsync(process.argv);
