@@ -8,6 +8,7 @@ import { cvError } from '../../lib/errors.js';
 import { totpCode, TOTP_KIND } from '../../vault/totp.js';
 import { ApiError } from './exit-codes.js';
 import { contextOf, resolveEntryId, type Ctx, type EntrySummary } from './context.js';
+import type { EntryView } from '../../vault/entry-codec.js';
 
 /** A field as the server returns it. */
 export interface FieldOut {
@@ -20,17 +21,8 @@ export interface FieldOut {
   sealed?: true;
 }
 
-/** An entry as the server returns it. */
-export interface EntryOut {
-  id: string;
-  type: string;
-  parent: string | null;
-  title: string;
-  version: number;
-  created_at: string;
-  updated_at: string;
-  fields: FieldOut[];
-}
+/** An entry as the server returns it (the server's EntryView), with the CLI's view of its fields. */
+export type EntryOut = Omit<EntryView, 'fields'> & { fields: FieldOut[] };
 
 /** Opens the sealed fields of `e` when a seal key is available; otherwise marks them `sealed`. */
 export function openSealed(ctx: Ctx, e: EntryOut, required: boolean): EntryOut {
