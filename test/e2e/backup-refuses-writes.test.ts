@@ -5,13 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, createVault, waitFor, runningPair } from '../helpers/pop.js';
 
 test('the backup refuses every client write with 503 and the primary location', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
-  await pair.backup.start();
-  await pair.primary.start();
+  const pair = await runningPair(t);
   const P = pair.primary.url;
   const B = pair.backup.url;
   const { owner } = await createVault(P, pair.primary.adminToken());

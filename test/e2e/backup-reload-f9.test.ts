@@ -9,13 +9,10 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { api, BIN, createVault, provisionPair, sleep, waitFor, type ApiResponse } from '../helpers/pop.js';
+import { api, BIN, createVault, sleep, waitFor, type ApiResponse, runningPair } from '../helpers/pop.js';
 
 test('F9: every client write to the backup gets 503 + Retry-After + X-Primary-Location, across SIGHUP reloads', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
-  await pair.backup.start();
-  await pair.primary.start();
+  const pair = await runningPair(t);
   const P = pair.primary.url;
   const B = pair.backup.url;
 

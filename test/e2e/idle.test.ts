@@ -4,13 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, provisionPair, sleep, waitFor } from '../helpers/pop.js';
+import { api, createVault, sleep, waitFor, runningPair } from '../helpers/pop.js';
 
 test('an idle primary sends no push for 10 s', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
-  await pair.backup.start();
-  await pair.primary.start();
+  const pair = await runningPair(t);
   const { owner } = await createVault(pair.primary.url, pair.primary.adminToken());
   await api(pair.primary.url, 'POST', '/api/entries', { token: owner, body: { title: 'x' } });
   await waitFor('backlog drained', async () => (await pair.primary.status()).replication.backlog === 0);

@@ -4,13 +4,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, createVault, waitFor, runningPair } from '../helpers/pop.js';
 
 test('a POP pair replicates vaults, entries, updates, deletes and agents', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
-  await pair.backup.start();
-  await pair.primary.start();
+  const pair = await runningPair(t);
   assert.match(pair.primary.stdout, /^Commercial edition: primary POP, replicating to zurich-01\n$/);
   assert.match(pair.backup.stdout, /^Commercial edition: backup POP, accepting replication from primary\n$/);
 

@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, BIN, createVault, provisionPair, sleep, waitFor } from '../helpers/pop.js';
+import { api, BIN, createVault, sleep, waitFor, runningPair } from '../helpers/pop.js';
 
 /** Runs `clavitor-commercial <args>` without blocking the event loop. */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -26,10 +26,7 @@ function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: st
 const FILLER = 'x'.repeat(1500);
 
 test('F3: a wiped backup is rebuilt by full resync under constant writes, then follows the stream', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
-  await pair.backup.start();
-  await pair.primary.start();
+  const pair = await runningPair(t);
   const P = pair.primary.url;
   const B = pair.backup.url;
 

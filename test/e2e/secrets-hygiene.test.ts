@@ -7,14 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, createVault, provisionPair, waitFor, runningPair } from '../helpers/pop.js';
 import { deriveSealKey, sealValue } from '../../src/vault/sealed.js';
 
 test('no secret appears in logs, errors, status or process titles', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
-  await pair.backup.start();
-  await pair.primary.start();
+  const pair = await runningPair(t);
   const P = pair.primary.url;
   const B = pair.backup.url;
   const bodies: string[] = [];

@@ -287,3 +287,15 @@ export function slowWrite(base: string, method: string, path: string, opts: { to
     },
   };
 }
+
+/**
+ * A provisioned pair with both POPs started (backup first, so the primary's start-up epoch check
+ * gets an answer), stopped and removed when test `t` ends.
+ */
+export async function runningPair(t: { after(fn: () => Promise<void>): void }, opts: PairOptions = {}): Promise<Pair> {
+  const pair = await provisionPair(opts);
+  t.after(() => pair.stop());
+  await pair.backup.start();
+  await pair.primary.start();
+  return pair;
+}
