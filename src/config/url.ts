@@ -37,6 +37,7 @@ export function normalizePeerUrl(raw: string): PeerUrlResult {
     return { ok: false, reason: 'is not a valid URL; expected a base URL such as https://zurich-01.clavitor.ai' };
   }
   if (url.hostname === '') return { ok: false, reason: 'has no host name' };
+  if (url.port === '0') return { ok: false, reason: 'has port 0, which no server listens on; give the peer\'s port (e.g. :8443) or none for 443' };
   if (url.username !== '' || url.password !== '') {
     return { ok: false, reason: 'must not contain a user name or password; peer credentials come from token files' };
   }
