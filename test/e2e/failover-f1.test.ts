@@ -17,23 +17,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, provisionPair, runCommercial, sleep, slowWrite, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair, runningPairBehindProxy } from '../helpers/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
 
 test('F1: a restarted old primary is fenced, never writes in the old epoch, and rejoins with its unacknowledged writes quarantined', async (t) => {
-  const reach = await freePort();
-  const pair = await provisionPair({ backupReachPort: reach, maxRetries: 3 });
-  const proxy = await startProxy(pair.backup.port, reach);
-  t.after(async () => {
-    await pair.stop();
-    await proxy.close();
-  });
+  const { pair, proxy } = await runningPairBehindProxy(t, { maxRetries: 3 });
   const { primary: calgary, backup: zurich } = pair;
-  await zurich.start();
-  await calgary.start();
   const C = calgary.url;
   const Z = zurich.url;
 
@@ -168,11 +158,8 @@ test('F1: a restarted old primary is fenced, never writes in the old epoch, and 
 });
 
 test('F1: a write in flight when the old primary learns of a higher epoch is refused, not committed in the old epoch', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
+  const pair = await runningPair(t);
   const { primary: calgary, backup: zurich } = pair;
-  await zurich.start();
-  await calgary.start();
   const C = calgary.url;
   const Z = zurich.url;
   const { owner } = await createVault(C, calgary.adminToken());

@@ -9,23 +9,13 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, provisionPair, runCommercial, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, createVault, runCommercial, waitFor, runningPairBehindProxy } from '../helpers/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 
 test('an old primary restarted with a backup file quarantines its unacknowledged writes and follows the new primary', async (t) => {
-  const reach = await freePort();
-  const pair = await provisionPair({ backupReachPort: reach });
-  const proxy = await startProxy(pair.backup.port, reach);
-  t.after(async () => {
-    await pair.stop();
-    await proxy.close();
-  });
+  const { pair, proxy } = await runningPairBehindProxy(t);
   const { primary: calgary, backup: zurich } = pair;
-  await zurich.start();
-  await calgary.start();
   const C = calgary.url;
   const Z = zurich.url;
   const { owner } = await createVault(C, calgary.adminToken());

@@ -20,7 +20,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { api, createVault, provisionPair, runCommercial, sleep, slowWrite, waitFor } from '../helpers/pop.js';
+import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair } from '../helpers/pop.js';
 
 const FOLLOW_CODES = new Set(['CV-5001', 'CV-5002', 'CV-5008', 'CV-5012']);
 const WORKERS = 3;
@@ -33,11 +33,8 @@ interface Acked {
 }
 
 test('F2: a planned switchover under continuous writes loses no acknowledged write', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
+  const pair = await runningPair(t);
   const { primary: calgary, backup: zurich } = pair;
-  await zurich.start();
-  await calgary.start();
   const C = calgary.url;
   const Z = zurich.url;
   const { owner } = await createVault(C, calgary.adminToken());
@@ -152,11 +149,8 @@ test('F2: a planned switchover under continuous writes loses no acknowledged wri
 });
 
 test('F2: writes still receiving their body across drain and demotion fail with 503 instead of committing on the demoted POP', async (t) => {
-  const pair = await provisionPair();
-  t.after(() => pair.stop());
+  const pair = await runningPair(t);
   const { primary: calgary, backup: zurich } = pair;
-  await zurich.start();
-  await calgary.start();
   const C = calgary.url;
   const Z = zurich.url;
   const { owner } = await createVault(C, calgary.adminToken());

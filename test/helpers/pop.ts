@@ -10,6 +10,7 @@ import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import { freePort } from './ports.js';
+import { startProxy, type TcpProxy } from './tcp-proxy.js';
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
 
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -298,4 +299,21 @@ export async function runningPair(t: { after(fn: () => Promise<void>): void }, o
   await pair.backup.start();
   await pair.primary.start();
   return pair;
+}
+
+/**
+ * Like `runningPair`, with a TCP fault proxy on the primary → backup replication link (the
+ * primary's `backup_pop.url` points at the proxy). Both are stopped when test `t` ends.
+ */
+export async function runningPairBehindProxy(t: { after(fn: () => Promise<void>): void }, opts: Omit<PairOptions, 'backupReachPort'> = {}): Promise<{ pair: Pair; proxy: TcpProxy }> {
+  const reach = await freePort();
+  const pair = await provisionPair({ ...opts, backupReachPort: reach });
+  const proxy = await startProxy(pair.backup.port, reach);
+  t.after(async () => {
+    await pair.stop();
+    await proxy.close();
+  });
+  await pair.backup.start();
+  await pair.primary.start();
+  return { pair, proxy };
 }
