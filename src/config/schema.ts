@@ -77,7 +77,7 @@ const controlPlaneShape = {
 
 const rootShape = {
   pop_id: popId,
-  region: nonEmpty.refine((s) => s.length <= 256 && !/[\u0000-\u001f\u007f]/.test(s), { error: 'must be at most 256 characters with no control characters' }),
+  region: nonEmpty.refine((s) => s.length <= 256 && ![...s].some((c) => c.charCodeAt(0) < 0x20 || c.charCodeAt(0) === 0x7f), { error: 'must be at most 256 characters with no control characters' }),
   role: z.enum(['primary', 'backup']),
   backup_pop: z.strictObject(backupPopShape).optional(),
   primary_pop: z.strictObject(primaryPopShape).optional(),
