@@ -111,6 +111,11 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   let leaseUntilMs = 0;
   let heartbeat: Heartbeat | undefined;
   let lastAnswerAtMs = 0;
+  /**
+   * Sum of every vault's head seq, kept up to date by commits and applied pushes instead of opening
+   * every vault file on each heartbeat; recomputed after a demotion truncates vaults.
+   */
+  let positionTotal: number | undefined;
   let epochCheckPending = false;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
   let resync: { queued: number; startedAt: string } | undefined;
@@ -135,6 +140,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
    */
   function demote(popId: string): void {
     epochs.observe(epochs.epoch() + 1);
+    positionTotal = undefined;
     const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${popId} was demoted in epoch ${epochs.epoch()}`, new Date());
     logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
   }
@@ -246,8 +252,11 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   /** State reported to the control plane (src/controlplane/protocol.ts). */
   function heartbeatReport(): HeartbeatRequest {
-    let position = 0;
-    for (const v of node.listVaults()) position += files.find(v)?.maxSeq() ?? 0;
+    if (positionTotal === undefined) {
+      positionTotal = 0;
+      for (const v of node.listVaults()) positionTotal += files.find(v)?.maxSeq() ?? 0;
+    }
+    const position = positionTotal;
     const st = sender?.stats();
     return {
       pop_id: cfg.popId,
@@ -326,6 +335,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         node.addBacklog(vaultId, seq, Date.now());
       },
       afterCommit(vaultId, seq) {
+        if (positionTotal !== undefined) positionTotal++;
         lastCommitted = { vaultId, seq };
         sender?.notify();
       },
@@ -361,6 +371,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         applyPush(push, peerCert) {
           const ack = applyPush({ node, files, getEpoch: () => epochs.epoch(), adoptEpoch: (e) => epochs.setEpoch(e) }, push);
           pushesReceived++;
+          if (positionTotal !== undefined) positionTotal += ack.applied;
           counters.pushes.inc({ direction: 'received', result: 'ok' });
           if (ack.applied > 0) counters.revisions.inc({ direction: 'received' }, ack.applied);
           logger.debug({ event: 'replication.push_applied', sender: push.sender, items: push.items.length, applied: ack.applied, skipped: ack.skipped, epoch: ack.epoch, ...(peerCert ? { peer_cert: peerCert } : {}) }, 'push applied');

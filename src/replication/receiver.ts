@@ -17,7 +17,7 @@
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { VaultStore } from '../store/vault-store.js';
-import { applyRevision, checkRevision } from '../vault/apply.js';
+import { applyCheckedRevision, checkRevision } from '../vault/apply.js';
 import { fromWire, type Revision } from '../vault/revision.js';
 import { cvError } from '../lib/errors.js';
 import type { VaultId } from '../lib/ids.js';
@@ -124,7 +124,7 @@ export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
     if (fresh[0]!.seq === 1) deps.node.addVault(vaultId, fresh[0]!.createdAt);
     const store = deps.files.openOrCreate(vaultId);
     store.tx(() => {
-      for (const r of fresh) applyRevision(store, r);
+      for (const r of fresh) applyCheckedRevision(store, r); // every one passed checkRevision above
     });
     applied += fresh.length;
   }

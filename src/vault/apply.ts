@@ -45,6 +45,14 @@ export function checkRevision(rev: Revision): void {
 /** Appends `rev` to `store` and updates the derived tables. Must run inside `store.tx`. */
 export function applyRevision(store: VaultStore, rev: Revision): void {
   checkRevision(rev);
+  applyCheckedRevision(store, rev);
+}
+
+/**
+ * `applyRevision` for a revision that already passed `checkRevision` (the receiver checks a whole
+ * push before writing any of it; checking again per revision doubled the body parsing).
+ */
+export function applyCheckedRevision(store: VaultStore, rev: Revision): void {
   store.insertRevision(rev);
   deriveRevision(store, rev);
 }
