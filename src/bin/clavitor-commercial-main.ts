@@ -12,14 +12,14 @@
 import { Command } from 'commander';
 import { addServeOptions, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
 import { parseListen, startServer } from '../http/server.js';
-import { createCommercialEdition, startupLine } from '../edition/commercial.js';
+import { createCommercialEdition, startupLines } from '../edition/commercial.js';
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
 import { isConfigError } from '../config/config-error.js';
 import { writeKeyFile } from '../config/keygen.js';
 import { createLogger } from '../lib/logger.js';
 import type { ReplicationConfig } from '../config/types.js';
 import { ClavitorError } from '../lib/errors.js';
-import type { Pop } from '../replication/pop.js';
+import { EPOCH_CHECK_TIMEOUT_MS, type Pop } from '../replication/pop.js';
 import { registerOperatorCommands } from './commercial-operator.js';
 
 function loadOrExit(path: string): ReplicationConfig {
@@ -46,9 +46,13 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
   const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'commercial', pop_id: cfg.popId }, mixin: () => ({ epoch: currentEpoch() }) });
   try {
     const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: (ctx) => createCommercialEdition(ctx, cfg) });
-    process.stdout.write(`${startupLine(cfg)}\n`);
-    closeOnSignals(server);
     const pop = server.edition as Pop;
+    closeOnSignals(server);
+    // The start-up line says the role the POP runs as, once its start-up check decided (bounded).
+    let readyTimer: NodeJS.Timeout | undefined;
+    await Promise.race([pop.ready(), new Promise<void>((r) => { readyTimer = setTimeout(r, 2 * EPOCH_CHECK_TIMEOUT_MS); })]);
+    clearTimeout(readyTimer);
+    process.stdout.write(`${startupLines(pop).join('\n')}\n`);
     currentEpoch = () => pop.identity().epoch;
     proc.onReload(() => {
       try {

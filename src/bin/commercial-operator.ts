@@ -5,7 +5,8 @@
  *   quarantine export [--data DIR]                   the same as JSON lines, revisions included
  *   verify --primary URL --backup URL --token-file F compare per-vault digests; exit 0 same, 1 differ
  *   drain  --url URL [--admin-token-file F] [--timeout-seconds N]   stop writes, empty the backlog
- *   resume --url URL [--admin-token-file F]          end a drain, wake a degraded sender
+ *   resume --url URL [--admin-token-file F]          end a drain, wake a degraded sender, re-check a hold
+ *   promote --force --url URL [--admin-token-file F] logged override: promote a POP held by CV-5017
  *   status --url URL [--admin-token-file F] [--json] [--watch]      role, epoch, lag, resync progress
  *
  * Exit codes: 0 success, 1 a difference or an unfinished drain, 2 a request or file failure.
@@ -42,9 +43,10 @@ function readSecret(file: string): string {
   }
 }
 
-async function getJson(url: string, token: string, method: 'GET' | 'POST' = 'GET'): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+async function getJson(url: string, token: string, method: 'GET' | 'POST' = 'GET', body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   try {
-    const res = await request(url, { method, headers: { authorization: `Bearer ${token}` }, headersTimeout: 120_000, bodyTimeout: 120_000 });
+    const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
+    const res = await request(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), headersTimeout: 120_000, bodyTimeout: 120_000 });
     const json = await res.body.json() as { error?: { code: string; message: string } };
     if (res.statusCode >= 400) fail(`${url}: ${json.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.statusCode}`}`);
     return json;
@@ -66,6 +68,8 @@ export function renderStatus(s: any): string { // eslint-disable-line @typescrip
     `  peer ${r.peer ?? '-'}  state ${r.state ?? '-'}  backlog ${r.backlog ?? 0}  lag ${r.lag_seconds ?? 0} s`,
     `  pushes sent ${r.pushes_sent ?? 0}  received ${r.pushes_received ?? 0}  last ack ${r.last_ack_at ?? '-'}`,
   ];
+  if (s.role_source === 'control_plane') lines.push(`  role from the control plane; replication.yaml says ${s.file_role}`);
+  if (s.hold) lines.push(`  HOLD ${s.hold.reason}: ${s.hold.message}`);
   if (r.last_error) lines.push(`  last error: ${r.last_error}`);
   if (r.resync) lines.push(`  resync ${bar(r.resync.progress)}  ${r.resync.queued_revisions - r.resync.remaining}/${r.resync.queued_revisions} revisions`);
   return lines.join('\n');
@@ -127,6 +131,13 @@ export function registerOperatorCommands(program: Command): void {
     .action(async (o: { url: string; adminTokenFile: string }) => {
       const r = await getJson(`${o.url}/admin/v1/resume`, readSecret(o.adminTokenFile), 'POST');
       process.stdout.write(`resumed: sender ${r.state}\n`);
+    });
+  adminOpts(program.command('promote').description('override: promote a POP held back because its peer answers as a live primary (CV-5017); needs --force'))
+    .option('--force', 'promote although the peer answers as a live primary: that POP is fenced and its later writes are quarantined when it is demoted')
+    .action(async (o: { url: string; adminTokenFile: string; force?: boolean }) => {
+      if (!o.force) fail('promote overrides DESIGN.md §4.5 "no self-promotion over a live primary"; demote the other POP first, or pass --force to promote anyway');
+      const r = await getJson(`${o.url}/admin/v1/promote`, readSecret(o.adminTokenFile), 'POST', { force: true });
+      process.stdout.write(`promoted: role ${r.role}, epoch ${r.epoch}; the other POP is fenced by this one's first push — demote it (role: backup, SIGHUP)\n`);
     });
   adminOpts(program.command('status').description('role, epoch, replication state and resync progress'))
     .option('--json', 'JSON output').option('--watch', 'refresh every second until interrupted')

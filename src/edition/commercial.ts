@@ -12,6 +12,15 @@ export function createCommercialEdition(ctx: EditionContext, cfg: ReplicationCon
   return createPop(ctx, cfg);
 }
 
+/**
+ * The start-up lines: the one DESIGN.md §4.1 prescribes, exactly, for the role the POP runs as,
+ * followed — only when the role comes from a control-plane directive or client writes are refused —
+ * by one line each saying so and why (issue 11 items 2, 3 and 7).
+ */
+export function startupLines(pop: Pop): string[] {
+  return [startupLine(pop.config()), ...pop.startupNotes()];
+}
+
 /** The startup line DESIGN.md §4.1 prescribes, exactly. */
 export function startupLine(cfg: ReplicationConfig): string {
   return cfg.role === 'primary'

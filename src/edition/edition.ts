@@ -35,7 +35,7 @@ export interface StatusBody {
 
 /** Refusal of a client write: the registered error plus headers to send with it. */
 export interface WriteRefusal {
-  readonly error: 'READ_ONLY_BACKUP' | 'FENCED' | 'DRAINING' | 'STARTING' | 'LEASE_EXPIRED';
+  readonly error: 'READ_ONLY_BACKUP' | 'FENCED' | 'DRAINING' | 'STARTING' | 'LEASE_EXPIRED' | 'PEER_IS_PRIMARY' | 'BACKUP_AHEAD';
   readonly headers: Record<string, string>;
 }
 

@@ -77,6 +77,11 @@ export const Errors = Object.freeze({
   PUSH_MAC_INVALID: def('CV-5014', 401, 'push refused: integrity check failed'),
   LEASE_EXPIRED: def('CV-5015', 503, 'this primary cannot renew its control-plane lease; it accepts no client writes until it can'),
   CONTROL_PLANE_UNREACHABLE: def('CV-5016', 503, 'control plane unreachable'),
+  PEER_IS_PRIMARY: def('CV-5017', 503, 'this POP is configured primary but its peer answers as a live primary; it takes no client writes until an operator demotes the peer (then SIGHUP or resume this POP) or forces the promotion (clavitor-commercial promote --force)'),
+  BACKUP_AHEAD: def('CV-5018', 503, 'this primary is behind its own backup (data restored from an older snapshot?): the backup holds revisions this POP lacks, so it takes no client writes until an operator resolves it (docs/operations.md)'),
+  PUSH_COUNTER_BEHIND: def('CV-5019', 409, 'push counter behind the backup\'s: the primary was restored from an older snapshot?'),
+  ROLE_FILE_DISAGREES: def('CV-5020', 409, 'the running role comes from a control-plane directive and replication.yaml says otherwise; no role change happens until the file agrees'),
+  NOTHING_TO_FORCE: def('CV-5021', 409, 'nothing to force: this POP is not holding back a promotion over a live primary peer'),
   STARTING: def('CV-5012', 503, 'this POP is confirming its epoch with its peer before taking writes; retry in a moment'),
   REPLICATION_TIMEOUT: def('CV-5009', 504, 'write committed on the primary but not acknowledged by the backup in time'),
 

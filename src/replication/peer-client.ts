@@ -18,6 +18,8 @@ export type PushResult =
   | { ok: false; kind: 'gap'; expected: ExpectedPosition[]; epoch: number }
   | { ok: false; kind: 'diverged'; diverged: ExpectedPosition[]; epoch: number }
   | { ok: false; kind: 'stale_epoch' | 'not_backup'; epoch: number }
+  /** REPLAYED_PUSH (CV-5013): the backup already accepted `last_push_seq` from this sender (a counter gone back: restored from a snapshot?). */
+  | { ok: false; kind: 'replayed'; lastPushSeq: number; epoch: number }
   | { ok: false; kind: 'auth'; status: number }
   | { ok: false; kind: 'http'; status: number; code: string | null }
   | { ok: false; kind: 'transport'; error: string };
@@ -89,6 +91,7 @@ export function createPeerClient(opts: PeerClientOptions) {
       if (e.code === 'CV-5010') return { ok: false, kind: 'diverged', diverged: (e.diverged as ExpectedPosition[]) ?? [], epoch };
       if (e.code === 'CV-5004') return { ok: false, kind: 'stale_epoch', epoch };
       if (e.code === 'CV-5003') return { ok: false, kind: 'not_backup', epoch };
+      if (e.code === 'CV-5013') return { ok: false, kind: 'replayed', lastPushSeq: typeof e.last_push_seq === 'number' ? e.last_push_seq : 0, epoch };
       if (e.code === 'CV-5014') return { ok: false, kind: 'auth', status: r.status };
       return { ok: false, kind: 'http', status: r.status, code: typeof e.code === 'string' ? e.code : null };
     },
@@ -104,11 +107,11 @@ export function createPeerClient(opts: PeerClientOptions) {
       if ('error' in r) return { error: r.error };
       return r.status === 200 ? (r.json as PeerInfo) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
     },
-    /** Asks the peer (a backup) for its head seq per vault. */
-    async positions(): Promise<{ epoch: number; positions: Record<string, number> } | { error: string }> {
+    /** Asks the peer (a backup) for its head seq per vault, its epoch and its role (`role` absent from older POPs). */
+    async positions(): Promise<{ epoch: number; role?: string; positions: Record<string, number> } | { error: string }> {
       const r = await call('GET', POSITIONS_PATH);
       if ('error' in r) return { error: r.error };
-      return r.status === 200 ? (r.json as { epoch: number; positions: Record<string, number> }) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
+      return r.status === 200 ? (r.json as { epoch: number; role?: string; positions: Record<string, number> }) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
     },
     /** Closes pooled connections. */
     async close(): Promise<void> {

@@ -8,12 +8,25 @@
  * | from     | event                                   | to       | what happens                                     |
  * | -------- | --------------------------------------- | -------- | ------------------------------------------------ |
  * | (start)  | file says primary                       | primary  | epoch check with the peer before taking writes   |
- * | (start)  | file says primary, last role was backup | primary  | promotion: epoch = highest seen + 1              |
+ * | (start)  | file says primary, last role was backup | primary  | peer check, then promotion: epoch = seen + 1     |
+ * | (start)  | the same, peer answers as live primary  | held     | no promotion; writes 503 CV-5017, alert; waits   |
+ * | backup   | reload with role primary (SIGHUP)       | primary  | peer check, then promotion, resync (as at start) |
+ * | backup   | reload, peer answers as live primary    | held     | as at start                                      |
+ * | held     | peer demoted (its hello), SIGHUP, resume| primary  | peer check again, then promotion                 |
+ * | held     | operator `promote --force`              | primary  | logged override: promoted over the live peer     |
+ * | backup   | control-plane promote directive         | primary  | promotion to the assigned epoch (no peer check)  |
+ * | primary  | backup holds revisions this POP lacks   | held     | writes 503 CV-5018, alert, sender stopped; kept  |
+ * |          | (its positions, or a diverged push)     |          | across restarts until demotion or a re-check     |
  * | primary  | peer reports a higher epoch             | fenced   | writes 503 CV-5002, alert, sender stopped        |
  * | primary  | reload with role backup                 | backup   | demotion: unacked revisions → quarantine, hello  |
  * | fenced   | reload with role backup                 | backup   | demotion, as above                               |
- * | backup   | reload with role primary                | primary  | promotion: epoch = highest seen + 1, resync      |
+ * | held     | reload with role backup                 | backup   | hold cleared; demotion unless never promoted     |
  * | primary  | operator drain                          | primary  | writes 503 CV-5008 until backlog is 0 / resume   |
+ * | any      | reload whose file role disagrees with a | same     | running role kept (no role change nobody asked   |
+ * |          | control-plane directive                 |          | for); role_source control_plane, CV-5020 warning |
+ *
+ * "held" (issue 11 items 2–3, DESIGN.md §4.5 "No self-promotion over a live primary") is reported
+ * as role `fenced` with the reason in status `hold`; unlike a fence it raises no epoch.
  *
  * Rule when the peer cannot be reached at start (issue 3): a POP configured primary refuses writes
  * (503 CV-5012) while it asks its backup for its epoch, for at most EPOCH_CHECK_TIMEOUT_MS; if the
@@ -37,7 +50,7 @@ import { reconcile } from './reconcile.js';
 import { vaultDigest, type VaultDigest } from './digest.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
-import { ClavitorError, Errors } from '../lib/errors.js';
+import { ClavitorError, Errors, isCvError } from '../lib/errors.js';
 import { peerCertificateProblem } from './peer-cert.js';
 import { registerPopMetrics } from './pop-metrics.js';
 import { createHeartbeat, type Heartbeat } from '../controlplane/heartbeat.js';
@@ -61,8 +74,17 @@ export interface Pop extends Edition {
   role(): 'primary' | 'backup' | 'fenced';
   /** Applies a new validated configuration in place (SIGHUP; DESIGN.md §4.4.10). */
   reload(next: ReplicationConfig, opts?: { epoch?: number }): void;
-  /** Wakes a degraded sender (operator resume) and ends a drain. */
+  /** Wakes a degraded sender (operator resume), ends a drain, and re-checks a hold. */
   resume(): void;
+  /** Resolves once the start-up decision (peer check, positions) is made; bounded by the caller. */
+  ready(): Promise<void>;
+  /** Lines to print after the DESIGN.md §4.1 start-up line: the role's source and any write refusal. */
+  startupNotes(): string[];
+  /**
+   * Operator override (`clavitor-commercial promote --force`): promotes a POP held back because its
+   * peer answers as a live primary; logged. Throws NOTHING_TO_FORCE when no such hold exists.
+   */
+  forcePromote(): { role: string; epoch: number };
 }
 
 function tlsOf(cfg: ReplicationConfig): PeerTls | undefined {
@@ -78,28 +100,71 @@ function tlsOf(cfg: ReplicationConfig): PeerTls | undefined {
 /** Node-meta key of a persisted control-plane directive: `{"file_role","role"}`. */
 const CP_DIRECTIVE_KEY = 'cp_directive';
 
+/** Where the running role comes from: the file, or a persisted control-plane directive. */
+export type RoleSource = 'file' | 'control_plane';
+
 /**
  * The configuration to run with: the file, or — when a control-plane directive changed this POP's
- * role and the file still says what it said then — the file with roles swapped (issue 5: a
- * directive is "persisted so a restart does not undo it"). An operator who edits the role in the
- * file takes back control: the stale directive is cleared.
+ * role and the file still says the other role — the file with roles swapped (issue 5: a directive
+ * is "persisted so a restart does not undo it"). Only a file that says the running role clears the
+ * directive (the operator took back control); removing the `control_plane` block does not, because
+ * applying the stale file role would be a role change nobody asked for (issue 11 item 7). Throws
+ * CONFIG_INVALID when the file names no peer to run the directed role with.
  */
-function effectiveConfig(ctx: EditionContext, file: ReplicationConfig): ReplicationConfig {
+function effectiveConfig(ctx: EditionContext, file: ReplicationConfig): { cfg: ReplicationConfig; source: RoleSource } {
   const raw = ctx.node.getMeta(CP_DIRECTIVE_KEY);
-  if (!raw) return file;
+  if (!raw) return { cfg: file, source: 'file' };
   const d = JSON.parse(raw) as { file_role: string; role: string };
-  if (!file.controlPlane || d.file_role !== file.role) {
+  if (d.role === file.role) {
     ctx.node.setMeta(CP_DIRECTIVE_KEY, '');
-    return file;
+    return { cfg: file, source: 'file' };
   }
-  return d.role === file.role ? file : (swapRole(file) ?? file);
+  const swapped = swapRole(file);
+  if (!swapped) {
+    throw new ClavitorError(Errors.CONFIG_INVALID, `${file.path}:1:1: role: a control-plane directive made this POP ${d.role}; this file says ${file.role} and names no ${file.role === 'backup' ? 'primary_pop' : 'backup_pop'} to run as ${d.role} with. Say role: "${d.role}" to take the role back into the file`);
+  }
+  return { cfg: swapped, source: 'control_plane' };
+}
+
+/** Node-meta key of a persisted backup-ahead hold (issue 11 item 3): kept across restarts. */
+const HOLD_KEY = 'write_hold';
+
+/**
+ * Why a POP configured primary takes no client writes although no higher epoch fenced it
+ * (issue 11 items 2–3; DESIGN.md §4.5): its peer answers as a live primary (`peer_is_primary`,
+ * CV-5017), or its backup holds revisions it lacks (`backup_ahead`, CV-5018). Shown in status
+ * `hold`; `since` is an ISO time for display.
+ */
+export interface WriteHold {
+  readonly reason: 'peer_is_primary' | 'backup_ahead';
+  readonly code: string;
+  readonly message: string;
+  readonly since: string;
+  /** The peer as it answered (pop_id, role, epoch), when known. */
+  readonly peer: PeerInfo | null;
+  /** Vaults where the backup is ahead or diverged (backup_ahead only). */
+  readonly vaults: readonly string[];
+  /** How it was learnt: the peer's epoch answer, the backup's positions, a diverged push, or the push counter. */
+  readonly cause: 'peer_epoch' | 'positions' | 'diverged' | 'push_counter';
+}
+
+/** Resolves with `p`, or with `{ error: 'timeout' }` after `ms` milliseconds. */
+async function within<T>(p: Promise<T>, ms: number): Promise<T | { error: string }> {
+  let timer: NodeJS.Timeout | undefined;
+  try {
+    return await Promise.race([p, new Promise<{ error: string }>((r) => { timer = setTimeout(() => r({ error: 'timeout' }), ms); })]);
+  } finally {
+    clearTimeout(timer);
+  }
 }
 
 /** Builds the POP from storage and its validated configuration. Does no I/O to the peer until `start()`. */
 export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop {
   const { node, files, logger, metrics } = ctx;
   let fileRole = initial.role;
-  let cfg = effectiveConfig(ctx, initial);
+  const first = effectiveConfig(ctx, initial);
+  let cfg = first.cfg;
+  let roleSource: RoleSource = first.source;
   const epochs = createEpochStore(node);
   const waiters = createAckWaiters();
   let pushesReceived = 0;
@@ -119,9 +184,13 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   let epochCheckPending = false;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
   let resync: { queued: number; startedAt: string } | undefined;
+  /** Configured primary, last role backup, promotion waiting for the peer check (issue 11 item 2). */
+  let pendingPromotion = false;
+  let hold: WriteHold | undefined = loadHold();
+  let startDecision: Promise<void> = Promise.resolve();
 
-  const fenced = (): boolean => cfg.role === 'primary' && epochs.seen() > epochs.epoch();
-  const role = (): 'primary' | 'backup' | 'fenced' => (fenced() ? 'fenced' : cfg.role);
+  const fenced = (): boolean => cfg.role === 'primary' && !pendingPromotion && epochs.seen() > epochs.epoch();
+  const role = (): 'primary' | 'backup' | 'fenced' => (fenced() || (cfg.role === 'primary' && hold) ? 'fenced' : cfg.role);
   const self = (): PeerInfo => ({ pop_id: cfg.popId, role: role(), epoch: epochs.epoch() });
   const alerts = { inc: (reason: string) => counters.alerts.inc({ reason }) };
 
@@ -145,16 +214,68 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
   }
 
-  // Role on start: a POP whose last role was backup and is now configured primary is promoted; one
-  // whose last role was primary and is now configured backup is demoted.
+  function loadHold(): WriteHold | undefined {
+    const raw = node.getMeta(HOLD_KEY);
+    return raw ? (JSON.parse(raw) as WriteHold) : undefined;
+  }
+  /** False until this process has logged and counted the current hold (a persisted one too). */
+  let holdAnnounced = false;
+
+  /**
+   * Holds client writes back (issue 11 items 2–3): stops the sender, releases synchronous waiters,
+   * and on a new reason raises the alert (metric clavitor_replication_alerts_total{reason}, error
+   * log with the code). A backup-ahead hold is persisted so that a restart keeps it.
+   */
+  function setHold(h: Omit<WriteHold, 'since' | 'code' | 'message'>): void {
+    const def = h.reason === 'peer_is_primary' ? Errors.PEER_IS_PRIMARY : Errors.BACKUP_AHEAD;
+    const fresh = hold?.reason !== h.reason;
+    const message = h.reason === 'peer_is_primary'
+      ? `${def.code}: POP ${cfg.popId} is configured primary but its peer ${h.peer?.pop_id ?? '?'} answers as a live primary in epoch ${h.peer?.epoch ?? '?'}; not promoting, refusing client writes. Demote ${h.peer?.pop_id ?? 'the peer'} first (then SIGHUP or resume this POP), make this POP a backup, or override with clavitor-commercial promote --force`
+      : `${def.code}: POP ${cfg.popId} is primary but its backup holds revisions it lacks in ${h.vaults.length} vault(s) (data restored from an older snapshot?); refusing client writes until an operator resolves it (docs/operations.md "A primary behind its backup")`;
+    hold = { ...h, code: def.code, message, since: fresh || !hold ? new Date().toISOString() : hold.since };
+    if (h.reason === 'backup_ahead') node.setMeta(HOLD_KEY, JSON.stringify(hold));
+    sender?.stop();
+    sender = undefined;
+    waiters.releaseAll();
+    if (fresh) holdAnnounced = false;
+    announceHold();
+  }
+
+  /** The alert of a hold, once per hold and process: metric reason and error log with the code. */
+  function announceHold(): void {
+    if (!hold || holdAnnounced) return;
+    holdAnnounced = true;
+    alerts.inc(hold.reason);
+    logger.error({ event: `pop.${hold.reason}`, code: hold.code, cause: hold.cause, peer: hold.peer, vaults: hold.vaults.slice(0, 20) }, hold.message);
+  }
+
+  function clearHold(why: string): void {
+    if (!hold) return;
+    logger.warn({ event: 'pop.hold_cleared', reason: hold.reason }, `client writes no longer held back (${hold.reason}): ${why}`);
+    hold = undefined;
+    holdAnnounced = false;
+    node.setMeta(HOLD_KEY, '');
+  }
+
+  // Role on start: a POP whose last role was backup and is now configured primary is promoted once
+  // its peer check allows it (startPrimary; issue 11 item 2); one whose last role was primary and
+  // is now configured backup is demoted.
   const lastRole = node.getMeta('last_role');
   if (cfg.role === 'primary' && (lastRole === 'backup' || epochs.epoch() === 0)) {
-    if (lastRole === 'backup') promote();
+    if (lastRole === 'backup') pendingPromotion = true;
     else epochs.setEpoch(Math.max(1, epochs.seen()));
   } else if (cfg.role === 'backup' && lastRole === 'primary') {
     demote(cfg.popId);
   }
-  node.setMeta('last_role', cfg.role);
+  if (cfg.role === 'backup') hold = undefined;
+  node.setMeta('last_role', pendingPromotion ? 'backup' : cfg.role);
+  if (roleSource === 'control_plane') noteRoleSource();
+
+  /** Warns that the running role comes from a control-plane directive, not the file (issue 11 item 7). */
+  function noteRoleSource(): void {
+    logger.warn({ event: 'pop.role_from_control_plane', code: Errors.ROLE_FILE_DISAGREES.code, role: cfg.role, file_role: fileRole },
+      `${Errors.ROLE_FILE_DISAGREES.code}: running as ${cfg.role} by a control-plane directive; replication.yaml says ${fileRole}. No role change happens until the file says role: "${cfg.role}" (or the control plane directs otherwise)`);
+  }
 
   function fence(higher: number): void {
     const newly = epochs.observe(higher);
@@ -183,9 +304,15 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       settings: () => ({ batchSize: cfg.replication.batchSize, maxRetries: cfg.replication.maxRetries, epoch: epochs.epoch() }),
       onHigherEpoch: (e) => fence(e),
       onAck: (acked) => waiters.ack(acked),
-      onPushResult: (result, revisions) => {
+      onPushResult: (result, revisions, detail) => {
         counters.pushes.inc({ direction: 'sent', result });
         if (revisions > 0) counters.revisions.inc({ direction: 'sent' }, revisions);
+        if (detail.ok || cfg.role !== 'primary') return;
+        if (detail.kind === 'diverged') {
+          setHold({ reason: 'backup_ahead', cause: 'diverged', peer: null, vaults: [...new Set(detail.diverged.map((d) => d.vault_id))] });
+        } else if (detail.kind === 'replayed') {
+          pushCounterBehind(detail.lastPushSeq);
+        }
       },
       onRetry: () => counters.retries.inc(),
       onState: (s) => {
@@ -199,44 +326,98 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     });
   }
 
-  /** Full resync check against the backup's positions (DESIGN.md §4.4.8); then wake the sender. */
-  async function reconcileWithBackup(): Promise<void> {
+  /**
+   * The backup refused a push as already seen although this POP never sent that counter: node.db
+   * was restored from an older snapshot (issue 11 item 3), not a replay attack. Says so (error log
+   * CV-5019, alert `push_counter_behind`), moves the counter above the backup's, and re-checks the
+   * backup's positions, which holds writes back when the backup is ahead.
+   */
+  function pushCounterBehind(backupLast: number): void {
+    const ours = node.advancePushSeq(backupLast);
+    if (ours >= backupLast) return;
+    alerts.inc('push_counter_behind');
+    logger.error({ event: 'replication.push_counter_behind', code: Errors.PUSH_COUNTER_BEHIND.code, push_seq: ours, backup_last_push_seq: backupLast },
+      `${Errors.PUSH_COUNTER_BEHIND.code}: push counter behind the backup's (${ours} < ${backupLast}): restored from snapshot? Counter moved above it; checking whether the backup holds revisions this POP lacks`);
+    void reconcileWithBackup();
+  }
+
+  /**
+   * Full resync check against the backup's positions (DESIGN.md §4.4.8); then wake the sender. A
+   * backup ahead of this primary holds client writes back (CV-5018, issue 11 item 3); a re-check
+   * that finds it no longer ahead clears a hold learnt from positions. `ms` bounds the request.
+   */
+  async function reconcileWithBackup(ms?: number): Promise<void> {
     const p = peer;
-    if (!p || role() !== 'primary') return;
-    const r = await p.positions();
+    if (!p || cfg.role !== 'primary' || fenced() || pendingPromotion) return;
+    const r = ms === undefined ? await p.positions() : await within(p.positions(), ms);
     if ('error' in r) {
       logger.warn({ event: 'replication.positions_unavailable', error: r.error }, 'backup positions unavailable; the stream resumes as usual');
-    } else if (role() === 'primary') {
+    } else if (cfg.role === 'primary' && !fenced() && !pendingPromotion) {
       if (r.epoch > epochs.epoch()) return fence(r.epoch);
       const res = reconcile(node, files, r.positions, Date.now());
-      if (res.ahead.length > 0) {
-        alerts.inc('backup_ahead');
-        logger.error({ event: 'replication.backup_ahead', vaults: res.ahead.length }, 'the backup holds revisions this primary does not; run verify and inspect');
+      if (res.ahead.length > 0 && (r.role === undefined || r.role === 'backup')) {
+        return setHold({ reason: 'backup_ahead', cause: 'positions', peer: { pop_id: cfg.backupPop?.id ?? '', role: 'backup', epoch: r.epoch }, vaults: res.ahead });
       }
+      if (hold?.reason === 'backup_ahead' && hold.cause !== 'diverged' && res.ahead.length === 0) clearHold('the backup no longer holds revisions this POP lacks');
       if (res.revisions > 0) {
         resync = { queued: (resync?.queued ?? 0) + res.revisions, startedAt: resync?.startedAt ?? new Date().toISOString() };
         logger.warn({ event: 'replication.resync', vaults: res.vaults, revisions: res.revisions }, `full resync: queued ${res.revisions} revisions of ${res.vaults} vaults the backup lacks`);
       }
     }
-    sender?.resume();
+    if (hold || cfg.role !== 'primary' || fenced() || pendingPromotion) return;
+    if (!sender) sender = makeSender();
+    sender.resume();
   }
 
-  /** Primary start-up: confirm the epoch with the peer (bounded), then resync and drain. */
+  /**
+   * Primary start-up, and promotion by SIGHUP (issue 11 item 2; DESIGN.md §4.5): client writes are
+   * refused (CV-5012) while the peer is asked for its role and epoch and the backup for its
+   * positions, each for at most EPOCH_CHECK_TIMEOUT_MS. A POP waiting for promotion is never
+   * promoted over a peer that answers as an unfenced primary: it holds (CV-5017) until the peer is
+   * demoted or unreachable at a re-check, or an operator forces it. An unreachable peer does not
+   * hold it (the rule of issue 3). Not promoting: a higher epoch, or a primary in the same epoch,
+   * fences it (F1).
+   */
   async function startPrimary(): Promise<void> {
     if (fenced()) return fence(epochs.seen());
-    if (!sender) sender = makeSender();
     epochCheckPending = true;
-    const p = peer;
-    let checkTimer: NodeJS.Timeout | undefined;
-    const info = p ? await Promise.race([p.epoch(), new Promise<{ error: string }>((r) => { checkTimer = setTimeout(() => r({ error: 'timeout' }), EPOCH_CHECK_TIMEOUT_MS); })]) : { error: 'no peer' };
-    clearTimeout(checkTimer);
-    epochCheckPending = false;
-    if ('error' in info) {
-      logger.warn({ event: 'pop.peer_epoch_unknown', error: info.error }, 'backup did not answer the epoch check; accepting writes in our own epoch (see docs/operations.md)');
-    } else if (info.epoch > epochs.epoch() || (info.role === 'primary' && info.epoch === epochs.epoch())) {
-      return fence(Math.max(info.epoch, epochs.epoch() + 1));
+    try {
+      const p = peer;
+      const info = p ? await within(p.epoch(), EPOCH_CHECK_TIMEOUT_MS) : { error: 'no peer' };
+      if (cfg.role !== 'primary' || closed) return;
+      if ('error' in info) {
+        logger.warn({ event: 'pop.peer_epoch_unknown', error: info.error }, 'backup did not answer the epoch check; accepting writes in our own epoch (see docs/operations.md)');
+      } else if (pendingPromotion) {
+        epochs.observe(info.epoch);
+        if (info.role === 'primary') return setHold({ reason: 'peer_is_primary', cause: 'peer_epoch', peer: info, vaults: [] });
+      } else if (info.epoch > epochs.epoch() || (info.role === 'primary' && info.epoch === epochs.epoch())) {
+        return fence(Math.max(info.epoch, epochs.epoch() + 1));
+      }
+      if (pendingPromotion) {
+        if (hold?.reason === 'peer_is_primary') clearHold('the peer no longer answers as a live primary');
+        finishPromotion();
+      }
+      if (!hold && !sender) sender = makeSender();
+      await reconcileWithBackup(EPOCH_CHECK_TIMEOUT_MS);
+      announceHold();
+    } finally {
+      epochCheckPending = false;
     }
-    await reconcileWithBackup();
+  }
+
+  /** Promotion once allowed: epoch = highest seen + 1 (or `assigned`), last role primary. */
+  function finishPromotion(assigned?: number): void {
+    pendingPromotion = false;
+    promote(assigned);
+    node.setMeta('last_role', 'primary');
+    if (!hold && !sender) sender = makeSender();
+  }
+
+  /** Re-check of a hold on an operator action (SIGHUP, resume) or the peer's hello. */
+  function recheck(): void {
+    if (cfg.role !== 'primary' || fenced()) return;
+    if (pendingPromotion) startDecision = startPrimary();
+    else void reconcileWithBackup();
   }
 
   function helloToPrimary(): void {
@@ -344,6 +525,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     refuseClientWrite(): WriteRefusal | undefined {
       const r = role();
       const headers: Record<string, string> = { 'retry-after': String(RETRY_AFTER_SECONDS) };
+      if (cfg.role === 'primary' && hold && !fenced()) {
+        if (hold.reason === 'backup_ahead') return { error: 'BACKUP_AHEAD', headers };
+        return { error: 'PEER_IS_PRIMARY', headers: cfg.backupPop ? { ...headers, 'x-primary-location': cfg.backupPop.url } : headers };
+      }
       if (r === 'primary') {
         if (epochCheckPending) return { error: 'STARTING', headers: { 'retry-after': '1' } };
         if (cfg.controlPlane && Date.now() >= leaseUntilMs) return { error: 'LEASE_EXPIRED', headers: { 'retry-after': '1' } };
@@ -369,7 +554,18 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         peerCertificateProblem: (req) => peerCertificateProblem(req, cfg),
         self,
         applyPush(push, peerCert) {
-          const ack = applyPush({ node, files, getEpoch: () => epochs.epoch(), adoptEpoch: (e) => epochs.setEpoch(e) }, push);
+          let ack;
+          try {
+            ack = applyPush({ node, files, getEpoch: () => epochs.epoch(), adoptEpoch: (e) => epochs.setEpoch(e) }, push);
+          } catch (e) {
+            if (isCvError(e, 'REPLAYED_PUSH')) {
+              // What the backup sees of a primary restored from an older snapshot (issue 11 item 3).
+              alerts.inc('push_counter_behind');
+              logger.error({ event: 'replication.push_counter_behind', code: Errors.PUSH_COUNTER_BEHIND.code, sender: push.sender, push_seq: push.push_seq, last_push_seq: e.details?.last_push_seq },
+                `${Errors.PUSH_COUNTER_BEHIND.code}: push from ${push.sender} refused: its push counter is not above the last one accepted from it. Restored from snapshot? (a primary whose data directory went back); the primary moves its counter up when told. If it repeats, look for a second sender with that pop_id`);
+            }
+            throw e;
+          }
           pushesReceived++;
           if (positionTotal !== undefined) positionTotal += ack.applied;
           counters.pushes.inc({ direction: 'received', result: 'ok' });
@@ -386,6 +582,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
             return;
           }
           logger.info({ event: 'replication.hello', peer: p.pop_id, peer_epoch: p.epoch }, 'backup announced itself');
+          if (pendingPromotion) return recheck();
           if (p.epoch > epochs.epoch()) fence(p.epoch);
           void reconcileWithBackup();
         },
@@ -422,6 +619,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           pop.resume();
           return { state: sender?.stats().state ?? 'idle', draining };
         },
+        forcePromote: () => pop.forcePromote(),
       });
     },
     status(): StatusBody {
@@ -435,6 +633,9 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         region: cfg.region,
         epoch: epochs.epoch(),
         seen_epoch: epochs.seen(),
+        role_source: roleSource,
+        file_role: fileRole,
+        hold: hold ?? null,
         draining,
         accepting_writes: pop.refuseClientWrite() === undefined,
         control_plane: cfg.controlPlane ? { url: cfg.controlPlane.url, lease_remaining_ms: Math.max(0, leaseUntilMs - Date.now()), heartbeat_failures: heartbeat?.failures() ?? 0 } : null,
@@ -462,38 +663,71 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         now: () => Date.now(),
       });
       if (cfg.controlPlane) heartbeat.start();
-      if (cfg.role === 'primary') void startPrimary();
+      if (cfg.role === 'primary') startDecision = startPrimary();
       else helloToPrimary();
+    },
+    ready: () => startDecision,
+    startupNotes() {
+      const out: string[] = [];
+      if (roleSource === 'control_plane') out.push(`Role from the control plane: running as ${cfg.role}; replication.yaml says ${fileRole} (${Errors.ROLE_FILE_DISAGREES.code}; edit the file to role: "${cfg.role}" to make them agree)`);
+      const refusal = pop.refuseClientWrite();
+      if (hold) out.push(`Refusing client writes: ${hold.message}`);
+      else if (refusal && refusal.error === 'FENCED') out.push(`Refusing client writes: ${Errors.FENCED.code}: ${Errors.FENCED.message}`);
+      return out;
+    },
+    forcePromote() {
+      if (cfg.role !== 'primary' || !pendingPromotion || hold?.reason !== 'peer_is_primary') throw new ClavitorError(Errors.NOTHING_TO_FORCE);
+      const peerInfo = hold.peer;
+      logger.error({ event: 'pop.force_promoted', code: Errors.PEER_IS_PRIMARY.code, peer: peerInfo },
+        `operator override: promoting ${cfg.popId} over ${peerInfo?.pop_id ?? 'its peer'}, which answered as a live primary in epoch ${peerInfo?.epoch ?? '?'}; that POP is fenced by this one's first push and its writes since then are quarantined when it is demoted`);
+      clearHold('operator forced the promotion (promote --force)');
+      finishPromotion();
+      void reconcileWithBackup();
+      return { role: role(), epoch: epochs.epoch() };
     },
     reload(next: ReplicationConfig, opts?: { epoch?: number }) {
       const prev = cfg;
       if (!opts) {
+        const eff = effectiveConfig(ctx, next);
         fileRole = next.role;
-        next = effectiveConfig(ctx, next);
+        next = eff.cfg;
+        roleSource = eff.source;
+      } else {
+        roleSource = 'control_plane';
       }
       cfg = next;
       const oldPeer = peer;
       peer = makePeer();
       void oldPeer?.close();
-      node.setMeta('last_role', next.role);
       if (next.controlPlane) heartbeat?.start();
-      logger.info({ event: 'pop.reloaded', role: next.role, previous_role: prev.role }, 'configuration reloaded');
+      logger.info({ event: 'pop.reloaded', role: next.role, previous_role: prev.role, role_source: roleSource, file_role: fileRole }, `configuration reloaded; running as ${next.role} (role from ${roleSource === 'file' ? 'replication.yaml' : 'the control plane'})`);
+      if (roleSource === 'control_plane' && !opts) noteRoleSource();
       if (prev.role === 'primary' && next.role === 'backup') {
         sender?.stop();
         sender = undefined;
         waiters.releaseAll();
         draining = false;
         resync = undefined;
-        demote(prev.popId);
+        clearHold('this POP is now a backup');
+        // Never promoted (held or still checking): nothing of its own to set aside.
+        if (pendingPromotion) pendingPromotion = false;
+        else demote(prev.popId);
+        node.setMeta('last_role', 'backup');
         helloToPrimary();
       } else if (prev.role === 'backup' && next.role === 'primary') {
-        promote(opts?.epoch);
-        sender = makeSender();
-        void reconcileWithBackup();
+        if (opts?.epoch !== undefined) {
+          // Control-plane directive: the control plane holds the lease, so its epoch is taken as is.
+          finishPromotion(opts.epoch);
+          void reconcileWithBackup();
+        } else {
+          pendingPromotion = true;
+          startDecision = startPrimary();
+        }
       } else if (next.role === 'primary') {
         if (fenced()) fence(epochs.seen());
-        else void reconcileWithBackup();
+        else recheck();
       } else {
+        node.setMeta('last_role', 'backup');
         helloToPrimary();
       }
     },
@@ -509,7 +743,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     role,
     resume() {
       draining = false;
-      sender?.resume();
+      if (hold || pendingPromotion) recheck();
+      else sender?.resume();
     },
   };
   return pop;

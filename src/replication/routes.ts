@@ -95,7 +95,7 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
   });
 
   app.get(POSITIONS_PATH, { onRequest: authenticate }, async function get_positions() {
-    return { epoch: deps.self().epoch, positions: deps.positions() };
+    return { epoch: deps.self().epoch, role: deps.self().role, positions: deps.positions() };
   });
 
   app.get(DIGESTS_PATH, { onRequest: authenticate }, async function get_digests() {

@@ -70,8 +70,8 @@ export interface SenderDeps {
   onAck?(acked: ReadonlyMap<string, number>): void;
   /** Called when the state changes. */
   onState?(state: SenderState): void;
-  /** Called after every push with `ok` or the failure kind, and the number of revisions acknowledged. */
-  onPushResult?(result: string, revisions: number): void;
+  /** Called after every push with `ok` or the failure kind, the number of revisions acknowledged, and the full result. */
+  onPushResult?(result: string, revisions: number, detail: PushResult): void;
   /** Called when a retry is scheduled. */
   onRetry?(): void;
   now(): number;
@@ -173,7 +173,7 @@ export function createSender(deps: SenderDeps) {
         }
         const result = await deps.peer().push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
         if (isStopped()) return;
-        deps.onPushResult?.(result.ok ? 'ok' : result.kind, result.ok ? batch.items.length : 0);
+        deps.onPushResult?.(result.ok ? 'ok' : result.kind, result.ok ? batch.items.length : 0, result);
         deps.logger.debug({ event: 'replication.push_sent', items: batch.items.length, ok: result.ok, ...(result.ok ? {} : { result: result.kind }) }, 'push sent');
         if (result.ok) {
           deps.node.deleteBacklogUpTo(batch.lastId);

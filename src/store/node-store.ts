@@ -86,6 +86,18 @@ export function openNodeStore(dataDir: string) {
         return next;
       })();
     },
+    /**
+     * Moves the push counter to at least `min` (persisted), so the next push goes above a counter the
+     * backup already accepted: a node.db restored from an older snapshot has its counter behind the
+     * backup's (issue 11 item 3). Returns the counter before the move.
+     */
+    advancePushSeq(min: number): number {
+      return db.transaction(() => {
+        const cur = Number(q.getMeta.get('push_seq')?.value ?? 0);
+        if (min > cur) q.setMeta.run('push_seq', String(min));
+        return cur;
+      })();
+    },
     /** Records a vault as existing on this POP (idempotent). */
     addVault(vaultId: VaultId, createdAt: string): void {
       q.addVault.run(vaultId, createdAt);
