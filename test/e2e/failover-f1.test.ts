@@ -17,6 +17,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { join } from 'node:path';
 import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair, runningPairBehindProxy } from '../helpers/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
@@ -168,11 +169,15 @@ test('F1: a write in flight when the old primary learns of a higher epoch is ref
   await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
 
   // calgary admits a write (headers read) whose body is slow; meanwhile zurich is promoted and its
-  // first push tells calgary about epoch 2.
+  // first push tells calgary about epoch 2. calgary is a live primary, so the promotion needs the
+  // explicit override (DESIGN.md §4.5; issue 11 item 2): without it zurich holds (CV-5017).
   const inflight = slowWrite(C, 'POST', '/api/entries', { token: owner, body: entry('in-flight') });
   await sleep(300);
   pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
   zurich.signal('SIGHUP');
+  await waitFor('zurich held: calgary is a live primary', async () => (await zurich.status()).hold?.reason === 'peer_is_primary');
+  const forced = await runCommercial(['promote', '--force', '--url', Z, '--admin-token-file', join(zurich.dataDir, 'admin.token')]);
+  assert.equal(forced.code, 0, forced.stdout + forced.stderr);
   await waitFor('zurich promoted', async () => (await zurich.status()).accepting_writes === true);
   const z = await api(Z, 'POST', '/api/entries', { token: owner, body: entry('zurich') });
   assert.equal(z.status, 201);
