@@ -23,7 +23,7 @@ export const EXIT = Object.freeze({
 });
 
 /** Codes with which a POP refuses a write it would take as primary (DESIGN.md §4.3). */
-const WRITE_REFUSALS = new Set(['CV-5001', 'CV-5002', 'CV-5008', 'CV-5012', 'CV-5015']);
+const WRITE_REFUSALS = new Set(['CV-5001', 'CV-5002', 'CV-5008', 'CV-5012', 'CV-5015', 'CV-5017', 'CV-5018']);
 
 /** An error answered by the server: its CV code, HTTP status and the primary's location if sent. */
 export class ApiError extends Error {
