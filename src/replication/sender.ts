@@ -136,6 +136,8 @@ export function createSender(deps: SenderDeps) {
   }
 
   function fail(result: Exclude<PushResult, { ok: true }>, maxRetries: number): void {
+    // Stopped by a callback of this very push (fencing, a hold): no retry timer, state stays stopped.
+    if (isStopped()) return;
     stats.pushesFailed++;
     stats.attempts++;
     stats.lastError = result.kind === 'transport' ? `transport: ${result.error}` : result.kind === 'auth' ? `authentication refused (HTTP ${result.status})` : result.kind === 'http' ? `HTTP ${result.status} ${result.code ?? ''}`.trim() : result.kind;
