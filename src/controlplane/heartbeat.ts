@@ -10,6 +10,7 @@ import type { Logger } from 'pino';
 import { Agent, request } from 'undici';
 import { HEARTBEAT_PATH, HeartbeatResponse, requestTimeoutMs, type HeartbeatRequest } from './protocol.js';
 import { Errors } from '../lib/errors.js';
+import { monotonicMs } from '../lib/clock.js';
 
 /** Consecutive failed heartbeats before an operator alert. */
 export const ALERT_AFTER_FAILURES = 3;
@@ -21,11 +22,18 @@ export interface HeartbeatDeps {
   settings(): { url: string; token: string; intervalMs: number } | undefined;
   /** The state to report. */
   report(): HeartbeatRequest;
-  /** Called with a valid answer and the time (ms, this process's clock) the request was sent. */
+  /**
+   * Called with a valid answer and when the request was sent, in milliseconds on `now()`'s clock.
+   * The lease runs from that instant for `lease_ttl_ms` (src/controlplane/protocol.ts).
+   */
   onAnswer(answer: HeartbeatResponse, sentAtMs: number): void;
   /** Called after each failed beat with the number of consecutive failures. */
   onFailure?(consecutive: number, error: string): void;
-  now(): number;
+  /**
+   * Clock for the send time, in milliseconds: monotonic (default `monotonicMs`, src/lib/clock.ts),
+   * never the wall clock, so that a wall-clock step cannot lengthen or shorten a lease (F12).
+   */
+  now?(): number;
 }
 
 /** The heartbeat client; see `createHeartbeat`. */
@@ -42,7 +50,7 @@ export function createHeartbeat(deps: HeartbeatDeps) {
   async function beat(): Promise<void> {
     const s = deps.settings();
     if (!s || stopped) return;
-    const sentAt = deps.now();
+    const sentAt = (deps.now ?? monotonicMs)();
     let error: string | undefined;
     try {
       const res = await request(`${s.url}${HEARTBEAT_PATH}`, {

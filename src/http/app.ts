@@ -7,6 +7,7 @@ import type { Logger } from 'pino';
 import { installErrorHandling, onFrameworkError, sendError } from './error-handler.js';
 import { Errors } from '../lib/errors.js';
 import { createAuthThrottle } from './auth-throttle.js';
+import type { Clock } from '../lib/clock.js';
 import { collectRoutes } from './openapi.js';
 import { entryRoutes } from './routes/entries.js';
 import { agentRoutes } from './routes/agents.js';
@@ -46,6 +47,8 @@ export interface AppOptions {
   readonly services: Omit<AppServices, 'afterWrite'>;
   /** TLS key and certificate (PEM) for HTTPS; plain HTTP when absent. */
   readonly https?: { key: Buffer; cert: Buffer; ca?: Buffer };
+  /** Clock of the authentication throttle's windows and blocks (default: the monotonic system clock). */
+  readonly clock?: Clock;
 }
 
 /** Builds (but does not start) the HTTP application. */
@@ -62,7 +65,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
 
   installErrorHandling(app);
 
-  const throttle = createAuthThrottle();
+  const throttle = createAuthThrottle(opts.clock ? { now: opts.clock.nowMs } : {});
   app.addHook('onRequest', async (req, reply) => {
     (req as unknown as { startNs: bigint }).startNs = process.hrtime.bigint();
     const wait = req.routeOptions.url === '/healthz' ? undefined : throttle.blockedFor(req.ip);

@@ -3,7 +3,10 @@
  * `maxFailures` 401 answers to one address within `windowMs` milliseconds blocks that address for
  * `blockMs` milliseconds (every request gets 429 CV-2006 with Retry-After). Applies to the client
  * API and the replication routes alike. In memory, per process, bounded to `maxTracked` addresses.
+ * Windows and blocks run on the monotonic clock (DESIGN.md §2 "Time", issue 11 item 1): a wall-clock
+ * step neither lifts a block early nor extends it.
  */
+import { monotonicMs } from '../lib/clock.js';
 
 /** Settings; all durations in milliseconds. */
 export interface AuthThrottleOptions {
@@ -11,6 +14,7 @@ export interface AuthThrottleOptions {
   windowMs?: number;
   blockMs?: number;
   maxTracked?: number;
+  /** Clock in milliseconds; monotonic (default `monotonicMs`), never `Date.now`. */
   now?: () => number;
 }
 
@@ -23,7 +27,7 @@ export function createAuthThrottle(o: AuthThrottleOptions = {}) {
   const windowMs = o.windowMs ?? 60_000;
   const blockMs = o.blockMs ?? 60_000;
   const maxTracked = o.maxTracked ?? 10_000;
-  const now = o.now ?? Date.now;
+  const now = o.now ?? monotonicMs;
   const state = new Map<string, { windowStart: number; failures: number; blockedUntil: number }>();
   return {
     /** Seconds to wait when `ip` is blocked, else undefined. */

@@ -16,6 +16,7 @@ import { createMetrics, type Metrics } from './metrics.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import type { Edition } from '../edition/edition.js';
 import { cvError } from '../lib/errors.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 /** What an edition factory receives to build itself. */
 export interface EditionContext {
@@ -40,6 +41,8 @@ export interface ServerOptions {
   readonly logger: Logger;
   /** Builds the edition once storage is open. */
   readonly edition: (ctx: EditionContext) => Edition;
+  /** Clock (default `systemClock`): monotonic for rate-limit windows and throttle blocks, wall for records. Tests inject one. */
+  readonly clock?: Clock;
 }
 
 /** A started server. */
@@ -82,11 +85,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const files = createVaultFiles(opts.dataDir);
   const metrics = createMetrics();
   const edition = opts.edition({ node, files, logger: opts.logger, metrics, adminToken });
-  const writer = createRevisionWriter({ hooks: edition.hooks, identity: () => edition.identity(), now: () => new Date() });
-  const now = () => new Date();
+  const clock = opts.clock ?? systemClock;
+  const now = (): Date => clock.wallNow();
+  const writer = createRevisionWriter({ hooks: edition.hooks, identity: () => edition.identity(), now });
   const services = {
     vaults: createVaultService({ node, files, writer, now }),
-    entries: createEntriesService({ node, files, writer, now }),
+    entries: createEntriesService({ node, files, writer, now, clock }),
     agents: createAgentsService({ files, writer }),
     files,
     edition,
@@ -96,7 +100,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tlsFiles = opts.tls;
   const readTls = () => (tlsFiles ? { key: readFileSync(tlsFiles.keyFile), cert: readFileSync(tlsFiles.certFile), ...edition.serverTls() } : undefined);
   const https = readTls();
-  const app = await buildApp({ logger: opts.logger, services, ...(https ? { https } : {}) });
+  const app = await buildApp({ logger: opts.logger, services, clock, ...(https ? { https } : {}) });
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
   const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);

@@ -55,6 +55,7 @@ import { peerCertificateProblem } from './peer-cert.js';
 import { registerPopMetrics } from './pop-metrics.js';
 import { createHeartbeat, type Heartbeat } from '../controlplane/heartbeat.js';
 import { swapRole } from '../controlplane/role-swap.js';
+import { monotonicMs, steadyWallMs } from '../lib/clock.js';
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../controlplane/protocol.js';
 
 /** Seconds a refused client is told to wait (Retry-After) before retrying a write. */
@@ -172,9 +173,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   let peer: PeerClient | undefined;
   let closed = false;
   let draining = false;
-  /** Control-plane lease of a primary: writes allowed until this time (ms, this process's clock). */
+  /** Control-plane lease of a primary: writes allowed until this time (ms, monotonic clock: src/lib/clock.ts, F12). */
   let leaseUntilMs = 0;
   let heartbeat: Heartbeat | undefined;
+  /** When the control plane last answered (ms, monotonic clock); 0 before any answer. */
   let lastAnswerAtMs = 0;
   /**
    * Sum of every vault's head seq, kept up to date by commits and applied pushes instead of opening
@@ -322,7 +324,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           resync = undefined;
         }
       },
-      now: () => Date.now(),
+      now: steadyWallMs,
     });
   }
 
@@ -354,7 +356,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       logger.warn({ event: 'replication.positions_unavailable', error: r.error }, 'backup positions unavailable; the stream resumes as usual');
     } else if (cfg.role === 'primary' && !fenced() && !pendingPromotion) {
       if (r.epoch > epochs.epoch()) return fence(r.epoch);
-      const res = reconcile(node, files, r.positions, Date.now());
+      const res = reconcile(node, files, r.positions, steadyWallMs());
       if (res.ahead.length > 0 && (r.role === undefined || r.role === 'backup')) {
         return setHold({ reason: 'backup_ahead', cause: 'positions', peer: { pop_id: cfg.backupPop?.id ?? '', role: 'backup', epoch: r.epoch }, vaults: res.ahead });
       }
@@ -455,7 +457,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   /** Applies a control-plane answer: lease renewal, higher epochs, directives (issue 5 item 1). */
   function onControlPlaneAnswer(a: HeartbeatResponse, sentAtMs: number): void {
-    lastAnswerAtMs = Date.now();
+    lastAnswerAtMs = monotonicMs();
     const d = a.directive;
     const wantRole = d?.action === 'promote' ? 'backup' : 'primary';
     if (d && cfg.role === wantRole) return applyDirective(d);
@@ -491,7 +493,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   function lagSeconds(): number {
     const { oldestMs } = node.backlogStats();
-    return oldestMs === null ? 0 : Math.max(0, (Date.now() - oldestMs) / 1000);
+    return oldestMs === null ? 0 : Math.max(0, (steadyWallMs() - oldestMs) / 1000);
   }
 
   const counters = registerPopMetrics(metrics.registry, {
@@ -500,8 +502,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     backlog: () => node.backlogStats().count,
     lagSeconds,
     resyncRemaining: () => (resync ? node.backlogStats().count : 0),
-    heartbeatAgeSeconds: () => (cfg.controlPlane ? (lastAnswerAtMs ? (Date.now() - lastAnswerAtMs) / 1000 : -1) : undefined),
-    leaseRemainingSeconds: () => (cfg.controlPlane && role() === 'primary' ? Math.max(0, leaseUntilMs - Date.now()) / 1000 : undefined),
+    heartbeatAgeSeconds: () => (cfg.controlPlane ? (lastAnswerAtMs ? (monotonicMs() - lastAnswerAtMs) / 1000 : -1) : undefined),
+    leaseRemainingSeconds: () => (cfg.controlPlane && role() === 'primary' ? Math.max(0, leaseUntilMs - monotonicMs()) / 1000 : undefined),
     acceptingWrites: () => pop.refuseClientWrite() === undefined,
   });
 
@@ -513,7 +515,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         // undrained primary may reach its commit after a drain, demotion or fencing (cases F1, F2).
         const refusal = pop.refuseClientWrite();
         if (refusal) throw new ClavitorError(Errors[refusal.error], undefined, undefined, refusal.headers);
-        node.addBacklog(vaultId, seq, Date.now());
+        node.addBacklog(vaultId, seq, steadyWallMs());
       },
       afterCommit(vaultId, seq) {
         if (positionTotal !== undefined) positionTotal++;
@@ -531,7 +533,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       }
       if (r === 'primary') {
         if (epochCheckPending) return { error: 'STARTING', headers: { 'retry-after': '1' } };
-        if (cfg.controlPlane && Date.now() >= leaseUntilMs) return { error: 'LEASE_EXPIRED', headers: { 'retry-after': '1' } };
+        if (cfg.controlPlane && monotonicMs() >= leaseUntilMs) return { error: 'LEASE_EXPIRED', headers: { 'retry-after': '1' } };
         if (draining) return { error: 'DRAINING', headers };
         return undefined;
       }
@@ -610,8 +612,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           draining = true;
           logger.warn({ event: 'pop.drain' }, 'draining: client writes refused until the backlog is empty');
           sender?.resume();
-          const deadline = Date.now() + timeoutMs;
-          while (node.backlogStats().count > 0 && Date.now() < deadline && role() === 'primary') await new Promise((r) => setTimeout(r, 20));
+          const deadline = monotonicMs() + timeoutMs;
+          while (node.backlogStats().count > 0 && monotonicMs() < deadline && role() === 'primary') await new Promise((r) => setTimeout(r, 20));
           const backlog = node.backlogStats().count;
           return { drained: backlog === 0, backlog, role: role() };
         },
@@ -638,7 +640,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         hold: hold ?? null,
         draining,
         accepting_writes: pop.refuseClientWrite() === undefined,
-        control_plane: cfg.controlPlane ? { url: cfg.controlPlane.url, lease_remaining_ms: Math.max(0, leaseUntilMs - Date.now()), heartbeat_failures: heartbeat?.failures() ?? 0 } : null,
+        control_plane: cfg.controlPlane ? { url: cfg.controlPlane.url, lease_remaining_ms: Math.round(Math.max(0, leaseUntilMs - monotonicMs())), heartbeat_failures: heartbeat?.failures() ?? 0 } : null,
         replication: {
           peer: (cfg.role === 'primary' ? cfg.backupPop?.id : cfg.primaryPop?.id) ?? null,
           state,
@@ -660,7 +662,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         settings: () => (cfg.controlPlane ? { url: cfg.controlPlane.url, token: cfg.controlPlane.token, intervalMs: cfg.controlPlane.heartbeatIntervalSeconds * 1000 } : undefined),
         report: () => heartbeatReport(),
         onAnswer: (a, sentAt) => onControlPlaneAnswer(a, sentAt),
-        now: () => Date.now(),
+        now: monotonicMs,
       });
       if (cfg.controlPlane) heartbeat.start();
       if (cfg.role === 'primary') startDecision = startPrimary();

@@ -74,6 +74,10 @@ export interface SenderDeps {
   onPushResult?(result: string, revisions: number, detail: PushResult): void;
   /** Called when a retry is scheduled. */
   onRetry?(): void;
+  /**
+   * Wall-clock milliseconds for records only (`last_ack_at`, backlog `queued_at_ms`); the POP passes
+   * `steadyWallMs` (src/lib/clock.ts). Retry delays are timers and run on the monotonic clock.
+   */
   now(): number;
 }
 

@@ -25,6 +25,7 @@ import { actorOf } from './principal.js';
 import { appendAudit, type AuditInput } from './audit.js';
 import { ClavitorError, cvError, Errors } from '../lib/errors.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
+import { systemClock, type Clock } from '../lib/clock.js';
 
 /** What the HTTP layer knows about a read request. */
 export interface ReadContext {
@@ -37,9 +38,15 @@ export interface ReadContext {
 /** The gate; see `createAgentGate`. */
 export type AgentGate = ReturnType<typeof createAgentGate>;
 
-/** Builds the gate. `now` is the clock (tests inject one); `limiter` defaults to a fresh in-memory one. */
-export function createAgentGate(deps: { writer: RevisionWriter; now: () => Date; limiter?: RateLimiter }) {
+/**
+ * Builds the gate. `now` is the wall clock for audit records; `clock.nowMs()` (monotonic, default
+ * `systemClock`) times the rate-limit windows and the 2-hour lockdown window, so a wall-clock step
+ * neither expires them early nor stretches them (DESIGN.md §2 "Time", issue 11 item 1). Tests
+ * inject either. `limiter` defaults to a fresh in-memory one.
+ */
+export function createAgentGate(deps: { writer: RevisionWriter; now: () => Date; clock?: Pick<Clock, 'nowMs'>; limiter?: RateLimiter }) {
   const limiter = deps.limiter ?? createRateLimiter();
+  const clock = deps.clock ?? systemClock;
   /** Agents this process has seen locked: once seen unlocked again, their windows start afresh. */
   const seenLocked = new Set<string>();
 
@@ -62,7 +69,7 @@ export function createAgentGate(deps: { writer: RevisionWriter; now: () => Date;
       }
       if (seenLocked.delete(p.agentId)) limiter.reset(p.agentId);
 
-      const verdict = limiter.check(p.agentId, entryId, p.limits, deps.now().getTime());
+      const verdict = limiter.check(p.agentId, entryId, p.limits, clock.nowMs());
       const hit: AuditInput = { actor, action: 'agent.rate_limit', entryId, outcome: 'denied', code: Errors.AGENT_RATE_LIMITED.code, ip: ctx.ip };
       if (verdict.kind === 'lockdown' && ctx.writable) {
         deps.writer.append(store, 'agent.lock', p.agentId, () => JSON.stringify({ reason: 'rate_limit' }),

@@ -18,6 +18,7 @@ import { appendAudit, type AuditInput } from './audit.js';
 import { checkEntryInput, decryptView, encryptEntry, entryBody, keyFor, openField, openTitle, type EntryInput, type EntryView } from './entry-codec.js';
 import { createAgentGate, type AgentGate, type ReadContext } from './agent-gate.js';
 import { totpCode, TOTP_KIND, type TotpCode } from './totp.js';
+import type { Clock } from '../lib/clock.js';
 
 export type { EntryInput, EntryView, FieldInput, FieldView } from './entry-codec.js';
 export type { ReadContext } from './agent-gate.js';
@@ -46,7 +47,10 @@ export interface EntriesServiceDeps {
   readonly node: NodeStore;
   readonly files: VaultFiles;
   readonly writer: RevisionWriter;
+  /** Wall clock for records (revisions, audit) and TOTP codes. */
   readonly now: () => Date;
+  /** Clock of the agent rate-limit windows (monotonic `nowMs`); default `systemClock`. */
+  readonly clock?: Clock;
   readonly gate?: AgentGate;
 }
 
@@ -55,7 +59,7 @@ export type EntriesService = ReturnType<typeof createEntriesService>;
 
 /** Builds the entries service. Every method throws ClavitorError with a registered code. */
 export function createEntriesService(deps: EntriesServiceDeps) {
-  const gate = deps.gate ?? createAgentGate({ writer: deps.writer, now: deps.now });
+  const gate = deps.gate ?? createAgentGate({ writer: deps.writer, now: deps.now, ...(deps.clock ? { clock: deps.clock } : {}) });
   const storeOf = (vaultId: VaultId): VaultStore => {
     const s = deps.files.find(vaultId);
     if (!s) throw cvError('VAULT_NOT_FOUND');

@@ -16,10 +16,10 @@
  * DELETE) that fails leaves both vaults' revision counts and the vault count unchanged.
  *
  * Runs: CLAVITOR_FUZZ_RUNS (default 200; `npm run fuzz` uses 10,000). Seed fixed below and printed
- * in the test name; a failure prints fast-check's seed and path to replay it. The clock is mocked
- * (one second per request); tokens and ids are random per run, which no property depends on.
+ * in the test name; a failure prints fast-check's seed and path to replay it. The server's monotonic
+ * clock is injected (one second per request); tokens and ids are random per run, which no property depends on.
  */
-import { test, after, mock } from 'node:test';
+import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
@@ -31,6 +31,7 @@ import { startServer } from '../../src/http/server.js';
 import { createCommunityEdition } from '../../src/edition/community.js';
 import { ENTRY_TYPES, TIERS } from '../../src/vault/revision.js';
 import type { VaultId } from '../../src/lib/ids.js';
+import type { Clock } from '../../src/lib/clock.js';
 
 const SEED = 0x5eed0404;
 const RUNS = fuzzRuns();
@@ -51,7 +52,10 @@ const dataDir = mkdtempSync(join(tmpdir(), 'clavitor-api-fuzz-'));
 /** Error-level log lines (an internal error is logged before its 500). */
 const errorLogs: string[] = [];
 const logger = pino({ level: 'error' }, { write: (line: string) => void errorLogs.push(line) });
-const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, logger, edition: () => createCommunityEdition() });
+/** The server's monotonic clock (rate-limit windows, throttle blocks), advanced by the fuzz loop below. */
+let fuzzMs = performance.now();
+const clock: Clock = { nowMs: () => fuzzMs, wallNow: () => new Date(), steadyWallMs: () => Date.now() };
+const server = await startServer({ dataDir, host: '127.0.0.1', port: 0, logger, edition: () => createCommunityEdition(), clock });
 after(async () => {
   await server.close();
   rmSync(dataDir, { recursive: true, force: true });
@@ -368,15 +372,10 @@ test(`fuzz: client API requests never answer 5xx, always a JSON error, and faile
   const anyReq = fc.oneof({ weight: 1, arbitrary: ownerReqArb }, { weight: 4, arbitrary: reqArb });
   // The clock moves one second per request, whatever the machine's speed, so that rate limits
   // and the authentication throttle (windows of a minute and an hour) answer the same every run.
-  mock.timers.enable({ apis: ['Date'], now: Date.now() });
-  try {
-    await fc.assert(fc.asyncProperty(anyReq, async (r) => {
-      mock.timers.tick(1000);
-      await check(r);
-    }), { seed: SEED, numRuns: RUNS });
-  } finally {
-    mock.timers.reset();
-  }
+  await fc.assert(fc.asyncProperty(anyReq, async (r) => {
+    fuzzMs += 1000;
+    await check(r);
+  }), { seed: SEED, numRuns: RUNS });
   t.diagnostic(`seed ${SEED}: ${RUNS} requests in ${((performance.now() - started) / 1000).toFixed(1)} s; outcomes ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
   assert.deepEqual(errorLogs, [], 'no error-level log line (internal error)');
 });

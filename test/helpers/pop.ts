@@ -64,6 +64,10 @@ export class ServerProc {
   exitCode: number | null = null;
   /** HTTPS: the scheme and an undici dispatcher trusting the test CA. */
   https: { dispatcher: Dispatcher } | undefined;
+  /** Extra `node` arguments before the entry point (e.g. `--import` of test/helpers/clock-shift.mjs). */
+  nodeArgs: string[] = [];
+  /** Extra environment variables of the process. */
+  env: Record<string, string> = {};
 
   constructor(
     readonly name: string,
@@ -88,7 +92,7 @@ export class ServerProc {
     this.stdout = '';
     this.stderr = '';
     this.exitCode = null;
-    const proc = spawn(process.execPath, [this.bin, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    const proc = spawn(process.execPath, [...this.nodeArgs, this.bin, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...this.env } });
     this.proc = proc;
     proc.stdout!.on('data', (d) => (this.stdout += d));
     proc.stderr!.on('data', (d) => (this.stderr += d));
