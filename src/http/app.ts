@@ -79,6 +79,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return sendError(reply, def.code, def.status, def.message);
   });
 
+  // Responses of the client API may carry decrypted values (entries, revisions, audit, quarantine):
+  // no cache may keep them (issue 11 item 9). Set on every /api/ answer, errors included.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode === 401) {
       const blocked = throttle.failure(req.ip);
