@@ -11,6 +11,7 @@ import { registerReadCommands } from './cli/entries-read.js';
 import { registerWriteCommands } from './cli/entries-write.js';
 import { registerAgentCommands } from './cli/agents-cmd.js';
 import { registerAuditCommands } from './cli/audit-cmd.js';
+import { registerQuarantineCommands } from './cli/quarantine-cmd.js';
 import { describe, errorJson, EXIT, exitCodeOf } from './cli/exit-codes.js';
 import { versionLine } from './version.js';
 
@@ -38,6 +39,7 @@ registerReadCommands(program);
 registerWriteCommands(program);
 registerAgentCommands(program);
 registerAuditCommands(program);
+registerQuarantineCommands(program);
 
 try {
   await program.parseAsync(process.argv);

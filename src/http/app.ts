@@ -14,10 +14,12 @@ import { vaultRoutes } from './routes/vaults.js';
 import { auditRoutes } from './routes/audit.js';
 import { generateRoutes } from './routes/generate.js';
 import { operatorRoutes } from './routes/operator.js';
+import { quarantineRoutes } from './routes/quarantine.js';
 import type { Edition } from '../edition/edition.js';
 import type { VaultService } from '../vault/vault-service.js';
 import type { EntriesService } from '../vault/entries-service.js';
 import type { AgentsService } from '../vault/agents-service.js';
+import type { QuarantineService } from '../vault/quarantine-service.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { Metrics } from './metrics.js';
 
@@ -26,6 +28,8 @@ export interface AppServices {
   readonly vaults: VaultService;
   readonly entries: EntriesService;
   readonly agents: AgentsService;
+  /** The owner's read of quarantined revisions (issue 11 item 8). */
+  readonly quarantine: QuarantineService;
   readonly files: VaultFiles;
   readonly edition: Edition;
   readonly metrics: Metrics;
@@ -106,6 +110,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await agentRoutes(app, s);
   await auditRoutes(app, s);
   await generateRoutes(app, s);
+  await quarantineRoutes(app, s);
   await s.edition.registerRoutes(app);
   return app;
 }

@@ -32,7 +32,7 @@ import { createSender, type Sender } from './sender.js';
 import { applyPush } from './receiver.js';
 import { replicationRoutes } from './routes.js';
 import { operatorPopRoutes } from './operator-routes.js';
-import { quarantineBacklog } from './demote.js';
+import { quarantineBacklog, releaseHeldQuarantine } from './demote.js';
 import { reconcile } from './reconcile.js';
 import { vaultDigest, type VaultDigest } from './digest.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
@@ -155,6 +155,13 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     demote(cfg.popId);
   }
   node.setMeta('last_role', cfg.role);
+  releaseHeld();
+
+  /** Drops from the owner's quarantine what the successor sent back byte-identically (issue 11 item 8). */
+  function releaseHeld(vaultIds?: Iterable<string>): void {
+    const held = releaseHeldQuarantine(node, files, new Date(), vaultIds);
+    if (held > 0) logger.info({ event: 'quarantine.held_by_successor', revisions: held }, `${held} quarantined revisions are held by the primary after all; no longer listed as quarantined`);
+  }
 
   function fence(higher: number): void {
     const newly = epochs.observe(higher);
@@ -373,7 +380,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           pushesReceived++;
           if (positionTotal !== undefined) positionTotal += ack.applied;
           counters.pushes.inc({ direction: 'received', result: 'ok' });
-          if (ack.applied > 0) counters.revisions.inc({ direction: 'received' }, ack.applied);
+          if (ack.applied > 0) {
+            counters.revisions.inc({ direction: 'received' }, ack.applied);
+            releaseHeld(push.items.map((i) => i.vault_id));
+          }
           logger.debug({ event: 'replication.push_applied', sender: push.sender, items: push.items.length, applied: ack.applied, skipped: ack.skipped, epoch: ack.epoch, ...(peerCert ? { peer_cert: peerCert } : {}) }, 'push applied');
           return ack;
         },
