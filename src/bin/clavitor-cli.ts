@@ -11,7 +11,16 @@ import { registerReadCommands } from './cli/entries-read.js';
 import { registerWriteCommands } from './cli/entries-write.js';
 import { registerAgentCommands } from './cli/agents-cmd.js';
 import { registerAuditCommands } from './cli/audit-cmd.js';
-import { describe, EXIT, exitCodeOf } from './cli/exit-codes.js';
+import { registerQuarantineCommands } from './cli/quarantine-cmd.js';
+import { describe, errorJson, EXIT, exitCodeOf } from './cli/exit-codes.js';
+import { versionLine } from './version.js';
+
+// A reader that closes our stdout early (`clavitor-cli get x | head -1`) ends the command quietly
+// instead of with an EPIPE stack trace (issue 11 item 9).
+process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+  if (e.code === 'EPIPE') process.exit(EXIT.OK);
+  throw e;
+});
 
 const program = new Command('clavitor-cli')
   .description('Clavitor command-line client: entries, agents, audit, TOTP')
@@ -19,7 +28,8 @@ const program = new Command('clavitor-cli')
   .option('--token-file <file>', 'read the token from this file (mode 0600) instead of CLAVITOR_TOKEN or the config')
   .option('--ca-file <file>', 'PEM CA bundle to trust for HTTPS (default: CLAVITOR_CA_FILE)')
   .option('--seal-key-file <file>', 'seal key file for sealed fields (default: CLAVITOR_SEAL_KEY_FILE)')
-  .option('--json', 'print data as JSON')
+  .option('--json', 'print data as JSON (an error too: {"error":{…}} on stdout)')
+  .version(versionLine('clavitor-cli'), '--version', 'print the version and edition')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`clavitor-cli: CV-6006: ${text.replace(/^error: /, '')}`) })
   .showHelpAfterError('(run clavitor-cli --help for usage)');
@@ -29,6 +39,7 @@ registerReadCommands(program);
 registerWriteCommands(program);
 registerAgentCommands(program);
 registerAuditCommands(program);
+registerQuarantineCommands(program);
 
 try {
   await program.parseAsync(process.argv);
@@ -37,6 +48,7 @@ try {
     process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
   } else {
     for (const line of describe(err)) process.stderr.write(`${line}\n`);
+    if (program.opts<{ json?: boolean }>().json) process.stdout.write(`${JSON.stringify(errorJson(err), null, 2)}\n`);
     process.exitCode = exitCodeOf(err);
   }
 }

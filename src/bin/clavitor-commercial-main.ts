@@ -10,6 +10,7 @@
  * `<file>:<line>:<col>: <key>: <what is wrong>` on stderr.
  */
 import { Command } from 'commander';
+import { versionLine } from './version.js';
 import { addServeOptions, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommercialEdition, startupLines } from '../edition/commercial.js';
@@ -80,7 +81,8 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
   }
 }
 
-const program = new Command('clavitor-commercial').description('Clavitor commercial edition: a replicated POP');
+const program = new Command('clavitor-commercial').description('Clavitor commercial edition: a replicated POP')
+  .version(versionLine('clavitor-commercial'), '--version', 'print the version and edition');
 addServeOptions(program.command('serve', { isDefault: true }).description('run the POP'))
   .option('--replication-config <file>', 'replication.yaml path', DEFAULT_REPLICATION_CONFIG_PATH)
   .action((o: ServeOptions & { replicationConfig: string }) => serve(o));

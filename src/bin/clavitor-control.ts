@@ -12,6 +12,7 @@
  * plane cannot be reached.
  */
 import { Command, Option } from 'commander';
+import { versionLine } from './version.js';
 import { describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
 import { parseListen } from '../http/server.js';
 import { isConfigError } from '../config/config-error.js';
@@ -104,7 +105,8 @@ async function status(o: { url: string; tokenFile: string; json?: boolean }): Pr
   process.stdout.write(o.json ? `${JSON.stringify(r.status, null, 2)}\n` : renderStatusTable(r.status));
 }
 
-const program = new Command('clavitor-control').description('Clavitor reference control plane: heartbeats, leases and automatic failover');
+const program = new Command('clavitor-control').description('Clavitor reference control plane: heartbeats, leases and automatic failover')
+  .version(versionLine('clavitor-control'), '--version', 'print the version and edition');
 program.command('serve').description('run a control-plane instance')
   .option('--data <dir>', 'data directory (control.db lives here unless --etcd is given)', DEFAULT_CONTROL_DATA)
   .option('--listen <host:port>', 'address to listen on', DEFAULT_CONTROL_LISTEN)

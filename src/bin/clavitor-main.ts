@@ -1,10 +1,11 @@
 /**
  * `clavitor` — the community edition (DESIGN.md §1): a single-node vault. It never reads
- * replication.yaml and serves no replication route. This file must not import './early-signals.js'; // first: SIGHUP must never kill a starting server
-import `replication/` or
- * `controlplane/` (checked by test/unit/import-graph.test.ts).
+ * replication.yaml and serves no replication route. This file must not import `replication/` or
+ * `controlplane/` (checked by test/unit/import-graph.test.ts); SIGHUP is caught from the first
+ * import by the entry point clavitor.ts (early-signals.ts).
  */
 import { Command } from 'commander';
+import { versionLine } from './version.js';
 import { addServeOptions, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommunityEdition } from '../edition/community.js';
@@ -39,6 +40,7 @@ async function serve(o: ServeOptions): Promise<void> {
   }
 }
 
-const program = new Command('clavitor').description('Clavitor community edition: a single-node credential vault');
+const program = new Command('clavitor').description('Clavitor community edition: a single-node credential vault')
+  .version(versionLine('clavitor'), '--version', 'print the version and edition');
 addServeOptions(program.command('serve', { isDefault: true }).description('run the vault server')).action((o: ServeOptions) => serve(o));
 await program.parseAsync(process.argv);

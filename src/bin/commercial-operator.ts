@@ -1,8 +1,8 @@
 /**
  * Operator commands of `clavitor-commercial` (DESIGN.md §4.4.7–9, §4.5):
  *
- *   quarantine list   [--data DIR] [--json]          what a demoted primary set aside
- *   quarantine export [--data DIR]                   the same as JSON lines, revisions included
+ *   quarantine list   [--data DIR] [--json] [--all]  what a demoted primary set aside (--all: also what its successor held)
+ *   quarantine export [--data DIR] [--all]           the same as JSON lines, revisions included
  *   verify --primary URL --backup URL --token-file F compare per-vault digests; exit 0 same, 1 differ
  *   drain  --url URL [--admin-token-file F] [--timeout-seconds N]   stop writes, empty the backlog
  *   resume --url URL [--admin-token-file F]          end a drain, wake a degraded sender, re-check a hold
@@ -79,9 +79,10 @@ export function renderStatus(s: any): string { // eslint-disable-line @typescrip
 export function registerOperatorCommands(program: Command): void {
   const q = program.command('quarantine').description('revisions a demoted primary set aside (never silently discarded)');
   q.command('list').option('--data <dir>', 'data directory', DEFAULT_DATA_DIR).option('--json', 'JSON output')
-    .action((o: { data: string; json?: boolean }) => {
+    .option('--all', 'also revisions the primary turned out to hold (held_at set)')
+    .action((o: { data: string; json?: boolean; all?: boolean }) => {
       const node = openExistingNode(o.data);
-      const rows = node.listQuarantine();
+      const rows = node.listQuarantine({ all: o.all === true });
       node.close();
       if (o.json) {
         process.stdout.write(`${JSON.stringify(rows.map(({ revision: _r, ...rest }) => rest))}\n`);
@@ -92,13 +93,14 @@ export function registerOperatorCommands(program: Command): void {
         return;
       }
       process.stdout.write('id\tvault\tseq\tkind\tsubject\tepoch\tquarantined_at\treason\n');
-      for (const r of rows) process.stdout.write(`${r.id}\t${r.vaultId}\t${r.seq}\t${r.kind}\t${r.subject ?? '-'}\t${r.epoch}\t${r.quarantinedAt}\t${r.reason}\n`);
+      for (const r of rows) process.stdout.write(`${r.id}\t${r.vaultId}\t${r.seq}\t${r.kind}\t${r.subject ?? '-'}\t${r.epoch}\t${r.quarantinedAt}\t${r.heldAt ? `held by the primary since ${r.heldAt}; ` : ''}${r.reason}\n`);
     });
   q.command('export').option('--data <dir>', 'data directory', DEFAULT_DATA_DIR)
+    .option('--all', 'also revisions the primary turned out to hold (held_at set)')
     .description('every quarantined revision as one JSON object per line (ciphertext as stored)')
-    .action((o: { data: string }) => {
+    .action((o: { data: string; all?: boolean }) => {
       const node = openExistingNode(o.data);
-      for (const r of node.listQuarantine()) process.stdout.write(`${JSON.stringify({ ...r, revision: JSON.parse(r.revision) })}\n`);
+      for (const r of node.listQuarantine({ all: o.all === true })) process.stdout.write(`${JSON.stringify({ ...r, revision: JSON.parse(r.revision) })}\n`);
       node.close();
     });
 

@@ -15,10 +15,12 @@ import { vaultRoutes } from './routes/vaults.js';
 import { auditRoutes } from './routes/audit.js';
 import { generateRoutes } from './routes/generate.js';
 import { operatorRoutes } from './routes/operator.js';
+import { quarantineRoutes } from './routes/quarantine.js';
 import type { Edition } from '../edition/edition.js';
 import type { VaultService } from '../vault/vault-service.js';
 import type { EntriesService } from '../vault/entries-service.js';
 import type { AgentsService } from '../vault/agents-service.js';
+import type { QuarantineService } from '../vault/quarantine-service.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { Metrics } from './metrics.js';
 
@@ -27,6 +29,8 @@ export interface AppServices {
   readonly vaults: VaultService;
   readonly entries: EntriesService;
   readonly agents: AgentsService;
+  /** The owner's read of quarantined revisions (issue 11 item 8). */
+  readonly quarantine: QuarantineService;
   readonly files: VaultFiles;
   readonly edition: Edition;
   readonly metrics: Metrics;
@@ -82,6 +86,12 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     return sendError(reply, def.code, def.status, def.message);
   });
 
+  // Responses of the client API may carry decrypted values (entries, revisions, audit, quarantine):
+  // no cache may keep them (issue 11 item 9). Set on every /api/ answer, errors included.
+  app.addHook('onSend', async (req, reply) => {
+    if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+  });
+
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode === 401) {
       const blocked = throttle.failure(req.ip);
@@ -103,6 +113,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await agentRoutes(app, s);
   await auditRoutes(app, s);
   await generateRoutes(app, s);
+  await quarantineRoutes(app, s);
   await s.edition.registerRoutes(app);
   return app;
 }

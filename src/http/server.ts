@@ -10,6 +10,7 @@ import { createVaultFiles, type VaultFiles } from '../store/vault-files.js';
 import { createRevisionWriter } from '../vault/writer.js';
 import { createVaultService } from '../vault/vault-service.js';
 import { createEntriesService } from '../vault/entries-service.js';
+import { createQuarantineService } from '../vault/quarantine-service.js';
 import { createAgentsService } from '../vault/agents-service.js';
 import { buildApp } from './app.js';
 import { createMetrics, type Metrics } from './metrics.js';
@@ -92,6 +93,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     vaults: createVaultService({ node, files, writer, now }),
     entries: createEntriesService({ node, files, writer, now, clock }),
     agents: createAgentsService({ files, writer }),
+    quarantine: createQuarantineService({ node, files, now }),
     files,
     edition,
     metrics,

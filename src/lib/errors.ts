@@ -92,6 +92,7 @@ export const Errors = Object.freeze({
   CLI_AMBIGUOUS: def('CV-6004', 400, 'more than one entry has that title; use the entry id'),
   CLI_UNREACHABLE: def('CV-6005', 503, 'the server could not be reached'),
   CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
+  CLI_NOT_RESTORABLE: def('CV-6010', 400, 'this quarantined revision is not an entry change and cannot be restored by the CLI; re-create it by hand (e.g. clavitor-cli agent add)'),
 
   // 61xx — control plane (clavitor-control; docs/control-plane.md)
   CP_TIMING_RULE: def('CV-6101', 400, 'heartbeat refused: heartbeat_interval breaks the timing rule interval + 2 × request timeout ≤ lease ttl'),

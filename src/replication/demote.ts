@@ -4,12 +4,21 @@
  * its reason, then removed from its vault so that the successor's stream can continue at the
  * last acknowledged position. A vault whose creation itself was never acknowledged is set aside
  * whole. Nothing is discarded silently: `clavitor-commercial quarantine list|export` shows it all.
+ *
+ * At demotion the successor may already hold some of that backlog (it received a push whose
+ * acknowledgement was lost, or received it just before the cut) and the peer may be unreachable,
+ * so the check cannot happen then. It happens when the revisions come back: each push this POP
+ * applies as a backup, and every start, mark the quarantined revisions the vault now holds
+ * byte-identically at the same position as held by the successor (`releaseHeldQuarantine`);
+ * listings leave them out (issue 11 item 8).
  */
 import { rmSync } from 'node:fs';
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import { truncateVault } from '../vault/apply.js';
 import type { VaultId } from '../lib/ids.js';
+import type { Revision } from '../vault/revision.js';
+import { sameRevision } from './receiver.js';
 
 /** Outcome of a demotion. */
 export interface DemotionResult {
@@ -44,4 +53,26 @@ export function quarantineBacklog(node: NodeStore, files: VaultFiles, reason: st
   }
   node.db.exec('DELETE FROM backlog');
   return { quarantined, vaults: firstUnacked.size };
+}
+
+/**
+ * Marks every open quarantined revision of `vaultIds` (default: every vault with one) that the
+ * vault now holds byte-identically at the same seq — received back from the successor — as held
+ * (`held_at` = `now`). Returns how many were marked. Never deletes a quarantined revision; a
+ * different revision at that position (the successor wrote its own) leaves it open.
+ */
+export function releaseHeldQuarantine(node: NodeStore, files: VaultFiles, now: Date, vaultIds?: Iterable<string>): number {
+  const vaults = vaultIds ? [...new Set(vaultIds)] : [...new Set(node.listQuarantine().map((r) => r.vaultId))];
+  let marked = 0;
+  for (const vaultId of vaults) {
+    const open = node.openQuarantineOf(vaultId);
+    if (open.length === 0) continue;
+    const store = node.hasVault(vaultId) ? files.find(vaultId as VaultId) : undefined;
+    if (!store) continue;
+    for (const row of open) {
+      const held = store.getRevision(row.seq);
+      if (held && sameRevision(held, JSON.parse(row.revision) as Revision) && node.markQuarantineHeld(row.id, now.toISOString())) marked++;
+    }
+  }
+  return marked;
 }

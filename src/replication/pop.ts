@@ -45,7 +45,7 @@ import { createSender, type Sender } from './sender.js';
 import { applyPush } from './receiver.js';
 import { replicationRoutes } from './routes.js';
 import { operatorPopRoutes } from './operator-routes.js';
-import { quarantineBacklog } from './demote.js';
+import { quarantineBacklog, releaseHeldQuarantine } from './demote.js';
 import { reconcile } from './reconcile.js';
 import { vaultDigest, type VaultDigest } from './digest.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
@@ -272,11 +272,18 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   if (cfg.role === 'backup') hold = undefined;
   node.setMeta('last_role', pendingPromotion ? 'backup' : cfg.role);
   if (roleSource === 'control_plane') noteRoleSource();
+  releaseHeld();
 
   /** Warns that the running role comes from a control-plane directive, not the file (issue 11 item 7). */
   function noteRoleSource(): void {
     logger.warn({ event: 'pop.role_from_control_plane', code: Errors.ROLE_FILE_DISAGREES.code, role: cfg.role, file_role: fileRole },
       `${Errors.ROLE_FILE_DISAGREES.code}: running as ${cfg.role} by a control-plane directive; replication.yaml says ${fileRole}. No role change happens until the file says role: "${cfg.role}" (or the control plane directs otherwise)`);
+  }
+
+  /** Drops from the owner's quarantine what the successor sent back byte-identically (issue 11 item 8). */
+  function releaseHeld(vaultIds?: Iterable<string>): void {
+    const held = releaseHeldQuarantine(node, files, new Date(), vaultIds);
+    if (held > 0) logger.info({ event: 'quarantine.held_by_successor', revisions: held }, `${held} quarantined revisions are held by the primary after all; no longer listed as quarantined`);
   }
 
   function fence(higher: number): void {
@@ -571,7 +578,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           pushesReceived++;
           if (positionTotal !== undefined) positionTotal += ack.applied;
           counters.pushes.inc({ direction: 'received', result: 'ok' });
-          if (ack.applied > 0) counters.revisions.inc({ direction: 'received' }, ack.applied);
+          if (ack.applied > 0) {
+            counters.revisions.inc({ direction: 'received' }, ack.applied);
+            releaseHeld(push.items.map((i) => i.vault_id));
+          }
           logger.debug({ event: 'replication.push_applied', sender: push.sender, items: push.items.length, applied: ack.applied, skipped: ack.skipped, epoch: ack.epoch, ...(peerCert ? { peer_cert: peerCert } : {}) }, 'push applied');
           return ack;
         },

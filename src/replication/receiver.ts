@@ -66,7 +66,8 @@ function checkNewIds(store: VaultStore | undefined, r: Revision, tokens: Set<str
   if (agentId !== null) agents.add(agentId);
 }
 
-const sameRevision = (a: Revision, b: Revision): boolean =>
+/** True when two revisions at the same position are byte-identical (kind, subject, body, epoch, origin, time). */
+export const sameRevision = (a: Revision, b: Revision): boolean =>
   a.kind === b.kind && a.subject === b.subject && a.body === b.body && a.epoch === b.epoch && a.originPop === b.originPop && a.createdAt === b.createdAt;
 
 /**

@@ -29,6 +29,12 @@ export const NODE_MIGRATIONS: readonly Migration[] = [
      reason TEXT NOT NULL,
      quarantined_at TEXT NOT NULL
    );`,
+  // 2 (issue 11 item 8): a quarantined revision that the successor turns out to hold
+  // byte-identically (its acknowledgement was lost, or the backup received it before the cut) is
+  // marked, not listed to the owner as lost: `held_at` is when this POP received it back from its
+  // primary. Owner reads filter by vault.
+  `ALTER TABLE quarantine ADD COLUMN held_at TEXT;
+   CREATE INDEX quarantine_vault ON quarantine (vault_id, seq);`,
 ];
 
 /**

@@ -29,7 +29,19 @@ export interface QuarantineRow {
   readonly revision: string;
   readonly reason: string;
   readonly quarantinedAt: string;
+  /**
+   * When this POP received the same revision, byte for byte, from its primary (ISO-8601 UTC), or
+   * null: a held revision is not lost, so listings leave it out unless asked (issue 11 item 8).
+   */
+  readonly heldAt: string | null;
 }
+
+type QuarantineDbRow = { id: number; vault_id: string; seq: number; kind: string; subject: string | null; epoch: number; revision: string; reason: string; quarantined_at: string; held_at: string | null };
+
+const quarantineRow = (r: QuarantineDbRow): QuarantineRow => ({
+  id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq, kind: r.kind, subject: r.subject, epoch: r.epoch,
+  revision: r.revision, reason: r.reason, quarantinedAt: r.quarantined_at, heldAt: r.held_at,
+});
 
 /** Synchronous access to node.db; see the factory `openNodeStore`. */
 export type NodeStore = ReturnType<typeof openNodeStore>;
@@ -55,8 +67,10 @@ export function openNodeStore(dataDir: string) {
     backlogMinSeq: db.prepare<[string], { m: number | null }>('SELECT min(seq) AS m FROM backlog WHERE vault_id = ?'),
     allBacklog: db.prepare<[], { id: number; vault_id: string; seq: number }>('SELECT id, vault_id, seq FROM backlog ORDER BY id'),
     addQuarantine: db.prepare('INSERT INTO quarantine (vault_id, seq, kind, subject, epoch, revision, reason, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
-    listQuarantine: db.prepare<[], { id: number; vault_id: string; seq: number; kind: string; subject: string | null; epoch: number; revision: string; reason: string; quarantined_at: string }>(
-      'SELECT * FROM quarantine ORDER BY id'),
+    listQuarantine: db.prepare<[], QuarantineDbRow>('SELECT * FROM quarantine ORDER BY id'),
+    listOpenQuarantine: db.prepare<[], QuarantineDbRow>('SELECT * FROM quarantine WHERE held_at IS NULL ORDER BY id'),
+    openQuarantineOf: db.prepare<[string], QuarantineDbRow>('SELECT * FROM quarantine WHERE vault_id = ? AND held_at IS NULL ORDER BY id'),
+    markQuarantineHeld: db.prepare('UPDATE quarantine SET held_at = ? WHERE id = ? AND held_at IS NULL'),
   };
 
   return {
@@ -158,15 +172,23 @@ export function openNodeStore(dataDir: string) {
       return q.allBacklog.all().map((r) => ({ id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq }));
     },
     /** Stores a revision in quarantine with its reason. */
-    addQuarantine(row: Omit<QuarantineRow, 'id'>): void {
+    addQuarantine(row: Omit<QuarantineRow, 'id' | 'heldAt'>): void {
       q.addQuarantine.run(row.vaultId, row.seq, row.kind, row.subject, row.epoch, row.revision, row.reason, row.quarantinedAt);
     },
-    /** Every quarantined revision, oldest first. */
-    listQuarantine(): QuarantineRow[] {
-      return q.listQuarantine.all().map((r) => ({
-        id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq, kind: r.kind, subject: r.subject, epoch: r.epoch,
-        revision: r.revision, reason: r.reason, quarantinedAt: r.quarantined_at,
-      }));
+    /**
+     * Quarantined revisions, oldest first: only those the successor does not hold (`heldAt` null),
+     * or every one with `{ all: true }`.
+     */
+    listQuarantine(opts: { all?: boolean } = {}): QuarantineRow[] {
+      return (opts.all ? q.listQuarantine : q.listOpenQuarantine).all().map(quarantineRow);
+    },
+    /** Quarantined revisions of one vault that the successor does not hold, oldest first. */
+    openQuarantineOf(vaultId: string): QuarantineRow[] {
+      return q.openQuarantineOf.all(vaultId).map(quarantineRow);
+    },
+    /** Marks quarantined revision `id` as held by the successor at `at` (ISO-8601); false if it already was. */
+    markQuarantineHeld(id: number, at: string): boolean {
+      return q.markQuarantineHeld.run(at, id).changes > 0;
     },
     /** Closes the database. */
     close(): void {

@@ -18,7 +18,7 @@ test('GET /api/openapi.json describes the client API', async (t) => {
   assert.equal(r.status, 200);
   assert.equal(r.json.openapi, '3.1.0');
   const paths = Object.keys(r.json.paths);
-  for (const p of ['/api/vaults', '/api/entries', '/api/entries/{id}', '/api/entries/{id}/revisions', '/api/agents', '/api/agents/{id}', '/api/audit', '/api/status', '/healthz', '/metrics']) assert.ok(paths.includes(p), p);
+  for (const p of ['/api/vaults', '/api/entries', '/api/entries/{id}', '/api/entries/{id}/revisions', '/api/agents', '/api/agents/{id}', '/api/audit', '/api/quarantine', '/api/quarantine/{id}', '/api/status', '/healthz', '/metrics']) assert.ok(paths.includes(p), p);
   assert.ok(!paths.some((p) => p.startsWith('/replication')));
   const post = r.json.paths['/api/entries'].post;
   assert.deepEqual(post.requestBody.content['application/json'].schema.required, ['title']);

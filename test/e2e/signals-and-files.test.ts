@@ -9,8 +9,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, provisionPair, ServerProc, sleep, tempDir, waitFor } from '../helpers/pop.js';
+import { BIN, provisionPair, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
 import { freePort } from '../helpers/ports.js';
+import { waitUntilCatching } from '../helpers/signals.js';
 
 test('the community edition survives SIGHUP and creates owner-only files', async (t) => {
   const tmp = tempDir();
@@ -19,7 +20,7 @@ test('the community edition survives SIGHUP and creates owner-only files', async
   t.after(async () => { await srv.kill(); tmp.cleanup(); });
   await srv.start();
   srv.signal('SIGHUP');
-  await sleep(500);
+  await waitFor('the SIGHUP to be handled', () => srv.logLines().some((l) => l.event === 'reload.noop'));
   assert.equal(srv.exitCode, null, 'still running after SIGHUP');
   const files = [...readdirSync(srv.dataDir).map((f) => join(srv.dataDir, f))].filter((f) => statSync(f).isFile());
   assert.ok(files.some((f) => f.endsWith('node.db')));
@@ -30,10 +31,12 @@ test('a POP sent SIGHUP while it is still starting keeps running; a reload may n
   const pair = await provisionPair();
   t.after(() => pair.stop());
   const starting = pair.backup.start();
-  await sleep(120); // Node itself needs ~50 ms before any JavaScript runs; from then on SIGHUP is caught
+  // As early as the process can catch it (issue 11 item 10): a fixed sleep was too short on a busy machine.
+  await waitFor('the process to be spawned', () => pair.backup.proc?.pid);
+  await waitUntilCatching(pair.backup.proc!.pid!, 'SIGHUP');
   pair.backup.signal('SIGHUP');
   await starting;
-  await sleep(300);
+  await waitFor('the early SIGHUP to be applied', () => pair.backup.logLines().some((l) => l.event === 'pop.reloaded'));
   assert.equal(pair.backup.exitCode, null);
   pair.writeConfig('backup', pair.yamlFor('backup', 'backup').replace('pop_id: "zurich-01"', 'pop_id: "geneva-01"'));
   pair.backup.signal('SIGHUP');

@@ -1,17 +1,19 @@
 /**
  * A TCP fault proxy for end-to-end tests: forwards 127.0.0.1:<port> to a target and can cut every
  * connection, refuse new ones, black-hole traffic (accept, never answer; case F8), or delay it
- * (`delay`: every chunk of a connection accepted in that mode is passed on `delayMs` late, in order).
+ * (`delay`: every chunk of a connection accepted in that mode is passed on `delayMs` late, in order),
+ * or lose every answer (`drop-replies`: requests reach the target, its replies are discarded — a
+ * push applied by the backup whose acknowledgement never arrives).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 
 /** Proxy modes. */
-export type ProxyMode = 'forward' | 'refuse' | 'blackhole' | 'delay';
+export type ProxyMode = 'forward' | 'refuse' | 'blackhole' | 'delay' | 'drop-replies';
 
 /** A running proxy. */
 export interface TcpProxy {
   readonly port: number;
-  /** Switches mode; `refuse`, `blackhole` and `delay` also cut live connections. `delayMs` (default 500) is for `delay`. */
+  /** Switches mode; every mode but `forward` also cuts live connections. `delayMs` (default 500) is for `delay`. */
   setMode(mode: ProxyMode, delayMs?: number): void;
   /** Destroys every live connection (both sides). */
   cutAll(): void;
@@ -45,6 +47,11 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Tc
       const later = (to: Socket) => (d: Buffer) => void setTimeout(() => { if (!to.destroyed) to.write(d); }, ms);
       client.on('data', later(upstream));
       upstream.on('data', later(client));
+      return;
+    }
+    if (mode === 'drop-replies') {
+      client.pipe(upstream);
+      upstream.on('data', () => {});
       return;
     }
     client.pipe(upstream);

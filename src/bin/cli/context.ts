@@ -25,6 +25,8 @@ export interface Ctx {
   readonly opts: GlobalOptions;
   /** The client for the configured server and token (throws CLI_NOT_CONFIGURED when missing). */
   client(): Client;
+  /** A client for another server (e.g. the primary) with the same token and CA bundle. */
+  clientAt(server: string): Client;
   /** The sealer for the token's vault. */
   sealer(): Sealer;
   /** Writes one line of data to stdout. */
@@ -49,6 +51,9 @@ export function contextOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): C
         client = createClient(c.server, c.token, opts.caFile ?? env.CLAVITOR_CA_FILE);
       }
       return client;
+    },
+    clientAt(server) {
+      return createClient(server.replace(/\/+$/, ''), this.client().token, opts.caFile ?? env.CLAVITOR_CA_FILE);
     },
     sealer() {
       sealer ??= createSealer(this.client().token, opts.sealKeyFile, env);

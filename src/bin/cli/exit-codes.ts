@@ -32,6 +32,8 @@ export class ApiError extends Error {
     message: string,
     readonly status: number,
     readonly primaryLocation: string | undefined,
+    /** The server's `Retry-After`, in seconds, when it sent one (429, 503). */
+    readonly retryAfterSeconds?: number,
   ) {
     super(message);
     this.name = 'ApiError';
@@ -51,17 +53,51 @@ export function exitCodeOf(err: unknown): number {
   return EXIT.LOCAL;
 }
 
-/** Lines to print on stderr for an error: always with a CV code; the primary's URL for a refused write. */
+/**
+ * What to do about a write refusal, per code (issue 11 item 9): the reason differs — a backup or a
+ * fenced POP sends the write elsewhere, a draining or starting primary only needs a retry, a
+ * primary without its lease cannot reach its control plane.
+ */
+function refusalAdvice(err: ApiError): string {
+  const wait = err.retryAfterSeconds !== undefined ? `retry in ${err.retryAfterSeconds} s` : 'retry in a moment';
+  switch (err.code) {
+    case 'CV-5008':
+      return `clavitor-cli: this primary is draining for a planned switchover: ${wait}; if it keeps refusing, the primary has moved — ask your operator where`;
+    case 'CV-5012':
+      return `clavitor-cli: this primary is still starting (confirming its epoch with its backup): ${wait}`;
+    case 'CV-5015':
+      return `clavitor-cli: this primary cannot reach its control plane to renew its lease, so it takes no writes (it may be cut off, and the backup may be promoted): ${wait}, and tell your operator if it persists`;
+    default:
+      return err.primaryLocation
+        ? `clavitor-cli: the primary is at ${err.primaryLocation}: run the write there (--server ${err.primaryLocation})`
+        : `clavitor-cli: this POP is ${err.code === 'CV-5002' ? 'fenced' : 'a backup'} and does not say where the primary is; ask your operator`;
+  }
+}
+
+/** Lines to print on stderr for an error: always with a CV code; what to do for a refused write or a rate limit. */
 export function describe(err: unknown): string[] {
   if (err instanceof ApiError) {
     const lines = [`clavitor-cli: ${err.code}: ${err.message}`];
-    if (WRITE_REFUSALS.has(err.code)) {
-      lines.push(err.primaryLocation
-        ? `clavitor-cli: the primary is at ${err.primaryLocation}: run the write there (--server ${err.primaryLocation})`
-        : 'clavitor-cli: this POP does not say where the primary is; ask your operator');
-    }
+    if (WRITE_REFUSALS.has(err.code)) lines.push(refusalAdvice(err));
+    if (err.status === 429) lines.push(`clavitor-cli: rate limited: ${err.retryAfterSeconds !== undefined ? `retry in ${err.retryAfterSeconds} s` : 'retry later'}`);
     return lines;
   }
   if (err instanceof ClavitorError) return [`clavitor-cli: ${err.code}: ${err.message}`];
   return [`clavitor-cli: CV-9001: ${(err as Error)?.message ?? String(err)}`];
+}
+
+/**
+ * The error as one JSON document for `--json` (stdout): `{"error":{"code","message","status"?,
+ * "retry_after_seconds"?,"primary_location"?}}` — the same shape as the API's error body.
+ */
+export function errorJson(err: unknown): { error: Record<string, unknown> } {
+  if (err instanceof ApiError) {
+    return { error: {
+      code: err.code, message: err.message, status: err.status,
+      ...(err.retryAfterSeconds !== undefined ? { retry_after_seconds: err.retryAfterSeconds } : {}),
+      ...(err.primaryLocation ? { primary_location: err.primaryLocation } : {}),
+    } };
+  }
+  if (err instanceof ClavitorError) return { error: { code: err.code, message: err.message } };
+  return { error: { code: 'CV-9001', message: (err as Error)?.message ?? String(err) } };
 }

@@ -50,7 +50,9 @@ export function createClient(server: string, token: string, caFile?: string): Cl
       if (res.statusCode >= 400) {
         const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
         const loc = res.headers['x-primary-location'];
-        throw new ApiError(err?.code ?? 'CV-9001', err?.message ?? `HTTP ${res.statusCode} from ${server}`, res.statusCode, typeof loc === 'string' ? loc : undefined);
+        const retry = Number(res.headers['retry-after']);
+        throw new ApiError(err?.code ?? 'CV-9001', err?.message ?? `HTTP ${res.statusCode} from ${server}`, res.statusCode, typeof loc === 'string' ? loc : undefined,
+          Number.isInteger(retry) && retry >= 0 ? retry : undefined);
       }
       return json as T;
     },

@@ -1,8 +1,10 @@
 /**
  * The seal key of the sealed tier on the client side (DESIGN.md §2, issue 6 items 2 and 6).
- * Sources, first found wins: `--seal-key-file FILE`, `CLAVITOR_SEAL_KEY_FILE`, the `seal_key_file`
- * saved by `init`, then `CLAVITOR_SEAL_PASSPHRASE` (a key file is preferred: environment variables
- * leak into child processes and crash reports). A key file must be mode 0600 and hold a passphrase
+ * Sources, first found wins (docs/cli.md: flag, then environment, then the saved configuration):
+ * `--seal-key-file FILE`, `CLAVITOR_SEAL_KEY_FILE`, `CLAVITOR_SEAL_PASSPHRASE`, then the
+ * `seal_key_file` saved by `init` (issue 11 item 9: the saved file used to win over the
+ * environment). A key file is preferred: environment variables leak into child processes and
+ * crash reports. A key file must be mode 0600 and hold a passphrase
  * of at least 16 characters (one line; e.g. `head -c 32 /dev/urandom | base64`).
  */
 import { cvError } from '../../lib/errors.js';
@@ -21,7 +23,7 @@ export interface Sealer {
 }
 
 function passphrase(keyFile: string | undefined, env: NodeJS.ProcessEnv): string | undefined {
-  const file = keyFile ?? env.CLAVITOR_SEAL_KEY_FILE ?? loadConfig(env).seal_key_file;
+  const file = keyFile ?? env.CLAVITOR_SEAL_KEY_FILE ?? (env.CLAVITOR_SEAL_PASSPHRASE === undefined ? loadConfig(env).seal_key_file : undefined);
   let text: string | undefined;
   if (file) {
     try {
