@@ -7,6 +7,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { FileCheckError, readCheckedFile } from './file-check.js';
+import { parseCertificateBundle } from './tls-chain.js';
 
 /** Largest certificate, CA bundle or key file accepted, in bytes. */
 export const MAX_PEM_FILE_BYTES = 1024 * 1024;
@@ -21,6 +22,20 @@ export function readCertificateFile(absPath: string): X509Certificate {
     return new X509Certificate(data);
   } catch {
     throw new FileCheckError('does not contain a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+}
+
+/**
+ * Read `absPath` and parse every certificate in it (a chain file: POP certificate first, then
+ * intermediates; or a CA bundle), in file order.
+ * @throws FileCheckError when the file is unusable, holds no certificate or a block does not parse.
+ */
+export function readCertificateBundleFile(absPath: string): X509Certificate[] {
+  const data = readCheckedFile(absPath, { maxBytes: MAX_PEM_FILE_BYTES, private: false });
+  try {
+    return parseCertificateBundle(data);
+  } catch {
+    throw new FileCheckError('does not contain PEM certificates (-----BEGIN CERTIFICATE-----), or one of them does not parse');
   }
 }
 
