@@ -87,6 +87,7 @@ export const Errors = Object.freeze({
   CLI_AMBIGUOUS: def('CV-6004', 400, 'more than one entry has that title; use the entry id'),
   CLI_UNREACHABLE: def('CV-6005', 503, 'the server could not be reached'),
   CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
+  CLIENT_TLS_FILE: def('CV-6007', 400, 'a CA bundle, client certificate or client key file cannot be used (missing, unreadable, not PEM, or a certificate without its key)'),
 
   // 61xx — control plane (clavitor-control; docs/control-plane.md)
   CP_TIMING_RULE: def('CV-6101', 400, 'heartbeat refused: heartbeat_interval breaks the timing rule interval + 2 × request timeout ≤ lease ttl'),

@@ -41,6 +41,7 @@ import { ClavitorError, Errors } from '../lib/errors.js';
 import { peerCertificateProblem } from './peer-cert.js';
 import { registerPopMetrics } from './pop-metrics.js';
 import { createHeartbeat, type Heartbeat } from '../controlplane/heartbeat.js';
+import { controlPlaneTls } from '../controlplane/heartbeat-tls.js';
 import { swapRole } from '../controlplane/role-swap.js';
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../controlplane/protocol.js';
 
@@ -366,7 +367,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     async registerRoutes(app) {
       await replicationRoutes(app, {
         acceptTokens: () => cfg.auth.acceptTokens,
-        peerCertificateProblem: (req) => peerCertificateProblem(req, cfg),
+        peerCertificateProblem: (req, allowSelf) => peerCertificateProblem(req, cfg, allowSelf),
         self,
         applyPush(push, peerCert) {
           const ack = applyPush({ node, files, getEpoch: () => epochs.epoch(), adoptEpoch: (e) => epochs.setEpoch(e) }, push);
@@ -456,7 +457,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     async start() {
       heartbeat = createHeartbeat({
         logger,
-        settings: () => (cfg.controlPlane ? { url: cfg.controlPlane.url, token: cfg.controlPlane.token, intervalMs: cfg.controlPlane.heartbeatIntervalSeconds * 1000 } : undefined),
+        settings: () => (cfg.controlPlane ? { url: cfg.controlPlane.url, token: cfg.controlPlane.token, intervalMs: cfg.controlPlane.heartbeatIntervalSeconds * 1000, tls: controlPlaneTls(cfg) } : undefined),
         report: () => heartbeatReport(),
         onAnswer: (a, sentAt) => onControlPlaneAnswer(a, sentAt),
         now: () => Date.now(),
