@@ -11,7 +11,8 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
-import { api, BIN, createVault, provisionPair, runCommercial, waitFor, type Pair } from '../helpers/pop.js';
+import { api, BIN, createVault, provisionPair, runCommercial, ServerProc, tempDir, waitFor, type Pair } from '../helpers/pop.js';
+import { freePort } from '../helpers/ports.js';
 import { runCli } from '../helpers/cli.js';
 import { controlCli, controlFixture, controlProc, FAST_CONFIG } from '../integration/control-harness.js';
 import { issue, makeCa, makeIntermediate } from '../helpers/pki.js';
@@ -117,27 +118,50 @@ test('F15: the openssl recipe in docs/operations.md runs as written and its file
   assert.equal(bad.code, 2);
   assert.match(bad.stderr, /^CV-6007: --ca-file \S+absent\.crt: cannot read it \(ENOENT\)\n$/);
 
+});
+
+test('F15: clavitor-cli trusts a private CA from --ca-file, CLAVITOR_CA_FILE or the ca_file saved by init; an unusable CA file is CV-6007', async (t) => {
+  const tmp = tempDir('clavitor-cli-ca-');
+  const pki = join(tmp.dir, 'pki');
+  runRecipe(pki);
+  const f = (name: string) => join(pki, name);
+  const port = await freePort();
+  const data = join(tmp.dir, 'data');
+  const srv = new ServerProc('community', BIN.community, ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--tls-cert', f('calgary-01.chain.crt'), '--tls-key', f('calgary-01.key')], port, data);
+  const dispatcher = new Agent({ connect: { ca: readFileSync(f('root-ca.crt')) } });
+  srv.https = { dispatcher };
+  t.after(async () => {
+    await srv.kill();
+    await dispatcher.close();
+    tmp.cleanup();
+  });
+  await srv.start();
+  const U = srv.url;
+  const { owner } = await createVault(U, srv.adminToken(), dispatcher);
+  assert.equal((await api(U, 'POST', '/api/entries', { token: owner, body: { title: 'over the recipe pki' }, dispatcher })).status, 201);
   // clavitor-cli: init --ca-file remembers the CA; later commands need no flag.
-  const cliEnv = { XDG_CONFIG_HOME: join(pair.dir, 'xdg') };
-  const init = await runCli(['init', P, '--ca-file', pair.f('root-ca.crt')], { env: cliEnv, input: `${owner}\n` });
+  const cliEnv = { XDG_CONFIG_HOME: join(tmp.dir, 'xdg') };
+  const init = await runCli(['init', U, '--ca-file', f('root-ca.crt')], { env: cliEnv, input: `${owner}\n` });
   assert.equal(init.code, 0, init.stderr);
-  const saved = JSON.parse(readFileSync(join(pair.dir, 'xdg', 'clavitor', 'config.json'), 'utf8')) as { ca_file?: string };
-  assert.equal(saved.ca_file, pair.f('root-ca.crt'));
+  const saved = JSON.parse(readFileSync(join(tmp.dir, 'xdg', 'clavitor', 'config.json'), 'utf8')) as { ca_file?: string };
+  assert.equal(saved.ca_file, f('root-ca.crt'));
   const list = await runCli(['list', '--json'], { env: cliEnv });
   assert.equal(list.code, 0, list.stderr);
   const titles = (JSON.parse(list.stdout) as { title: string }[]).map((x) => x.title);
   assert.ok(titles.length > 0);
   assert.ok(titles.includes('over the recipe pki'));
   // The flag still works on its own, and an unusable CA file is a clean CV-6007 (exit 6).
-  const flag = await runCli(['--server', B, '--ca-file', pair.f('root-ca.crt'), 'list'], { env: { CLAVITOR_TOKEN: owner } });
+  const flag = await runCli(['--server', U, '--ca-file', f('root-ca.crt'), 'list'], { env: { CLAVITOR_TOKEN: owner } });
   assert.equal(flag.code, 0, flag.stderr);
-  const noCa = await runCli(['--server', B, 'list'], { env: { CLAVITOR_TOKEN: owner } });
+  const noCa = await runCli(['--server', U, 'list'], { env: { CLAVITOR_TOKEN: owner } });
   assert.equal(noCa.code, 4);
   assert.match(noCa.stderr, /CV-6005: .*--ca-file/);
-  const badCli = await runCli(['--server', B, '--ca-file', join(pair.dir, 'absent.crt'), 'list'], { env: { CLAVITOR_TOKEN: owner } });
+  const badCli = await runCli(['--server', U, '--ca-file', join(tmp.dir, 'absent.crt'), 'list'], { env: { CLAVITOR_TOKEN: owner } });
   assert.equal(badCli.code, 6, badCli.stderr);
   assert.match(badCli.stderr, /CV-6007: --ca-file \S+absent\.crt: cannot read it/);
   assert.doesNotMatch(badCli.stderr, /\n\s+at /, 'no stack trace');
+  const viaEnv = await runCli(['--server', U, 'list'], { env: { CLAVITOR_TOKEN: owner, CLAVITOR_CA_FILE: f('root-ca.crt') } });
+  assert.equal(viaEnv.code, 0, viaEnv.stderr);
 });
 
 test('F15: heartbeats reach a control plane serving HTTPS from a private CA (control_plane.ca_file); the primary gets its lease and takes writes; clavitor-control status --ca-file', async (t) => {
