@@ -102,9 +102,14 @@ function ordinal(n: number): string {
   return n === 1 ? '1st' : n === 2 ? '2nd' : n === 3 ? '3rd' : `${n}th`;
 }
 
+/**
+ * True when `issuer` signed `child`: the signature verifies and the names match. (OpenSSL's
+ * checkIssued also refuses an issuer without keyCertSign; the name comparison here lets that case
+ * be reported as what it is.)
+ */
 function signedBy(child: X509Certificate, issuer: X509Certificate): boolean {
   try {
-    return child.checkIssued(issuer) && child.verify(issuer.publicKey);
+    return (child.checkIssued(issuer) || child.issuer === issuer.subject) && child.verify(issuer.publicKey);
   } catch {
     return false;
   }
@@ -160,9 +165,10 @@ export function certificateChainProblem(chain: readonly X509Certificate[], ancho
     const what = `the intermediate certificate "${subjectOf(issuer)}" (${ordinal(idx + 1)} in the file)`;
     const d = datesProblem(issuer, what, now);
     if (d) return `${d}; peers refuse every connection with this chain (CERT_HAS_EXPIRED); install a chain file with the renewed intermediate and send SIGHUP`;
-    if (!issuer.ca) return `${what} is not a CA (basicConstraints CA:FALSE), so it cannot sign the certificate before it`;
+    // keyUsage first: OpenSSL (and so X509Certificate.ca) treats a CA without keyCertSign as no CA.
     const iku = keyUsageOf(issuer);
     if (iku && !iku.keyCertSign) return `${what} has a keyUsage without keyCertSign, so it cannot sign certificates`;
+    if (!issuer.ca) return `${what} is not a CA (basicConstraints CA:FALSE), so it cannot sign the certificate before it`;
     current = issuer;
   }
   return `the chain is longer than ${MAX_CHAIN_DEPTH} certificates or loops`;
