@@ -10,7 +10,7 @@
  * `<file>:<line>:<col>: <key>: <what is wrong>` on stderr.
  */
 import { Command } from 'commander';
-import { addServeOptions, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommercialEdition, startupLine } from '../edition/commercial.js';
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
@@ -65,6 +65,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
         return;
       }
       try {
+        checkTlsForReload(tls);
         server.reloadTls();
         if (tls) logger.info({ event: 'tls.reloaded' }, 'TLS certificates reloaded for new connections');
       } catch (e) {

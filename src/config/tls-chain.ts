@@ -131,18 +131,20 @@ function datesProblem(cert: X509Certificate, what: string, now: Date): string | 
  * Checked: the POP certificate's keyUsage (digitalSignature) and extendedKeyUsage (serverAuth and
  * clientAuth, or anyExtendedKeyUsage) when present; each issuer found by name and signature;
  * every intermediate within its dates, basicConstraints CA:TRUE, keyUsage keyCertSign when
- * present; the chain ends at an anchor that is itself within its dates.
+ * present; the chain ends at an anchor that is itself within its dates. `need`: the extended key
+ * usages the POP certificate must allow (default both: `auth.mtls_cert` serves and is presented;
+ * `--tls-cert` needs only serverAuth).
  */
-export function certificateChainProblem(chain: readonly X509Certificate[], anchors: readonly X509Certificate[] | undefined, now: Date): string | undefined {
+export function certificateChainProblem(chain: readonly X509Certificate[], anchors: readonly X509Certificate[] | undefined, now: Date, need: readonly ('serverAuth' | 'clientAuth')[] = ['serverAuth', 'clientAuth']): string | undefined {
   const leaf = chain[0];
   if (!leaf) return 'holds no certificate';
   const ku = keyUsageOf(leaf);
   if (ku && !ku.digitalSignature) return 'the POP certificate\'s keyUsage lacks digitalSignature, which TLS needs; reissue it with keyUsage = critical, digitalSignature';
   const eku = leaf.keyUsage;
   if (eku && eku.length > 0 && !eku.includes(EKU_ANY)) {
-    const missing = [[EKU_SERVER_AUTH, 'serverAuth'], [EKU_CLIENT_AUTH, 'clientAuth']].filter(([oid]) => !eku.includes(oid!)).map(([, n]) => n);
+    const missing = [[EKU_SERVER_AUTH, 'serverAuth'], [EKU_CLIENT_AUTH, 'clientAuth']].filter(([oid, n]) => need.includes(n as 'serverAuth') && !eku.includes(oid!)).map(([, n]) => n);
     if (missing.length > 0) {
-      return `the POP certificate's extendedKeyUsage lacks ${missing.join(' and ')}; a POP certificate serves its peer and is presented to it, so reissue it with extendedKeyUsage = serverAuth, clientAuth`;
+      return `the POP certificate's extendedKeyUsage lacks ${missing.join(' and ')}; a POP certificate serves its peer and is presented to it, so reissue it with extendedKeyUsage = ${need.join(', ')}`;
     }
   }
   const isAnchor = (c: X509Certificate): boolean => anchors?.some((a) => a.fingerprint256 === c.fingerprint256) ?? false;

@@ -162,6 +162,18 @@ test('F15: clavitor-cli trusts a private CA from --ca-file, CLAVITOR_CA_FILE or 
   assert.doesNotMatch(badCli.stderr, /\n\s+at /, 'no stack trace');
   const viaEnv = await runCli(['--server', U, 'list'], { env: { CLAVITOR_TOKEN: owner, CLAVITOR_CA_FILE: f('root-ca.crt') } });
   assert.equal(viaEnv.code, 0, viaEnv.stderr);
+
+  // A renewed --tls-cert chain whose intermediate expired: SIGHUP refuses it and the old one keeps serving.
+  const otherRoot = await makeCa('f15-other-root');
+  const expiredInter = await makeIntermediate(otherRoot, 'f15-expired-intermediate', { notBefore: new Date(Date.now() - 400 * 86400_000), notAfter: new Date(Date.now() - 86400_000) });
+  const renewed = await issue(expiredInter, 'calgary-01');
+  writeFileSync(f('calgary-01.chain.crt'), `${renewed.cert.trim()}\n${expiredInter.cert}`);
+  writeFileSync(f('calgary-01.key'), renewed.key, { mode: 0o600 });
+  srv.signal('SIGHUP');
+  await waitFor('TLS reload refused', () => srv.logLines().some((l) => l.event === 'tls.reload_refused'));
+  assert.match(String(srv.logLines().find((l) => l.event === 'tls.reload_refused')?.error), /--tls-cert .*"CN=f15-expired-intermediate" \(2nd in the file\) expired on/);
+  const afterHup = await runCli(['list'], { env: cliEnv });
+  assert.equal(afterHup.code, 0, afterHup.stderr);
 });
 
 test('F15: heartbeats reach a control plane serving HTTPS from a private CA (control_plane.ca_file); the primary gets its lease and takes writes; clavitor-control status --ca-file', async (t) => {
@@ -267,4 +279,9 @@ test('F15: the POP binary refuses to start on a chain whose intermediate expired
   const r = spawnSync(process.execPath, [BIN.commercial, ...pair.backup.args, '--tls-cert', join(pair.dir, 'z.chain.crt'), '--tls-key', join(pair.dir, 'z.key')], { encoding: 'utf8', timeout: 30_000 });
   assert.equal(r.status, 78, r.stderr);
   assert.match(r.stderr, /auth\.mtls_cert: .*"CN=f15-old-intermediate" \(2nd in the file\) expired on/);
+  // The same chain as the HTTPS certificate only (no mTLS in the file): refused too, naming --tls-cert.
+  pair.writeConfig('backup', pair.yamlFor('backup', 'backup'));
+  const https = spawnSync(process.execPath, [BIN.commercial, ...pair.backup.args, '--tls-cert', join(pair.dir, 'z.chain.crt'), '--tls-key', join(pair.dir, 'z.key')], { encoding: 'utf8', timeout: 30_000 });
+  assert.equal(https.status, 78, https.stderr);
+  assert.match(https.stderr, /^CV-1001: --tls-cert \S+z\.chain\.crt: the intermediate certificate "CN=f15-old-intermediate" \(2nd in the file\) expired on/);
 });
