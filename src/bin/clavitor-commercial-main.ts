@@ -11,7 +11,7 @@
  */
 import { Command } from 'commander';
 import { versionLine } from './version.js';
-import { addServeOptions, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommercialEdition, startupLines } from '../edition/commercial.js';
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
@@ -70,6 +70,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
         return;
       }
       try {
+        checkTlsForReload(tls);
         server.reloadTls();
         if (tls) logger.info({ event: 'tls.reloaded' }, 'TLS certificates reloaded for new connections');
       } catch (e) {

@@ -4,7 +4,7 @@
  *
  *   clavitor-control serve --data DIR --listen HOST:PORT --token-file FILE [--config FILE]
  *                          [--etcd http://HOST:2379[,…]] [--tls-cert F --tls-key F]
- *   clavitor-control status --url URL --token-file FILE [--json]
+ *   clavitor-control status --url URL --token-file FILE [--json] [--ca-file F] [--cert F --key F]
  *   clavitor-control check-config --config FILE
  *
  * A bad config or token file prints one line (`<file>:<line>:<col>: <key>: <what is wrong>` or
@@ -18,6 +18,7 @@ import { parseListen } from '../http/server.js';
 import { isConfigError } from '../config/config-error.js';
 import { readTokenFile, TokenFileError } from '../config/token-file.js';
 import { createLogger } from '../lib/logger.js';
+import { clientAgent, loadClientTls } from '../lib/client-tls.js';
 import { Errors } from '../lib/errors.js';
 import { loadControlConfig, type ControlConfig } from '../controlplane/server/config.js';
 import { parseEtcdEndpoints } from '../controlplane/server/kv-etcd.js';
@@ -98,9 +99,26 @@ async function serve(o: ControlServeOptions): Promise<void> {
   });
 }
 
-async function status(o: { url: string; tokenFile: string; json?: boolean }): Promise<void> {
+/** Options of `status`. */
+interface StatusOptions {
+  url: string;
+  tokenFile: string;
+  json?: boolean;
+  caFile?: string;
+  cert?: string;
+  key?: string;
+}
+
+async function status(o: StatusOptions): Promise<void> {
   const token = tokensOrExit(o.tokenFile)[0]!;
-  const r = await fetchControlStatus(o.url, token);
+  let dispatcher;
+  try {
+    dispatcher = clientAgent(loadClientTls({ caFile: o.caFile ?? process.env.CLAVITOR_CA_FILE, certFile: o.cert, keyFile: o.key }));
+  } catch (e) {
+    fatal(describeError(e), EXIT_CONFIG);
+  }
+  const r = await fetchControlStatus(o.url, token, dispatcher);
+  await dispatcher?.close();
   if (!r.ok) fatal(`${r.code}: ${r.message}`, r.code === Errors.CP_UNREACHABLE.code ? EXIT_UNAVAILABLE : EXIT_SOFTWARE);
   process.stdout.write(o.json ? `${JSON.stringify(r.status, null, 2)}\n` : renderStatusTable(r.status));
 }
@@ -122,7 +140,10 @@ program.command('status').description('print every POP and pair as the control p
   .requiredOption('--url <url>', 'control plane URL, e.g. https://control.example:7443')
   .requiredOption('--token-file <file>', 'token file (mode 0600) holding the control-plane token')
   .option('--json', 'print the raw JSON of GET /v1/status')
-  .action((o: { url: string; tokenFile: string; json?: boolean }) => status(o));
+  .option('--ca-file <file>', 'PEM CA bundle to trust instead of the system roots (default: CLAVITOR_CA_FILE)')
+  .option('--cert <file>', 'PEM client certificate, presented if the control plane asks for one')
+  .option('--key <file>', 'PEM private key of --cert')
+  .action((o: StatusOptions) => status(o));
 program.command('check-config').description('validate a control-plane settings file, then exit')
   .requiredOption('--config <file>', 'control-plane settings (YAML)')
   .action((o: { config: string }) => {

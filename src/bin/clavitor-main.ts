@@ -6,7 +6,7 @@
  */
 import { Command } from 'commander';
 import { versionLine } from './version.js';
-import { addServeOptions, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommunityEdition } from '../edition/community.js';
 import { createLogger } from '../lib/logger.js';
@@ -28,6 +28,7 @@ async function serve(o: ServeOptions): Promise<void> {
     proc.onReload(() => {
       // SIGHUP (systemctl reload): re-read the client TLS certificate; nothing else to reload.
       try {
+        checkTlsForReload(tls);
         server.reloadTls();
         if (tls) logger.info({ event: 'tls.reloaded' }, 'TLS certificate reloaded for new connections');
         else logger.info({ event: 'reload.noop' }, 'SIGHUP: nothing to reload (no TLS certificate configured)');

@@ -3,18 +3,29 @@
  *
  *   quarantine list   [--data DIR] [--json] [--all]  what a demoted primary set aside (--all: also what its successor held)
  *   quarantine export [--data DIR] [--all]           the same as JSON lines, revisions included
- *   verify --primary URL --backup URL --token-file F compare per-vault digests; exit 0 same, 1 differ
+ *   verify --primary URL --backup URL [--token-file F] compare per-vault digests; exit 0 same, 1 differ
  *   drain  --url URL [--admin-token-file F] [--timeout-seconds N]   stop writes, empty the backlog
  *   resume --url URL [--admin-token-file F]          end a drain, wake a degraded sender, re-check a hold
  *   promote --force --url URL [--admin-token-file F] logged override: promote a POP held by CV-5017
  *   status --url URL [--admin-token-file F] [--json] [--watch]      role, epoch, lag, resync progress
+ *
+ * verify, drain, resume and status also take `--ca-file F` (PEM bundle trusted instead of the
+ * system roots), `--cert F --key F` (client certificate presented when the POP asks: mutual TLS)
+ * and `--replication-config F` (the POP's replication.yaml; default /etc/clavitor/replication.yaml when it
+ * exists). Without the flags, `auth.mtls_ca` (plus the system roots), `auth.mtls_cert` /
+ * `auth.mtls_key` and, for verify, `auth.token_file` come from that file (issue 11 item 4).
  *
  * Exit codes: 0 success, 1 a difference or an unfinished drain, 2 a request or file failure.
  */
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { request } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { isConfigError } from '../config/config-error.js';
+import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
+import type { ReplicationConfig } from '../config/types.js';
+import { ClavitorError } from '../lib/errors.js';
+import { clientAgent, describeTransportError, loadClientTls, type ClientTlsFiles } from '../lib/client-tls.js';
 import { openNodeStore } from '../store/node-store.js';
 import { differingVaults, type VaultDigest } from '../replication/digest.js';
 import { DIGESTS_PATH } from '../replication/wire.js';
@@ -43,15 +54,66 @@ function readSecret(file: string): string {
   }
 }
 
-async function getJson(url: string, token: string, method: 'GET' | 'POST' = 'GET', body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/** TLS and config flags shared by the commands that talk to a POP. */
+interface ConnOptions {
+  caFile?: string;
+  cert?: string;
+  key?: string;
+  replicationConfig?: string;
+}
+
+/**
+ * The POP's replication.yaml for defaults: `--replication-config`, else the default path when it exists.
+ * An explicit file that does not load exits 2 with its config line; the implicit default is then
+ * skipped with a note (status must work while the file is being fixed).
+ */
+function configFor(o: ConnOptions): ReplicationConfig | undefined {
+  const path = o.replicationConfig ?? (existsSync(DEFAULT_REPLICATION_CONFIG_PATH) ? DEFAULT_REPLICATION_CONFIG_PATH : undefined);
+  if (path === undefined) return undefined;
+  try {
+    return loadReplicationConfig(path);
+  } catch (e) {
+    const line = isConfigError(e) ? e.line : `${path}: ${(e as Error).message}`;
+    if (o.replicationConfig !== undefined) fail(line);
+    process.stderr.write(`note: not using ${path} for TLS defaults: ${line}\n`);
+    return undefined;
+  }
+}
+
+/**
+ * The dispatcher for a command: flags first, then the config's `auth.mtls_*`. Exits 2 with a
+ * CV-6007 line for a file that cannot be used.
+ */
+function dispatcherFor(o: ConnOptions, cfg: ReplicationConfig | undefined): Dispatcher | undefined {
+  const fromFlags = o.cert !== undefined || o.key !== undefined;
+  const files: ClientTlsFiles = {
+    caFile: o.caFile ?? cfg?.auth.mtlsCa,
+    certFile: fromFlags ? o.cert : cfg?.auth.mtlsCert,
+    keyFile: fromFlags ? o.key : cfg?.auth.mtlsKey,
+    labels: {
+      ca: o.caFile !== undefined ? '--ca-file' : 'auth.mtls_ca',
+      cert: fromFlags ? '--cert' : 'auth.mtls_cert',
+      key: fromFlags ? '--key' : 'auth.mtls_key',
+    },
+    alsoSystemRoots: o.caFile === undefined,
+  };
+  try {
+    return clientAgent(loadClientTls(files));
+  } catch (e) {
+    if (e instanceof ClavitorError) fail(`${e.code}: ${e.message}`);
+    throw e;
+  }
+}
+
+async function getJson(url: string, token: string, method: 'GET' | 'POST' = 'GET', dispatcher?: Dispatcher, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   try {
     const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
-    const res = await request(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), headersTimeout: 120_000, bodyTimeout: 120_000 });
+    const res = await request(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), headersTimeout: 120_000, bodyTimeout: 120_000, ...(dispatcher ? { dispatcher } : {}) });
     const json = await res.body.json() as { error?: { code: string; message: string } };
     if (res.statusCode >= 400) fail(`${url}: ${json.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.statusCode}`}`);
     return json;
   } catch (e) {
-    fail(`${url}: ${(e as Error).message}`);
+    fail(`${url}: ${describeTransportError(e)}`);
   }
 }
 
@@ -104,13 +166,22 @@ export function registerOperatorCommands(program: Command): void {
       node.close();
     });
 
-  program.command('verify').description('compare per-vault digests of a primary and its backup')
+  const tlsOpts = (c: Command) => c
+    .option('--ca-file <file>', 'PEM CA bundle to trust instead of the system roots (default: auth.mtls_ca of --replication-config, plus the system roots)')
+    .option('--cert <file>', 'PEM client certificate presented when the POP asks (default: auth.mtls_cert of --replication-config)')
+    .option('--key <file>', 'PEM private key of --cert (default: auth.mtls_key of --replication-config)')
+    .option('--replication-config <file>', `the POP's replication.yaml, for TLS defaults (default: ${DEFAULT_REPLICATION_CONFIG_PATH} when it exists)`);
+  tlsOpts(program.command('verify').description('compare per-vault digests of a primary and its backup'))
     .requiredOption('--primary <url>').requiredOption('--backup <url>')
-    .requiredOption('--token-file <file>', 'replication token file (the one both POPs accept)')
+    .option('--token-file <file>', 'replication token file (the one both POPs accept; default: auth.token_file of --replication-config)')
     .option('--json', 'JSON output')
-    .action(async (o: { primary: string; backup: string; tokenFile: string; json?: boolean }) => {
-      const token = readSecret(o.tokenFile);
-      const [a, b] = await Promise.all([getJson(`${o.primary}${DIGESTS_PATH}`, token), getJson(`${o.backup}${DIGESTS_PATH}`, token)]);
+    .action(async (o: ConnOptions & { primary: string; backup: string; tokenFile?: string; json?: boolean }) => {
+      const cfg = configFor(o);
+      const tokenFile = o.tokenFile ?? cfg?.auth.tokenFile;
+      if (tokenFile === undefined) fail('verify needs --token-file (the replication token both POPs accept) or --replication-config with auth.token_file');
+      const token = readSecret(tokenFile);
+      const d = dispatcherFor(o, cfg);
+      const [a, b] = await Promise.all([getJson(`${o.primary}${DIGESTS_PATH}`, token, 'GET', d), getJson(`${o.backup}${DIGESTS_PATH}`, token, 'GET', d)]);
       const diff = differingVaults(a.vaults as Record<string, VaultDigest>, b.vaults as Record<string, VaultDigest>);
       if (o.json) process.stdout.write(`${JSON.stringify({ identical: diff.length === 0, vaults: Object.keys(a.vaults).length, differing: diff })}\n`);
       else if (diff.length === 0) process.stdout.write(`identical: ${Object.keys(a.vaults).length} vaults on ${a.pop_id} and ${b.pop_id}\n`);
@@ -121,32 +192,36 @@ export function registerOperatorCommands(program: Command): void {
       process.exit(diff.length === 0 ? 0 : 1);
     });
 
-  const adminOpts = (c: Command) => c.requiredOption('--url <url>', 'POP base URL').option('--admin-token-file <file>', 'admin token file', join(DEFAULT_DATA_DIR, 'admin.token'));
+  const adminOpts = (c: Command) => tlsOpts(c).requiredOption('--url <url>', 'POP base URL').option('--admin-token-file <file>', 'admin token file', join(DEFAULT_DATA_DIR, 'admin.token'));
   adminOpts(program.command('drain').description('planned switchover, step 1: refuse client writes and push the backlog to zero'))
     .option('--timeout-seconds <n>', 'how long to wait for an empty backlog', '30')
-    .action(async (o: { url: string; adminTokenFile: string; timeoutSeconds: string }) => {
-      const r = await getJson(`${o.url}/admin/v1/drain?timeout_seconds=${encodeURIComponent(o.timeoutSeconds)}`, readSecret(o.adminTokenFile), 'POST');
+    .action(async (o: ConnOptions & { url: string; adminTokenFile: string; timeoutSeconds: string }) => {
+      const d = dispatcherFor(o, configFor(o));
+      const r = await getJson(`${o.url}/admin/v1/drain?timeout_seconds=${encodeURIComponent(o.timeoutSeconds)}`, readSecret(o.adminTokenFile), 'POST', d);
       process.stdout.write(r.drained ? 'drained: backlog 0, client writes refused; now demote this POP and promote its backup\n' : `not drained: backlog ${r.backlog} (role ${r.role})\n`);
       process.exit(r.drained ? 0 : 1);
     });
   adminOpts(program.command('resume').description('end a drain and wake a degraded sender'))
-    .action(async (o: { url: string; adminTokenFile: string }) => {
-      const r = await getJson(`${o.url}/admin/v1/resume`, readSecret(o.adminTokenFile), 'POST');
+    .action(async (o: ConnOptions & { url: string; adminTokenFile: string }) => {
+      const d = dispatcherFor(o, configFor(o));
+      const r = await getJson(`${o.url}/admin/v1/resume`, readSecret(o.adminTokenFile), 'POST', d);
       process.stdout.write(`resumed: sender ${r.state}\n`);
     });
   adminOpts(program.command('promote').description('override: promote a POP held back because its peer answers as a live primary (CV-5017); needs --force'))
     .option('--force', 'promote although the peer answers as a live primary: that POP is fenced and its later writes are quarantined when it is demoted')
-    .action(async (o: { url: string; adminTokenFile: string; force?: boolean }) => {
+    .action(async (o: ConnOptions & { url: string; adminTokenFile: string; force?: boolean }) => {
       if (!o.force) fail('promote overrides DESIGN.md §4.5 "no self-promotion over a live primary"; demote the other POP first, or pass --force to promote anyway');
-      const r = await getJson(`${o.url}/admin/v1/promote`, readSecret(o.adminTokenFile), 'POST', { force: true });
+      const d = dispatcherFor(o, configFor(o));
+      const r = await getJson(`${o.url}/admin/v1/promote`, readSecret(o.adminTokenFile), 'POST', d, { force: true });
       process.stdout.write(`promoted: role ${r.role}, epoch ${r.epoch}; the other POP is fenced by this one's first push — demote it (role: backup, SIGHUP)\n`);
     });
   adminOpts(program.command('status').description('role, epoch, replication state and resync progress'))
     .option('--json', 'JSON output').option('--watch', 'refresh every second until interrupted')
-    .action(async (o: { url: string; adminTokenFile: string; json?: boolean; watch?: boolean }) => {
+    .action(async (o: ConnOptions & { url: string; adminTokenFile: string; json?: boolean; watch?: boolean }) => {
       const token = readSecret(o.adminTokenFile);
+      const d = dispatcherFor(o, configFor(o));
       for (;;) {
-        const s = await getJson(`${o.url}/api/status`, token);
+        const s = await getJson(`${o.url}/api/status`, token, 'GET', d);
         process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : `${renderStatus(s)}\n`);
         if (!o.watch) return;
         await new Promise((r) => setTimeout(r, 1000));

@@ -5,6 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ClavitorError } from '../lib/errors.js';
+import { serverCertificateProblem } from '../config/tls-files.js';
 import { onReload } from './early-signals.js';
 import type { RunningServer } from '../http/server.js';
 
@@ -39,11 +40,26 @@ export function addServeOptions(cmd: Command): Command {
     .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['json', 'pretty']).default('json'));
 }
 
-/** Validates that --tls-cert and --tls-key come together; returns the pair or undefined. */
+/**
+ * Validates that --tls-cert and --tls-key come together and that the certificate chain in
+ * --tls-cert can serve (dates of every certificate, intermediates that are CAs, serverAuth; issue
+ * 11 item 5); returns the pair or undefined. Exits 78 with one line otherwise.
+ */
 export function tlsOption(o: ServeOptions): { certFile: string; keyFile: string } | undefined {
   if (!o.tlsCert && !o.tlsKey) return undefined;
   if (!o.tlsCert || !o.tlsKey) fatal('--tls-cert and --tls-key must be given together', EXIT_CONFIG);
+  const problem = serverCertificateProblem(o.tlsCert!);
+  if (problem) fatal(`CV-1001: --tls-cert ${o.tlsCert}: ${problem}`, EXIT_CONFIG);
   return { certFile: o.tlsCert!, keyFile: o.tlsKey! };
+}
+
+/**
+ * Throws when the --tls-cert file can no longer serve (SIGHUP): the caller keeps the previous
+ * certificate and logs `tls.reload_refused`.
+ */
+export function checkTlsForReload(tls: { certFile: string } | undefined): void {
+  const problem = tls && serverCertificateProblem(tls.certFile);
+  if (problem) throw new Error(`--tls-cert ${tls!.certFile}: ${problem}`);
 }
 
 /** Prints one line on stderr and exits with `status`. */

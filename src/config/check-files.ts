@@ -1,7 +1,8 @@
 /**
  * Resolves and checks every file named by replication.yaml (DESIGN.md §4.2): token files
  * (`auth.token_file`, `backup_pop.auth_token_file`, `control_plane.token_file`) and mutual-TLS
- * files (`auth.mtls_cert`, `auth.mtls_key`, `auth.mtls_ca`). Relative paths resolve against the
+ * files (`auth.mtls_cert` with its whole chain, `auth.mtls_key`, `auth.mtls_ca`,
+ * `control_plane.ca_file`). Relative paths resolve against the
  * YAML file's directory. A problem is reported at the YAML key naming the file.
  */
 import { isAbsolute, resolve } from 'node:path';
@@ -11,7 +12,8 @@ import { ConfigError } from './config-error.js';
 import { FileCheckError } from './file-check.js';
 import { locate } from './locate.js';
 import type { RawReplicationConfig } from './schema.js';
-import { certificateValidityProblem, isSameFile, keyMatchesCertificate, readCertificateFile, readPrivateKeyFile } from './tls-files.js';
+import { certificateChainProblem } from './tls-chain.js';
+import { certificateValidityProblem, isSameFile, keyMatchesCertificate, readCertificateBundleFile, readPrivateKeyFile } from './tls-files.js';
 import { readTokenFile } from './token-file.js';
 import type { ParsedYaml } from './yaml-source.js';
 
@@ -33,6 +35,8 @@ export interface CheckedFiles {
   readonly mtlsCert?: string;
   readonly mtlsKey?: string;
   readonly mtlsCa?: string;
+  /** Absolute path of `control_plane.ca_file`, when set. */
+  readonly controlPlaneCa?: string;
 }
 
 interface PendingCheck {
@@ -60,7 +64,7 @@ export function checkReferencedFiles(file: string, parsed: ParsedYaml, raw: RawR
   const abs = (p: string): string => resolveConfigPath(baseDir, p);
   const out: {
     auth?: CheckedTokenFile; backup?: CheckedTokenFile; controlPlane?: CheckedTokenFile;
-    mtlsCert?: string; mtlsKey?: string; mtlsCa?: string;
+    mtlsCert?: string; mtlsKey?: string; mtlsCa?: string; controlPlaneCa?: string;
   } = {};
   const checks: PendingCheck[] = [];
   const tokenCheck = (keyPath: string[], p: string, store: (t: CheckedTokenFile) => void): void => {
@@ -75,9 +79,21 @@ export function checkReferencedFiles(file: string, parsed: ParsedYaml, raw: RawR
   const { mtls_cert, mtls_key, mtls_ca } = raw.auth;
   if (mtls_cert !== undefined) {
     checks.push({ keyPath: ['auth', 'mtls_cert'], named: mtls_cert, code: Errors.CONFIG_INVALID, run: () => {
-      cert = readCertificateFile(abs(mtls_cert));
-      const validity = certificateValidityProblem(cert, new Date());
+      const now = new Date();
+      const chain = readCertificateBundleFile(abs(mtls_cert));
+      cert = chain[0];
+      const validity = cert && certificateValidityProblem(cert, now);
       if (validity) throw new FileCheckError(validity);
+      // The whole chain, as the peer will verify it (issue 11 item 5). An unreadable mtls_ca is
+      // reported at its own key; the chain is then followed as far as this file goes.
+      let anchors;
+      try {
+        anchors = mtls_ca === undefined ? undefined : readCertificateBundleFile(abs(mtls_ca));
+      } catch {
+        anchors = undefined;
+      }
+      const chainProblem = certificateChainProblem(chain, anchors, now);
+      if (chainProblem) throw new FileCheckError(chainProblem);
       out.mtlsCert = abs(mtls_cert);
     } });
   }
@@ -103,8 +119,16 @@ export function checkReferencedFiles(file: string, parsed: ParsedYaml, raw: RawR
   }
   if (mtls_ca !== undefined) {
     checks.push({ keyPath: ['auth', 'mtls_ca'], named: mtls_ca, code: Errors.CONFIG_INVALID, run: () => {
-      readCertificateFile(abs(mtls_ca));
+      readCertificateBundleFile(abs(mtls_ca));
       out.mtlsCa = abs(mtls_ca);
+    } });
+  }
+
+  const cpCa = raw.control_plane?.ca_file;
+  if (cpCa !== undefined) {
+    checks.push({ keyPath: ['control_plane', 'ca_file'], named: cpCa, code: Errors.CONFIG_INVALID, run: () => {
+      readCertificateBundleFile(abs(cpCa));
+      out.controlPlaneCa = abs(cpCa);
     } });
   }
 

@@ -66,6 +66,7 @@ function build(path: string, raw: RawReplicationConfig, files: CheckedFiles): Re
             tokenFile: files.controlPlane.path,
             token: firstToken(files.controlPlane),
             heartbeatIntervalSeconds: raw.control_plane.heartbeat_interval ?? DEFAULTS.heartbeatIntervalSeconds,
+            ...(files.controlPlaneCa !== undefined ? { caFile: files.controlPlaneCa } : {}),
           }),
         }
       : {}),

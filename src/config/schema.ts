@@ -73,6 +73,8 @@ const controlPlaneShape = {
   url: peerUrl,
   token_file: filePath,
   heartbeat_interval: boundedInt(LIMITS.heartbeatIntervalSeconds).optional(),
+  // PEM bundle trusted for the control plane's HTTPS certificate (issue 11 item 4); system CAs when absent.
+  ca_file: filePath.optional(),
 };
 
 const rootShape = {

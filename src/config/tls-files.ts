@@ -7,6 +7,7 @@
 import { X509Certificate, createPrivateKey, type KeyObject } from 'node:crypto';
 import { statSync } from 'node:fs';
 import { FileCheckError, readCheckedFile } from './file-check.js';
+import { certificateChainProblem, parseCertificateBundle } from './tls-chain.js';
 
 /** Largest certificate, CA bundle or key file accepted, in bytes. */
 export const MAX_PEM_FILE_BYTES = 1024 * 1024;
@@ -21,6 +22,20 @@ export function readCertificateFile(absPath: string): X509Certificate {
     return new X509Certificate(data);
   } catch {
     throw new FileCheckError('does not contain a PEM certificate (-----BEGIN CERTIFICATE-----)');
+  }
+}
+
+/**
+ * Read `absPath` and parse every certificate in it (a chain file: POP certificate first, then
+ * intermediates; or a CA bundle), in file order.
+ * @throws FileCheckError when the file is unusable, holds no certificate or a block does not parse.
+ */
+export function readCertificateBundleFile(absPath: string): X509Certificate[] {
+  const data = readCheckedFile(absPath, { maxBytes: MAX_PEM_FILE_BYTES, private: false });
+  try {
+    return parseCertificateBundle(data);
+  } catch {
+    throw new FileCheckError('does not contain PEM certificates (-----BEGIN CERTIFICATE-----), or one of them does not parse');
   }
 }
 
@@ -71,4 +86,23 @@ export function certificateValidityProblem(cert: X509Certificate, now: Date): st
   if (now > notAfter) return `certificate expired on ${notAfter.toISOString()}; install a renewed certificate and send SIGHUP`;
   if (now < notBefore) return `certificate is not valid before ${notBefore.toISOString()}; check the clock or the certificate`;
   return undefined;
+}
+
+/**
+ * Says why the `--tls-cert` file (the POP's HTTPS certificate, optionally followed by its
+ * intermediates) cannot serve at `now`, or undefined: unreadable, the certificate or an
+ * intermediate outside its dates, an intermediate that is not a CA, or a certificate not allowed
+ * for serverAuth (issue 11 item 5, case F15). The chain is followed as far as the file goes; the
+ * anchor is not required, since clients may trust a CA this POP does not know.
+ */
+export function serverCertificateProblem(certFile: string, now: Date = new Date()): string | undefined {
+  let chain: X509Certificate[];
+  try {
+    chain = readCertificateBundleFile(certFile);
+  } catch (e) {
+    if (e instanceof FileCheckError) return e.reason;
+    throw e;
+  }
+  const leaf = chain[0];
+  return (leaf && certificateValidityProblem(leaf, now)) || certificateChainProblem(chain, undefined, now, ['serverAuth']);
 }

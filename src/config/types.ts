@@ -57,6 +57,8 @@ export interface ControlPlaneConfig {
   readonly token: string;
   /** Heartbeat period in seconds; default 60. */
   readonly heartbeatIntervalSeconds: number;
+  /** `control_plane.ca_file`: absolute path of the PEM bundle trusted for the control plane's HTTPS (system CAs when absent). */
+  readonly caFile?: string;
 }
 
 /** The whole validated replication configuration. */

@@ -11,6 +11,7 @@ import { Agent, request } from 'undici';
 import { HEARTBEAT_PATH, HeartbeatResponse, requestTimeoutMs, type HeartbeatRequest } from './protocol.js';
 import { Errors } from '../lib/errors.js';
 import { monotonicMs } from '../lib/clock.js';
+import { connectOptions, type ClientTls } from '../lib/client-tls.js';
 
 /** Consecutive failed heartbeats before an operator alert. */
 export const ALERT_AFTER_FAILURES = 3;
@@ -18,8 +19,12 @@ export const ALERT_AFTER_FAILURES = 3;
 /** Settings and callbacks of the heartbeat client. */
 export interface HeartbeatDeps {
   readonly logger: Logger;
-  /** Current control-plane URL, token and interval (read at each beat so SIGHUP applies). */
-  settings(): { url: string; token: string; intervalMs: number } | undefined;
+  /**
+   * Current control-plane URL, token, interval and TLS material (read at each beat so SIGHUP
+   * applies). `tls`: `control_plane.ca_file` as `ca`, the POP's `auth.mtls_cert`/`mtls_key`
+   * presented if the control plane asks (issue 11 item 4); a new object means new connections.
+   */
+  settings(): { url: string; token: string; intervalMs: number; tls?: ClientTls | undefined } | undefined;
   /** The state to report. */
   report(): HeartbeatRequest;
   /**
@@ -45,7 +50,17 @@ export function createHeartbeat(deps: HeartbeatDeps) {
   let stopped = true;
   let failures = 0;
   let alerted = false;
-  const dispatcher = new Agent({ keepAliveTimeout: 60_000 });
+  let dispatcher = new Agent({ keepAliveTimeout: 60_000 });
+  let dispatcherTls: ClientTls | undefined;
+  /** The agent for `tls`, replacing (and closing) the previous one when the TLS material changed. */
+  function agentFor(tls: ClientTls | undefined): Agent {
+    if (tls !== dispatcherTls) {
+      void dispatcher.close().catch(() => {});
+      dispatcher = new Agent({ keepAliveTimeout: 60_000, connect: connectOptions(tls) });
+      dispatcherTls = tls;
+    }
+    return dispatcher;
+  }
 
   async function beat(): Promise<void> {
     const s = deps.settings();
@@ -57,7 +72,7 @@ export function createHeartbeat(deps: HeartbeatDeps) {
         method: 'POST',
         headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
         body: JSON.stringify(deps.report()),
-        dispatcher,
+        dispatcher: agentFor(s.tls),
         headersTimeout: requestTimeoutMs(s.intervalMs),
         bodyTimeout: requestTimeoutMs(s.intervalMs),
         signal: AbortSignal.timeout(requestTimeoutMs(s.intervalMs)),

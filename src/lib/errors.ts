@@ -92,6 +92,7 @@ export const Errors = Object.freeze({
   CLI_AMBIGUOUS: def('CV-6004', 400, 'more than one entry has that title; use the entry id'),
   CLI_UNREACHABLE: def('CV-6005', 503, 'the server could not be reached'),
   CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
+  CLIENT_TLS_FILE: def('CV-6007', 400, 'a CA bundle, client certificate or client key file cannot be used (missing, unreadable, not PEM, or a certificate without its key)'),
   CLI_NOT_RESTORABLE: def('CV-6010', 400, 'this quarantined revision is not an entry change and cannot be restored by the CLI; re-create it by hand (e.g. clavitor-cli agent add)'),
 
   // 61xx — control plane (clavitor-control; docs/control-plane.md)

@@ -13,8 +13,14 @@ export function expectedPeerId(cfg: ReplicationConfig): string | undefined {
   return cfg.role === 'primary' ? cfg.backupPop?.id : cfg.primaryPop?.id;
 }
 
-/** Returns why the request's client certificate is not acceptable, or undefined when it is (or mTLS is off). */
-export function peerCertificateProblem(req: FastifyRequest, cfg: ReplicationConfig): string | undefined {
+/**
+ * Returns why the request's client certificate is not acceptable, or undefined when it is (or mTLS
+ * is off). `allowSelf`: also accept a certificate naming this POP itself (`DNS:<pop_id>`) — only for
+ * the read-only digests route, so that `clavitor-commercial verify` run on either POP's host with
+ * that POP's own certificate can query both (issue 11 item 4); pushes, hello, epoch and positions
+ * still require the configured peer.
+ */
+export function peerCertificateProblem(req: FastifyRequest, cfg: ReplicationConfig, allowSelf = false): string | undefined {
   if (!cfg.auth.mtlsCa) return undefined;
   const socket = req.raw.socket as TLSSocket;
   if (!socket.encrypted) return 'mutual TLS required: the request did not use TLS';
@@ -24,7 +30,7 @@ export function peerCertificateProblem(req: FastifyRequest, cfg: ReplicationConf
   const want = expectedPeerId(cfg);
   if (want) {
     const names = (cert.subjectaltname ?? '').split(',').map((n) => n.trim());
-    if (!names.includes(`DNS:${want}`)) return `client certificate does not name the configured peer ${want}`;
+    if (!names.includes(`DNS:${want}`) && !(allowSelf && names.includes(`DNS:${cfg.popId}`))) return `client certificate does not name the configured peer ${want}`;
   }
   return undefined;
 }

@@ -54,6 +54,7 @@ import { ClavitorError, Errors, isCvError } from '../lib/errors.js';
 import { peerCertificateProblem } from './peer-cert.js';
 import { registerPopMetrics } from './pop-metrics.js';
 import { createHeartbeat, type Heartbeat } from '../controlplane/heartbeat.js';
+import { controlPlaneTls } from '../controlplane/heartbeat-tls.js';
 import { swapRole } from '../controlplane/role-swap.js';
 import { monotonicMs, steadyWallMs } from '../lib/clock.js';
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../controlplane/protocol.js';
@@ -560,7 +561,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     async registerRoutes(app) {
       await replicationRoutes(app, {
         acceptTokens: () => cfg.auth.acceptTokens,
-        peerCertificateProblem: (req) => peerCertificateProblem(req, cfg),
+        peerCertificateProblem: (req, allowSelf) => peerCertificateProblem(req, cfg, allowSelf),
         self,
         applyPush(push, peerCert) {
           let ack;
@@ -669,7 +670,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     async start() {
       heartbeat = createHeartbeat({
         logger,
-        settings: () => (cfg.controlPlane ? { url: cfg.controlPlane.url, token: cfg.controlPlane.token, intervalMs: cfg.controlPlane.heartbeatIntervalSeconds * 1000 } : undefined),
+        settings: () => (cfg.controlPlane ? { url: cfg.controlPlane.url, token: cfg.controlPlane.token, intervalMs: cfg.controlPlane.heartbeatIntervalSeconds * 1000, tls: controlPlaneTls(cfg) } : undefined),
         report: () => heartbeatReport(),
         onAnswer: (a, sentAt) => onControlPlaneAnswer(a, sentAt),
         now: monotonicMs,

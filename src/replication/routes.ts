@@ -17,8 +17,11 @@ import type { VaultDigest } from './digest.js';
 export interface ReplicationRouteDeps {
   /** Tokens accepted from peers (read at each request so that SIGHUP rotation applies). */
   acceptTokens(): readonly string[];
-  /** Why the caller's TLS client certificate is not acceptable, or undefined (mutual TLS; DESIGN.md §4.4.12). */
-  peerCertificateProblem(req: FastifyRequest): string | undefined;
+  /**
+   * Why the caller's TLS client certificate is not acceptable, or undefined (mutual TLS; DESIGN.md
+   * §4.4.12). `allowSelf`: a certificate naming this POP itself is accepted too (digests only).
+   */
+  peerCertificateProblem(req: FastifyRequest, allowSelf?: boolean): string | undefined;
   /** This POP's identity and role. */
   self(): PeerInfo;
   /**
@@ -55,8 +58,8 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
     }
   });
 
-  const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
-    const certProblem = deps.peerCertificateProblem(req);
+  const authenticateAs = (allowSelf: boolean) => async (req: FastifyRequest, reply: FastifyReply) => {
+    const certProblem = deps.peerCertificateProblem(req, allowSelf);
     if (certProblem) {
       deps.onAuthFailure(req, certProblem);
       return sendError(reply, Errors.REPLICATION_AUTH.code, 401, `${Errors.REPLICATION_AUTH.message}: ${certProblem}`);
@@ -65,6 +68,7 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
     deps.onAuthFailure(req, 'bad or missing bearer token');
     return sendError(reply, Errors.REPLICATION_AUTH.code, 401, Errors.REPLICATION_AUTH.message);
   };
+  const authenticate = authenticateAs(false);
 
   app.post(PUSH_PATH, { bodyLimit: PUSH_BODY_LIMIT_BYTES, onRequest: authenticate }, async function post_push(req) {
     const raw = (req as FastifyRequest & { rawBody?: string }).rawBody ?? '';
@@ -98,7 +102,8 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
     return { epoch: deps.self().epoch, role: deps.self().role, positions: deps.positions() };
   });
 
-  app.get(DIGESTS_PATH, { onRequest: authenticate }, async function get_digests() {
+  // Read-only, for `verify`: the operator may present this POP's own certificate (issue 11 item 4).
+  app.get(DIGESTS_PATH, { onRequest: authenticateAs(true) }, async function get_digests() {
     return { ...deps.self(), vaults: deps.digests() };
   });
 

@@ -47,3 +47,17 @@ export function writePem(dir: string, name: string, pem: Pem): { cert: string; k
   chmodSync(key, 0o600);
   return { cert, key };
 }
+
+/**
+ * An intermediate CA signed by `ca` (basicConstraints CA:TRUE, keyUsage keyCertSign), valid between
+ * the given dates (default: now − 1 h … now + 30 days). Pass past dates for an expired one (case F15).
+ */
+export async function makeIntermediate(ca: Pem, name: string, validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<Pem> {
+  const r = await generate([{ name: 'commonName', value: name }], {
+    keyType: 'ec', curve: 'P-256', algorithm: 'sha256', ca,
+    notBeforeDate: validity.notBefore ?? new Date(Date.now() - 3600_000),
+    notAfterDate: validity.notAfter ?? new Date(Date.now() + 30 * 86400_000),
+    extensions: [{ name: 'basicConstraints', cA: true, critical: true }, { name: 'keyUsage', keyCertSign: true, cRLSign: true, critical: true }],
+  });
+  return { key: r.private, cert: r.cert };
+}

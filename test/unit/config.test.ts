@@ -20,6 +20,7 @@ import { loadReplicationConfig } from '../../src/config/load.js';
 import { readTokenFile, TokenFileError } from '../../src/config/token-file.js';
 import { tokenWeakness } from '../../src/config/token-strength.js';
 import { normalizePeerUrl } from '../../src/config/url.js';
+import { issue, makeCa } from '../helpers/pki.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: one temp dir holding real keygen output, TLS material and the YAML under test.
@@ -46,6 +47,12 @@ function writeMode(name: string, content: string, mode: number): string {
 writeMode('tls.crt', tlsA.cert, 0o644);
 writeMode('tls.key', tlsA.private, 0o600);
 writeMode('ca.crt', tlsB.cert, 0o644);
+// A real chain for the "every key set" case: auth.mtls_cert must verify against auth.mtls_ca (issue 11 item 5).
+const chainCa = await makeCa('config-test-ca');
+const chainPop = await issue(chainCa, 'calgary-01');
+writeMode('chain-ca.crt', chainCa.cert, 0o644);
+writeMode('chain-pop.crt', chainPop.cert, 0o644);
+writeMode('chain-pop.key', chainPop.key, 0o600);
 writeMode('other.key', tlsB.private, 0o600);
 writeMode('open.key', tlsA.private, 0o644);
 writeMode('garbage.crt', 'not a certificate\n', 0o644);
@@ -193,6 +200,9 @@ const INVALID: readonly InvalidCase[] = [
   { rule: 'mtls_cert must exist', yaml: [...BACKUP, '  mtls_cert: "missing.crt"', '  mtls_key: "tls.key"'], line: 6, key: 'auth.mtls_cert', says: ['does not exist'] },
   { rule: 'mtls_cert must hold a certificate', yaml: [...BACKUP, '  mtls_cert: "garbage.crt"', '  mtls_key: "tls.key"'], line: 6, key: 'auth.mtls_cert', says: ['certificate'] },
   { rule: 'mtls_ca must exist', yaml: [...BACKUP, '  mtls_ca: "missing-ca.crt"'], line: 6, key: 'auth.mtls_ca', says: ['does not exist'] },
+  { rule: 'mtls_cert must chain to mtls_ca', yaml: [...BACKUP, '  mtls_cert: "tls.crt"', '  mtls_key: "tls.key"', '  mtls_ca: "ca.crt"'], line: 6, col: 3, key: 'auth.mtls_cert', says: ['does not lead to a certificate in auth.mtls_ca'] },
+  { rule: 'control_plane.ca_file must exist', yaml: [...BACKUP, 'control_plane:', '  url: "https://control.clavitor.ai"', '  token_file: "control-plane.key"', '  ca_file: "missing-ca.crt"'], line: 9, col: 3, key: 'control_plane.ca_file', says: ['does not exist'] },
+  { rule: 'control_plane.ca_file must hold a certificate', yaml: [...BACKUP, 'control_plane:', '  url: "https://control.clavitor.ai"', '  token_file: "control-plane.key"', '  ca_file: "garbage.crt"'], line: 9, key: 'control_plane.ca_file', says: ['certificate'] },
   // --- replication tuning
   { rule: 'batch_size must be a number', yaml: [...BACKUP, 'replication:', '  batch_size: "abc"'], line: 7, col: 15, key: 'replication.batch_size', says: ['whole number from 1 to 10000', 'string'] },
   { rule: 'batch_size must not be quoted', yaml: [...BACKUP, 'replication:', '  batch_size: "100"'], line: 7, key: 'replication.batch_size', says: ['without quotes'] },
@@ -313,20 +323,21 @@ test('seed failover example: backup with primary_pop, then promoted primary', ()
 test('every key set: values, mTLS, control plane and overrides', () => {
   const file = yamlFile([
     '# full example', ...PRIMARY,
-    '  mtls_cert: "tls.crt"', '  mtls_key: "tls.key"', '  mtls_ca: "ca.crt"',
+    '  mtls_cert: "chain-pop.crt"', '  mtls_key: "chain-pop.key"', '  mtls_ca: "chain-ca.crt"',
     'replication:', '  batch_size: 10000', '  max_retries: 0',
-    'control_plane:', '  url: "https://control.clavitor.ai/"', '  token_file: "control-plane.key"', '  heartbeat_interval: 3600',
+    'control_plane:', '  url: "https://control.clavitor.ai/"', '  token_file: "control-plane.key"', '  heartbeat_interval: 3600', '  ca_file: "ca.crt"',
   ]);
   const cfg = loadReplicationConfig(file);
-  assert.equal(cfg.auth.mtlsCert, join(dir, 'tls.crt'));
-  assert.equal(cfg.auth.mtlsKey, join(dir, 'tls.key'));
-  assert.equal(cfg.auth.mtlsCa, join(dir, 'ca.crt'));
+  assert.equal(cfg.auth.mtlsCert, join(dir, 'chain-pop.crt'));
+  assert.equal(cfg.auth.mtlsKey, join(dir, 'chain-pop.key'));
+  assert.equal(cfg.auth.mtlsCa, join(dir, 'chain-ca.crt'));
   assert.deepEqual(cfg.replication, { batchSize: 10000, maxRetries: 0 });
   assert.deepEqual(cfg.controlPlane, {
     url: 'https://control.clavitor.ai',
     tokenFile: CP_KEY,
     token: readFileSync(CP_KEY, 'utf8').trim(),
     heartbeatIntervalSeconds: 3600,
+    caFile: join(dir, 'ca.crt'),
   });
 });
 

@@ -2,12 +2,13 @@
  * Where `clavitor-cli` finds its server and token (issue 6 item 6). `init` stores them in
  * `$XDG_CONFIG_HOME/clavitor/config.json` (else `~/.config/clavitor/config.json`), directory 0700
  * and file 0600; a config file readable by group or others is refused, like ssh refuses an
- * unprotected key. Precedence: `--server` / `--token-file` flags, then `CLAVITOR_URL` /
- * `CLAVITOR_TOKEN`, then the file.
+ * unprotected key. Precedence: `--server` / `--token-file` / `--ca-file` flags, then
+ * `CLAVITOR_URL` / `CLAVITOR_TOKEN` / `CLAVITOR_CA_FILE`, then the file (`ca_file` is saved by
+ * `init --ca-file`, issue 11 item 4).
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync, renameSync, statSync, writeFileSync } from 'node:fs';
 import { homedir } from 'node:os';
-import { join } from 'node:path';
+import { join, resolve } from 'node:path';
 import { cvError } from '../../lib/errors.js';
 
 /** Contents of config.json. */
@@ -18,6 +19,8 @@ export interface CliConfig {
   token?: string;
   /** Default seal key file for the sealed tier. */
   seal_key_file?: string;
+  /** PEM CA bundle trusted for the server's HTTPS certificate (absolute path; a private CA). */
+  ca_file?: string;
 }
 
 /** Directory of the configuration: `$XDG_CONFIG_HOME/clavitor` or `~/.config/clavitor`. */
@@ -75,11 +78,22 @@ export interface ConnectionOptions {
   caFile?: string;
 }
 
-/** Server base URL and token for a command; throws CLI_NOT_CONFIGURED when either is missing. */
-export function resolveConnection(o: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): { server: string; token: string } {
+/**
+ * The CA bundle to trust: `--ca-file`, else `CLAVITOR_CA_FILE`, else `ca_file` saved by init;
+ * an absolute path (relative ones resolve against the current directory), or undefined for the
+ * system roots.
+ */
+export function resolveCaFile(o: ConnectionOptions, env: NodeJS.ProcessEnv = process.env, cfg: CliConfig = loadConfig(env)): string | undefined {
+  const f = o.caFile ?? (env.CLAVITOR_CA_FILE || undefined) ?? cfg.ca_file;
+  return f === undefined ? undefined : resolve(f);
+}
+
+/** Server base URL, token and CA bundle for a command; throws CLI_NOT_CONFIGURED when the server or token is missing. */
+export function resolveConnection(o: ConnectionOptions, env: NodeJS.ProcessEnv = process.env): { server: string; token: string; caFile?: string } {
   const cfg = loadConfig(env);
   const server = o.server ?? env.CLAVITOR_URL ?? cfg.server;
   const token = o.tokenFile ? readPrivateFile(o.tokenFile, 'token file').split('\n')[0]!.trim() : (env.CLAVITOR_TOKEN ?? cfg.token);
   if (!server || !token) throw cvError('CLI_NOT_CONFIGURED');
-  return { server: server.replace(/\/+$/, ''), token };
+  const caFile = resolveCaFile(o, env, cfg);
+  return { server: server.replace(/\/+$/, ''), token, ...(caFile !== undefined ? { caFile } : {}) };
 }

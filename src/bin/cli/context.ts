@@ -48,7 +48,7 @@ export function contextOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): C
     client() {
       if (!client) {
         const c = resolveConnection(opts, env);
-        client = createClient(c.server, c.token, opts.caFile ?? env.CLAVITOR_CA_FILE);
+        client = createClient(c.server, c.token, c.caFile);
       }
       return client;
     },

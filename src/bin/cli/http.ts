@@ -3,8 +3,8 @@
  * ApiError with the server's CV code and, for a refused write, its `X-Primary-Location`.
  * `--ca-file` trusts a private CA (a POP with a self-signed or internal certificate).
  */
-import { readFileSync } from 'node:fs';
-import { Agent, request, type Dispatcher } from 'undici';
+import { request, type Dispatcher } from 'undici';
+import { clientAgent, describeTransportError, loadClientTls } from '../../lib/client-tls.js';
 import { cvError } from '../../lib/errors.js';
 import { ApiError } from './exit-codes.js';
 
@@ -22,9 +22,12 @@ export interface Client {
 /** Request timeout in milliseconds (headers and body). */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
-/** Builds a client. `caFile`: PEM bundle to trust for HTTPS. */
+/**
+ * Builds a client. `caFile`: PEM bundle to trust for HTTPS instead of the system roots.
+ * @throws ClavitorError CV-6007 (CLIENT_TLS_FILE) when `caFile` cannot be read or is not PEM.
+ */
 export function createClient(server: string, token: string, caFile?: string): Client {
-  const dispatcher: Dispatcher | undefined = caFile ? new Agent({ connect: { ca: readFileSync(caFile) } }) : undefined;
+  const dispatcher: Dispatcher | undefined = clientAgent(loadClientTls({ caFile }));
   return {
     server,
     token,
@@ -38,7 +41,7 @@ export function createClient(server: string, token: string, caFile?: string): Cl
           ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}), ...(dispatcher ? { dispatcher } : {}),
         });
       } catch (e) {
-        throw cvError('CLI_UNREACHABLE', `${server}: ${(e as Error).message}`);
+        throw cvError('CLI_UNREACHABLE', `${server}: ${describeTransportError(e)}`);
       }
       const text = await res.body.text();
       let json: unknown;

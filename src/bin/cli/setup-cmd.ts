@@ -7,7 +7,7 @@ import { readFileSync } from 'node:fs';
 import type { Command } from 'commander';
 import { cvError } from '../../lib/errors.js';
 import { parseToken } from '../../vault/tokens.js';
-import { readPrivateFile, saveConfig } from './config.js';
+import { readPrivateFile, resolveCaFile, saveConfig } from './config.js';
 import { createClient } from './http.js';
 import { contextOf } from './context.js';
 
@@ -28,12 +28,15 @@ async function initCmd(url: string, _o: unknown, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd);
   const o = { sealKeyFile: ctx.opts.sealKeyFile };
   const server = checkUrl(url);
+  // A CA given now (flag or CLAVITOR_CA_FILE) is checked and remembered for later commands.
+  const caFile = resolveCaFile(ctx.opts, process.env, {});
+  if (caFile !== undefined) createClient(server, '', caFile);
   if (process.stdin.isTTY) process.stderr.write('Paste the owner or agent token, then press Enter: ');
   const token = readFileSync(0, 'utf8').split('\n').map((l) => l.trim()).find((l) => l !== '') ?? '';
   if (!parseToken(token)) throw cvError('CLI_BAD_INPUT', 'stdin did not hold a Clavitor token (cvt1.<vault>.<id>.<secret>)');
-  const file = saveConfig({ server, token, ...(o.sealKeyFile ? { seal_key_file: o.sealKeyFile } : {}) });
-  if (ctx.json) ctx.emit({ config: file, server, vault_id: parseToken(token)!.vaultId });
-  else ctx.note(`saved ${file} (mode 0600): server ${server}, vault ${parseToken(token)!.vaultId}`);
+  const file = saveConfig({ server, token, ...(o.sealKeyFile ? { seal_key_file: o.sealKeyFile } : {}), ...(caFile !== undefined ? { ca_file: caFile } : {}) });
+  if (ctx.json) ctx.emit({ config: file, server, vault_id: parseToken(token)!.vaultId, ...(caFile !== undefined ? { ca_file: caFile } : {}) });
+  else ctx.note(`saved ${file} (mode 0600): server ${server}, vault ${parseToken(token)!.vaultId}${caFile !== undefined ? `, CA ${caFile}` : ''}`);
 }
 
 async function vaultCreateCmd(o: { adminTokenFile?: string; save?: boolean }, cmd: Command): Promise<void> {
@@ -43,8 +46,9 @@ async function vaultCreateCmd(o: { adminTokenFile?: string; save?: boolean }, cm
   const server = ctx.opts.server ?? process.env.CLAVITOR_URL;
   if (!server) throw cvError('CLI_NOT_CONFIGURED', 'vault create needs --server URL or CLAVITOR_URL');
   const admin = readPrivateFile(file, 'admin token file').split('\n')[0]!.trim();
-  const out = await createClient(checkUrl(server), admin, ctx.opts.caFile ?? process.env.CLAVITOR_CA_FILE).call<{ vault_id: string; owner_token: string }>('POST', '/api/vaults');
-  if (o.save) ctx.note(`saved ${saveConfig({ server: checkUrl(server), token: out.owner_token })}`);
+  const caFile = resolveCaFile(ctx.opts, process.env, {});
+  const out = await createClient(checkUrl(server), admin, caFile).call<{ vault_id: string; owner_token: string }>('POST', '/api/vaults');
+  if (o.save) ctx.note(`saved ${saveConfig({ server: checkUrl(server), token: out.owner_token, ...(caFile !== undefined ? { ca_file: caFile } : {}) })}`);
   if (ctx.json) return ctx.emit(out);
   ctx.line(`${out.vault_id}\t${out.owner_token}`);
   ctx.note('the owner token is shown once and never stored by the server: keep it safe');

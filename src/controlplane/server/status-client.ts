@@ -1,8 +1,11 @@
 /**
  * The client side of `clavitor-control status`: GET /v1/status with the bearer token, bounded by
  * {@link STATUS_TIMEOUT_MS}, checked against the status schema. Never throws: every failure comes
- * back as a CV code and a line for the operator (the token is never part of it).
+ * back as a CV code and a line for the operator (the token is never part of it). A private CA
+ * and a client certificate come in as an undici dispatcher (issue 11 item 4).
  */
+import { fetch, type Dispatcher, type Response } from 'undici';
+import { describeTransportError } from '../../lib/client-tls.js';
 import { Errors } from '../../lib/errors.js';
 import { CP_STATUS_PATH } from '../protocol.js';
 import { ControlStatus } from './status.js';
@@ -13,15 +16,19 @@ export const STATUS_TIMEOUT_MS = 10_000;
 /** A fetched status, or why there is none. */
 export type StatusResult = { ok: true; status: ControlStatus } | { ok: false; code: string; message: string };
 
-/** Fetches and checks `GET <baseUrl>/v1/status`. */
-export async function fetchControlStatus(baseUrl: string, token: string): Promise<StatusResult> {
+/**
+ * Fetches and checks `GET <baseUrl>/v1/status`. `dispatcher`: an undici Agent carrying
+ * `--ca-file` / `--cert` / `--key` (the global dispatcher when undefined).
+ */
+export async function fetchControlStatus(baseUrl: string, token: string, dispatcher?: Dispatcher): Promise<StatusResult> {
   const url = `${baseUrl.replace(/\/+$/, '')}${CP_STATUS_PATH}`;
   const unreachable = (why: string): StatusResult => ({ ok: false, code: Errors.CP_UNREACHABLE.code, message: `${url}: ${why}` });
   let res: Response;
   try {
-    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(STATUS_TIMEOUT_MS) });
+    res = await fetch(url, { headers: { authorization: `Bearer ${token}` }, signal: AbortSignal.timeout(STATUS_TIMEOUT_MS), ...(dispatcher ? { dispatcher } : {}) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string; message?: string } }).cause;
+    if (/CERT|SELF_SIGNED|UNABLE_TO_(GET|VERIFY)|ERR_TLS/.test(cause?.code ?? '')) return unreachable(`TLS: ${describeTransportError(e)}`);
     return unreachable(`cannot be reached (${cause?.code ?? cause?.message ?? (e as Error).message}); is clavitor-control running there?`);
   }
   let body: unknown;
