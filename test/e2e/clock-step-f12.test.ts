@@ -3,7 +3,7 @@
  * backup, TCP fault proxies on every link of the primary (to the control plane, to the backup, from
  * the backup), and the primary started with the clock-shift preload (test/helpers/clock-shift.mjs),
  * which steps its wall clock (`Date`) while leaving the monotonic clock alone. Heartbeat interval
- * 1 s, lease 2 s, safety margin 500 ms, failover after 2 missed heartbeats (FAST_CONFIG).
+ * 1 s, lease 2 s, safety margin 500 ms, failover after 5 missed heartbeats (FAST_CONFIG otherwise).
  *
  * Contract (DESIGN.md §2 "Time", docs/control-plane.md): a lease runs for `lease_ttl_ms` from the
  * moment the heartbeat was sent, on the monotonic clock; every window, block and backoff likewise.
@@ -39,7 +39,10 @@ interface World {
 
 async function world(): Promise<World> {
   // The probes keep writing up to the partition: allow the failover despite a few unreplicated revisions.
-  const fx = controlFixture({ ...FAST_CONFIG, max_lag_on_failover: 1000 });
+  // Failover after 5 missed heartbeats (≈ 5 s) instead of 2: the backup is promoted seconds after the
+  // primary's 2 s lease ran out, so a slow answer on a loaded machine cannot make a correct primary
+  // look like a second writer (the lease assertions below are what catches the bug).
+  const fx = controlFixture({ ...FAST_CONFIG, failover_after_missed_heartbeats: 5, max_lag_on_failover: 1000 });
   const cp = await controlProc('control', fx, readFileSync(fx.tokenFile, 'utf8').trim());
   await cp.start();
   const pair = await provisionPair();
