@@ -4,6 +4,7 @@
  * `blockMs` milliseconds (every request gets 429 CV-2006 with Retry-After). Applies to the client
  * API and the replication routes alike. In memory, per process, bounded to `maxTracked` addresses.
  */
+import { performance } from 'node:perf_hooks';
 
 /** Settings; all durations in milliseconds. */
 export interface AuthThrottleOptions {
@@ -17,15 +18,23 @@ export interface AuthThrottleOptions {
 /** The throttle; see `createAuthThrottle`. */
 export type AuthThrottle = ReturnType<typeof createAuthThrottle>;
 
-/** Builds a throttle (defaults: 30 failures per 60 s block for 60 s; 10,000 addresses tracked). */
+/**
+ * Builds a throttle (defaults: 30 failures per 60 s block for 60 s; 10,000 addresses tracked, the
+ * address whose window started longest ago forgotten first). Times come from `now` (milliseconds,
+ * monotonic: `performance.now()` by default, DESIGN.md §2 "Time").
+ */
 export function createAuthThrottle(o: AuthThrottleOptions = {}) {
   const maxFailures = o.maxFailures ?? 30;
   const windowMs = o.windowMs ?? 60_000;
   const blockMs = o.blockMs ?? 60_000;
   const maxTracked = o.maxTracked ?? 10_000;
-  const now = o.now ?? Date.now;
+  const now = o.now ?? (() => performance.now());
   const state = new Map<string, { windowStart: number; failures: number; blockedUntil: number }>();
   return {
+    /** How many addresses are tracked now (never more than `maxTracked`). */
+    tracked(): number {
+      return state.size;
+    },
     /** Seconds to wait when `ip` is blocked, else undefined. */
     blockedFor(ip: string): number | undefined {
       const s = state.get(ip);
