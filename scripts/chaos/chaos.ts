@@ -32,6 +32,11 @@ export interface ChaosOptions {
   faults?: readonly FaultKind[];
   /** Keep the run directory even when every check passes. */
   keep?: boolean;
+  /**
+   * Fewest faults that must complete for the run to count (check h); default one per 15 s of run
+   * time, at least 1. Faults that threw or were aborted do not count.
+   */
+  minFaults?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -94,6 +99,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       fencingViolations: nem.violations,
       faults: nem.faults,
       wallT0,
+      anomalies,
+      minFaults: opts.minFaults ?? Math.max(1, Math.floor(opts.seconds / 15)),
       unexpectedExits: cluster.unexpectedExits.map((x) => `${(x.t / 1000).toFixed(1)} s: ${x.pop} exited (code ${x.code}, signal ${x.signal}): ${x.stderrTail.split('\n').filter(Boolean).slice(-3).join(' / ')}`),
     });
     const logErrors: Record<string, number> = {};
@@ -104,7 +111,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       writeFileSync(join(cluster.dir, 'operations.jsonl'), ops.map((o) => JSON.stringify(o)).join('\n') + '\n');
       writeFileSync(join(cluster.dir, 'observations.jsonl'), observations.map((o) => JSON.stringify(o)).join('\n') + '\n');
     }
-    return buildReport({ seed: opts.seed, seconds: opts.seconds, startedAt, durationMs: clock(), finalPrimary, ops, faults: nem.faults, fates, checks, anomalies, logErrors, workloadFrom, workloadTo, runDir: keep ? cluster.dir : null });
+    return buildReport({ seed: opts.seed, seconds: opts.seconds, startedAt, durationMs: clock(), finalPrimary, ops, faults: nem.faults, fates, checks, anomalies, wallT0, logErrors, workloadFrom, workloadTo, runDir: keep ? cluster.dir : null });
   } finally {
     await cluster.close(!passed || opts.keep === true);
   }
