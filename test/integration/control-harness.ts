@@ -146,6 +146,8 @@ export class SimPop {
   position = 100;
   backlog = 0;
   healthy = true;
+  /** Region reported in heartbeats (a test may make it hostile). */
+  region = 'test';
   readonly beats: Beat[] = [];
   readonly directives: Directive[] = [];
 
@@ -156,7 +158,7 @@ export class SimPop {
   /** What this POP reports now. */
   report(): HeartbeatRequest {
     return {
-      pop_id: this.popId, region: 'test', role: this.role, epoch: this.epoch, peer_id: this.peerId, position: this.position,
+      pop_id: this.popId, region: this.region, role: this.role, epoch: this.epoch, peer_id: this.peerId, position: this.position,
       backlog: this.backlog, lag_seconds: this.backlog > 0 ? 1.5 : 0, healthy: this.healthy, heartbeat_interval_seconds: this.intervalSeconds,
     };
   }
