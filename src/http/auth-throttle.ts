@@ -4,7 +4,6 @@
  * `blockMs` milliseconds (every request gets 429 CV-2006 with Retry-After). Applies to the client
  * API and the replication routes alike. In memory, per process, bounded to `maxTracked` addresses.
  */
-import { performance } from 'node:perf_hooks';
 
 /** Settings; all durations in milliseconds. */
 export interface AuthThrottleOptions {
@@ -20,15 +19,14 @@ export type AuthThrottle = ReturnType<typeof createAuthThrottle>;
 
 /**
  * Builds a throttle (defaults: 30 failures per 60 s block for 60 s; 10,000 addresses tracked, the
- * address whose window started longest ago forgotten first). Times come from `now` (milliseconds,
- * monotonic: `performance.now()` by default, DESIGN.md §2 "Time").
+ * address whose window started longest ago forgotten first). Times come from `now`, in milliseconds.
  */
 export function createAuthThrottle(o: AuthThrottleOptions = {}) {
   const maxFailures = o.maxFailures ?? 30;
   const windowMs = o.windowMs ?? 60_000;
   const blockMs = o.blockMs ?? 60_000;
   const maxTracked = o.maxTracked ?? 10_000;
-  const now = o.now ?? (() => performance.now());
+  const now = o.now ?? Date.now;
   const state = new Map<string, { windowStart: number; failures: number; blockedUntil: number }>();
   return {
     /** How many addresses are tracked now (never more than `maxTracked`). */
