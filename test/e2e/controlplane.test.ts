@@ -105,6 +105,7 @@ test('primary SIGKILLed: the backup is promoted after the lease expires; the old
     inflight.add(p);
     void p.finally(() => inflight.delete(p));
   }, 50);
+  t.after(() => clearInterval(poke));
   await pair.primary.start();
   await waitFor('old primary demoted by the control plane', async () => (await pair.primary.status()).role === 'backup', 20_000);
   await waitFor('write attempts answered by the restarted old primary', () => writesToOld.length >= 3, 10_000);
@@ -124,6 +125,7 @@ test('primary cut off from the control plane only: it fences itself before the b
   const { pair } = w;
   const { owner } = await createVault(pair.primary.url, pair.primary.adminToken());
   const wr = writer(() => [pair.primary.url, pair.backup.url], owner, 40);
+  t.after(() => wr.stop()); // a failed wait must not leave the writer running
   await waitFor('writes acknowledged by the primary', () => wr.acked.filter((a) => a.pop === pair.primary.url).length > 5, 15_000);
   w.cpFromPrimary.setMode('refuse');
   await waitFor('backup promoted', async () => (await pair.backup.status()).role === 'primary', 30_000);
