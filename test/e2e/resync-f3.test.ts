@@ -51,6 +51,7 @@ test('F3: a wiped backup is rebuilt by full resync under constant writes, then f
 
   // A client keeps writing ~50 writes/s to the primary for the rest of the scenario.
   let writing = true;
+  t.after(() => { writing = false; }); // a failed wait must not leave this loop running
   const acked: { vault: number; id: string }[] = [];
   const failures: number[] = [];
   const writer = (async () => {
@@ -65,6 +66,7 @@ test('F3: a wiped backup is rebuilt by full resync under constant writes, then f
   // Poll the primary's status frequently and record what it says.
   const seen = { states: new Set<string>(), maxQueued: 0, progress: [] as number[], samples: [] as { startedAt: string; progress: number }[], resyncingAt: 0, idleWithBacklog: 0 };
   let polling = true;
+  t.after(() => { polling = false; }); // a failed wait must not leave this loop running
   const poller = (async () => {
     while (polling) {
       const s = await pair.primary.status();
@@ -83,6 +85,7 @@ test('F3: a wiped backup is rebuilt by full resync under constant writes, then f
   // `clavitor-commercial status` in a loop, keeping the outputs (the resync bar if we catch it).
   const statusOutputs: string[] = [];
   let cliLoop = true;
+  t.after(() => { cliLoop = false; }); // a failed wait must not leave this loop running
   const adminTokenFile = join(pair.primary.dataDir, 'admin.token');
   const cliPoller = (async () => {
     while (cliLoop) {
