@@ -39,6 +39,7 @@ export async function redisLag(plan: BenchPlan): Promise<{ runs: LagRun[] }> {
           await w.set(`lag${rate}:${i}`, REDIS_VALUE);
           return base + i + 1;
         },
+        drainTimeoutMs: 600 * 50, // drained() polls at most 600 times, 50 ms apart
         async drained() {
           const want = await w.dbsize();
           for (let k = 0; k < 600 && (await r.dbsize()) < want; k++) await sleep(50);

@@ -50,6 +50,7 @@ export async function replicationLag(plan: BenchPlan): Promise<{ runs: (LagRun &
           if (j.version > last.version) last = j;
           return j.version;
         },
+        drainTimeoutMs: 600 * 50, // drained() polls at most 600 times, 50 ms apart
         async drained() {
           for (let i = 0; i < 600; i++) {
             if ((await pair.primary.status()).replication.backlog === 0) return;

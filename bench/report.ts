@@ -86,6 +86,9 @@ export function report(dir: string): { markdown: string; svg: string } {
   for (const c of (lag?.result?.runs ?? []) as (LagRun & { last_write_readable_via_backup_api?: boolean })[]) {
     const r = at(rlag?.result?.runs, c.rate);
     if (c.last_write_readable_via_backup_api === false) lines.push(`| lag at ${c.rate} writes/s: **the last write was not readable through the backup's API after the run** | | | |`);
+    for (const [who, x] of [['Clavitor', c], ['Redis', r]] as const) {
+      if (x && (x.failed > 0 || x.unseen > 0)) lines.push(`| lag at ${x.rate} writes/s (${who}): **${x.failed} write(s) failed, ${x.unseen} acknowledged but never seen on the replica** (counted in the percentiles as ≥ ${n(x.unseen_counted_as_ms ?? NaN, 0)} ms) | | | |`);
+    }
     lines.push(`| lag at ${c.rate} writes/s offered, ${c.seconds} s: p50 / p99 / max (ms) | ${n(c.lag_ms.p50)} / ${n(c.lag_ms.p99)} / ${n(c.lag_ms.max)} (±${n(c.lag_error_ms.mean)}; ${n(c.achieved_writes_per_s, 0)} writes/s achieved, ack p99 ${n(c.write_latency_ms.p99, 0)} ms) | ${r ? `${n(r.lag_ms.p50)} / ${n(r.lag_ms.p99)} / ${n(r.lag_ms.max)} (${n(r.achieved_writes_per_s, 0)}/s)` : '—'} | ${ratio(c.lag_ms.p99, r?.lag_ms.p99)} (p99) |`);
   }
   if (cu?.result) lines.push(`| catch-up: ${n(cu.result.revisions, 0)} revisions over ${cu.result.vaults} vaults, batch ${cu.result.batch_size} | ${n(cu.result.seconds, 2)} s, ${n(cu.result.revisions_per_second, 0)}/s; CPU primary ${n(cu.result.cpu_seconds.primary)} s, backup ${n(cu.result.cpu_seconds.backup)} s | ${rcu?.result ? `${n(rcu.result.seconds, 2)} s, ${n(rcu.result.keys_per_second, 0)}/s` : '—'} | ${ratio(cu.result.seconds, rcu?.result?.seconds)} (time) |`);

@@ -32,6 +32,12 @@ export interface ChaosOptions {
   faults?: readonly FaultKind[];
   /** Keep the run directory even when every check passes. */
   keep?: boolean;
+  /**
+   * Fewest faults that must complete for the run to count (check h); default one per 15 s of run
+   * time, at least 1. Faults that threw or were aborted do not count. The run goes on past
+   * `seconds` (up to 3 × `seconds`) until this many completed.
+   */
+  minFaults?: number;
   /** Progress lines (default: none). */
   log?: (line: string) => void;
 }
@@ -60,11 +66,16 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
 
     const workloadFrom = clock();
     const deadline = workloadFrom + opts.seconds * 1000;
+    // On a loaded machine fewer faults fit into the run: it goes on (up to 3 × seconds) until
+    // `minFaults` completed, rather than failing check (h) for the machine's sake.
+    const minFaults = opts.minFaults ?? Math.max(1, Math.floor(opts.seconds / 15));
+    const hardDeadline = workloadFrom + 3 * opts.seconds * 1000;
     const monitor = startMonitor(cluster, clock);
     const workload = startWorkload({ clients: opts.clients ?? 4, vaults, url: cluster.url, popOfUrl: cluster.popOfUrl, rng: rng.fork(), clock, timeoutMs: 15_000, thinkMs: 20 });
-    const nemesis = startNemesis({ cluster, rng: rng.fork(), clock, deadline: deadline - 2000, scale: opts.faultScale ?? 1, ...(opts.faults ? { kinds: opts.faults } : {}) });
+    const nemesis = startNemesis({ cluster, rng: rng.fork(), clock, deadline: deadline - 2000, minFaults, hardDeadline: hardDeadline - 2000, scale: opts.faultScale ?? 1, ...(opts.faults ? { kinds: opts.faults } : {}) });
     const progress = setInterval(() => log(`${(clock() / 1000).toFixed(0)} s: ${workload.ops.length} operations, ${workload.ops.filter((o) => o.outcome === 'ok').length} ok`), 30_000);
-    while (clock() < deadline) await new Promise((r) => setTimeout(r, 200));
+    while (clock() < deadline || (nemesis.completed() < minFaults && clock() < hardDeadline)) await new Promise((r) => setTimeout(r, 200));
+    if (clock() > deadline + 1000) log(`run extended to ${((clock() - workloadFrom) / 1000).toFixed(0)} s for ${minFaults} completed faults`);
     const nem = await nemesis.stop();
     await new Promise((r) => setTimeout(r, 1000)); // a last second of writes after the final heal
     const ops = await workload.stop();
@@ -94,6 +105,8 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       fencingViolations: nem.violations,
       faults: nem.faults,
       wallT0,
+      anomalies,
+      minFaults,
       unexpectedExits: cluster.unexpectedExits.map((x) => `${(x.t / 1000).toFixed(1)} s: ${x.pop} exited (code ${x.code}, signal ${x.signal}): ${x.stderrTail.split('\n').filter(Boolean).slice(-3).join(' / ')}`),
     });
     const logErrors: Record<string, number> = {};
@@ -104,7 +117,7 @@ export async function runChaos(opts: ChaosOptions): Promise<ChaosReport> {
       writeFileSync(join(cluster.dir, 'operations.jsonl'), ops.map((o) => JSON.stringify(o)).join('\n') + '\n');
       writeFileSync(join(cluster.dir, 'observations.jsonl'), observations.map((o) => JSON.stringify(o)).join('\n') + '\n');
     }
-    return buildReport({ seed: opts.seed, seconds: opts.seconds, startedAt, durationMs: clock(), finalPrimary, ops, faults: nem.faults, fates, checks, anomalies, logErrors, workloadFrom, workloadTo, runDir: keep ? cluster.dir : null });
+    return buildReport({ seed: opts.seed, seconds: opts.seconds, startedAt, durationMs: clock(), finalPrimary, ops, faults: nem.faults, fates, checks, anomalies, wallT0, logErrors, workloadFrom, workloadTo, runDir: keep ? cluster.dir : null });
   } finally {
     await cluster.close(!passed || opts.keep === true);
   }

@@ -42,8 +42,14 @@ export interface NemesisOptions {
   cluster: Cluster;
   rng: Rng;
   clock(): number;
-  /** Run time (ms) after which no new fault starts. */
+  /** Run time (ms) after which no new fault starts (unless `minFaults` are not done yet). */
   deadline: number;
+  /**
+   * Keep injecting past `deadline` until this many faults completed (a loaded machine fits fewer
+   * into the same time), but never past `hardDeadline` (run time, ms). Default 0.
+   */
+  minFaults?: number;
+  hardDeadline?: number;
   /** Scales fault durations and gaps (1 for long runs, smaller for the short test). */
   scale: number;
   /** Only these kinds (default: all). */
@@ -61,8 +67,8 @@ export interface NemesisResult {
 
 const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeout(r, ms));
 
-/** Starts injecting faults; `stop()` ends after the current fault is healed. */
-export function startNemesis(o: NemesisOptions): { stop(): Promise<NemesisResult> } {
+/** Starts injecting faults; `completed()` counts those that completed; `stop()` ends after the current fault is healed. */
+export function startNemesis(o: NemesisOptions): { completed(): number; stop(): Promise<NemesisResult> } {
   const { cluster, rng } = o;
   const res: NemesisResult = { faults: [], violations: [], anomalies: [] };
   let stopped = false;
@@ -244,16 +250,20 @@ export function startNemesis(o: NemesisOptions): { stop(): Promise<NemesisResult
       .catch((e: Error) => res.anomalies.push(`${(o.clock() / 1000).toFixed(1)} s: heal: ${e.message}`));
   }
 
+  const completed = (): number => res.faults.filter((f) => f.completed).length;
+  /** True while a new fault may start: before the deadline, or after it while too few completed. */
+  const mayStart = (): boolean => o.clock() < o.deadline || (completed() < (o.minFaults ?? 0) && o.clock() < (o.hardDeadline ?? o.deadline));
   const loop = (async () => {
-    for (let i = 0; !stopped && o.clock() < o.deadline; i++) {
+    for (let i = 0; !stopped && mayStart(); i++) {
       await sleep(ms(1000, 4000));
-      if (stopped || o.clock() >= o.deadline) break;
+      if (stopped || !mayStart()) break;
       res.faults.push(await inject(nextKind(i)));
       await heal();
     }
   })();
 
   return {
+    completed,
     async stop() {
       stopped = true;
       await loop;

@@ -1,11 +1,12 @@
 /**
  * The chaos report: a JSON document with everything the run recorded and concluded, and a
  * readable Markdown summary of it (operations by outcome, faults by kind, acknowledged / lost /
- * quarantined / unknown writes, unavailability windows with their causes, and each check).
+ * quarantined / unknown writes, acknowledged writes quarantined per unplanned failover with their
+ * share of the run's acknowledged writes, unavailability windows with their causes, and each check).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { CheckResult, WriteFate } from './checks.js';
+import { quarantineByFailover, type CheckResult, type FailoverQuarantine, type WriteFate } from './checks.js';
 import { FAULT_KINDS, type FaultRecord, type OpRecord } from './types.js';
 
 /** A period longer than the threshold in which no write succeeded. */
@@ -27,7 +28,11 @@ export interface ChaosReport {
   finalPrimary: string;
   operations: { total: number; byKind: Record<string, Record<string, number>>; byOutcome: Record<string, number>; refusals: Record<string, number>; serverErrors: number };
   faults: { total: number; byKind: Record<string, number>; incomplete: number; list: FaultRecord[] };
-  writes: { acknowledged: number; present: number; lost: number; quarantined: number; unknown: number; quarantineReasons: Record<string, number> };
+  writes: {
+    acknowledged: number; present: number; lost: number; quarantined: number; unknown: number; quarantineReasons: Record<string, number>;
+    /** Per unplanned failover: acknowledged writes its demotion quarantined, and their share of all acknowledged writes. */
+    byFailover: FailoverQuarantine[];
+  };
   unavailability: UnavailabilityWindow[];
   checks: CheckResult[];
   anomalies: string[];
@@ -61,6 +66,8 @@ export function buildReport(r: {
   seed: number; seconds: number; startedAt: string; durationMs: number; finalPrimary: string;
   ops: readonly OpRecord[]; faults: readonly FaultRecord[]; fates: readonly WriteFate[]; checks: CheckResult[];
   anomalies: string[]; logErrors: Record<string, number>; workloadFrom: number; workloadTo: number; runDir: string | null;
+  /** Wall-clock time (ms since 1970) of run time 0, to place quarantines in time. */
+  wallT0: number;
 }): ChaosReport {
   const byKind: Record<string, Record<string, number>> = {};
   for (const k of ['create', 'update', 'delete']) byKind[k] = { ok: 0, failed: 0, unknown: 0, ...tally(r.ops.filter((o) => o.kind === k), (o) => o.outcome) };
@@ -89,6 +96,7 @@ export function buildReport(r: {
       quarantined: quarantined.length,
       unknown: r.ops.filter((o) => o.outcome === 'unknown').length,
       quarantineReasons: tally(quarantined, (f) => f.revision?.quarantineReason ?? '?'),
+      byFailover: quarantineByFailover(r.fates, r.faults, r.wallT0),
     },
     unavailability: unavailabilityWindows(r.ops, r.faults, r.workloadFrom, r.workloadTo),
     checks: r.checks,
@@ -99,6 +107,7 @@ export function buildReport(r: {
 }
 
 const s = (ms: number): string => `${(ms / 1000).toFixed(1)} s`;
+const pct = (x: number): string => `${(x * 100).toFixed(2)} %`;
 
 /** The readable summary. */
 export function renderMarkdown(rep: ChaosReport): string {
@@ -121,6 +130,15 @@ export function renderMarkdown(rep: ChaosReport): string {
     `- acknowledged (2xx): **${w.acknowledged}** — on the final primary ${w.present}, quarantined ${w.quarantined}, **lost ${w.lost}**`,
     `- outcome unknown (timeout or reset): ${w.unknown}`,
     ...Object.entries(w.quarantineReasons).map(([reason, n]) => `- quarantined because "${reason}": ${n}`),
+    '',
+    '### Quarantined per unplanned failover',
+    '',
+    ...(w.byFailover.length === 0 ? ['No unplanned failover in this run.'] : [
+      '| at | kind | crashed and demoted | acknowledged writes quarantined | share of the run\'s acknowledged writes |',
+      '| --- | --- | --- | --- | --- |',
+      ...w.byFailover.map((q) => `| ${s(q.fault.start)}–${s(q.fault.end)} | ${q.fault.kind} | ${q.demoted} | ${q.quarantined} | ${pct(q.fractionOfAcknowledged)} |`),
+      `| **all** | | | ${w.byFailover.reduce((n, q) => n + q.quarantined, 0)} of ${w.acknowledged} | ${pct(w.byFailover.reduce((n, q) => n + q.fractionOfAcknowledged, 0))} |`,
+    ]),
     '',
     '## Operations',
     '',

@@ -3,8 +3,9 @@
  * fault-injection run against a real POP pair (issue 8). `--faults` restricts the nemesis to some
  * kinds (see nemesis.ts), e.g. to reproduce a failure faster. Writes `PATH.json` and `PATH.md` (default
  * `docs/reliability/chaos-<seed>`), prints the summary, and exits 1 when any check fails (the run
- * directory with both POPs' data and logs is then kept and named in the report), 2 on a usage or
- * harness error.
+ * directory with both POPs' data and logs is then kept and named in the report) — also when the
+ * run observed too little (no acknowledged write, no role observation, too few completed faults) or
+ * hit an anomaly — and 2 on a usage or harness error.
  */
 import { relative, resolve } from 'node:path';
 import { parseArgs } from 'node:util';

@@ -21,7 +21,10 @@ export interface AuthThrottleOptions {
 /** The throttle; see `createAuthThrottle`. */
 export type AuthThrottle = ReturnType<typeof createAuthThrottle>;
 
-/** Builds a throttle (defaults: 30 failures per 60 s block for 60 s; 10,000 addresses tracked). */
+/**
+ * Builds a throttle (defaults: 30 failures per 60 s block for 60 s; 10,000 addresses tracked, the
+ * address whose window started longest ago forgotten first). Times come from `now`, in milliseconds.
+ */
 export function createAuthThrottle(o: AuthThrottleOptions = {}) {
   const maxFailures = o.maxFailures ?? 30;
   const windowMs = o.windowMs ?? 60_000;
@@ -30,6 +33,10 @@ export function createAuthThrottle(o: AuthThrottleOptions = {}) {
   const now = o.now ?? monotonicMs;
   const state = new Map<string, { windowStart: number; failures: number; blockedUntil: number }>();
   return {
+    /** How many addresses are tracked now (never more than `maxTracked`). */
+    tracked(): number {
+      return state.size;
+    },
     /** Seconds to wait when `ip` is blocked, else undefined. */
     blockedFor(ip: string): number | undefined {
       const s = state.get(ip);

@@ -121,9 +121,11 @@ test('F10: every write acknowledged just before a SIGKILL of the primary reaches
   const first = await burst('cut');
   await primary.kill('SIGKILL');
   revisions += first.length;
-  proxy.setMode('forward');
+  // The link stays refused until the backlog is read: otherwise the restarted primary may already
+  // have pushed a batch, and the count would be short (issue 17: this failed about 1 run in 3).
   await primary.start();
   assert.equal((await primary.status()).replication.backlog, 200, 'the whole burst is in the durable backlog after kill -9');
+  proxy.setMode('forward');
   // The restarted primary reconciles with its backup at start and drains without a new write.
   await waitFor('burst 1 drained', async () => (await primary.status()).replication.backlog === 0, 20000);
   await checkAll(first);

@@ -23,7 +23,10 @@ test('the status page shows every POP, in a real browser', async (t) => {
   const calgary = new SimPop('calgary-01', 'zurich-01', 'primary');
   const zurich = new SimPop('zurich-01', 'calgary-01', 'backup');
   zurich.epoch = 1;
-  calgary.backlog = 7;
+  // A backlog no other cell shows (position is 100, epoch 1), and a region that is markup.
+  calgary.backlog = 7319;
+  const HOSTILE = '<img src=x onerror="window.__pwned=1"><b id="injected">x</b>';
+  zurich.region = HOSTILE;
   await calgary.beat(cp);
   await zurich.beat(cp);
 
@@ -39,11 +42,29 @@ test('the status page shows every POP, in a real browser', async (t) => {
   await page.fill('#token', token);
   await page.click('button');
   await page.waitForSelector('#pops tr:nth-child(2)', { timeout: 10_000 });
-  const rows = await page.$$eval('#pops tr', (trs) => trs.map((tr) => tr.textContent ?? ''));
-  const text = rows.join('\n');
-  assert.match(text, /calgary-01[^\n]*primary/);
-  assert.match(text, /zurich-01[^\n]*backup/);
-  assert.match(text, /7/, 'the primary\'s backlog is shown');
+  // Read the table by column (the page's own header names each cell), not by matching anywhere.
+  const headers = await page.$$eval('thead th', (ths) => ths.map((th) => th.textContent ?? ''));
+  const cells = await page.$$eval('#pops tr', (trs) => trs.map((tr) => [...tr.querySelectorAll('td')].map((td) => td.textContent ?? '')));
+  assert.equal(cells.length, 2, 'one row per POP');
+  const col = (name: string): number => {
+    const i = headers.indexOf(name);
+    assert.ok(i >= 0, `column ${name} in ${headers.join(', ')}`);
+    return i;
+  };
+  const row = (pop: string): string[] => {
+    const r = cells.find((c) => c[col('POP')] === pop);
+    assert.ok(r, `a row for ${pop}`);
+    return r;
+  };
+  assert.equal(row('calgary-01')[col('Role')], 'primary');
+  assert.equal(row('zurich-01')[col('Role')], 'backup');
+  assert.equal(row('calgary-01')[col('Backlog')], '7319', 'the primary\'s backlog is shown in its Backlog cell');
+  assert.equal(row('zurich-01')[col('Backlog')], '0');
+  // The hostile region is shown as text, never as markup.
+  assert.equal(row('zurich-01')[col('Region')], HOSTILE);
+  assert.equal(await page.$('#pops img'), null, 'no element was created from the value');
+  assert.equal(await page.$('#injected'), null);
+  assert.equal(await page.evaluate(() => (window as unknown as { __pwned?: number }).__pwned), undefined);
   const shot = join(fx.dir, 'status-page.png');
   await page.screenshot({ path: shot, fullPage: true });
   assert.ok(readFileSync(shot).length > 1000);

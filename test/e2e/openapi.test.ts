@@ -1,9 +1,12 @@
 /**
  * Issue 7 item 4: the OpenAPI document at /api/openapi.json lists exactly the client routes the
- * server registered (no inter-POP route), with request bodies from the handlers' zod schemas.
+ * server registered (no inter-POP route), with request bodies from the handlers' zod schemas. The
+ * expected routes are read from the contract: the route table of docs/api.md (the DESIGN.md §3
+ * routes plus `/totp`, `/unlock` and `/api/generate`), minus the commercial-only and inter-POP ones.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { api, BIN, ServerProc, tempDir } from '../helpers/pop.js';
 import { freePort } from '../helpers/ports.js';
@@ -18,8 +21,21 @@ test('GET /api/openapi.json describes the client API', async (t) => {
   assert.equal(r.status, 200);
   assert.equal(r.json.openapi, '3.1.0');
   const paths = Object.keys(r.json.paths);
-  for (const p of ['/api/vaults', '/api/entries', '/api/entries/{id}', '/api/entries/{id}/revisions', '/api/agents', '/api/agents/{id}', '/api/audit', '/api/quarantine', '/api/quarantine/{id}', '/api/status', '/healthz', '/metrics']) assert.ok(paths.includes(p), p);
-  assert.ok(!paths.some((p) => p.startsWith('/replication')));
+  // docs/api.md "Routes": one row per `METHOD /path`; the community edition serves neither
+  // /admin/v1/* nor /replication/v1/*.
+  const doc = readFileSync(join(import.meta.dirname, '../../docs/api.md'), 'utf8');
+  const table = doc.slice(doc.indexOf('## Routes'), doc.indexOf('\n---\n', doc.indexOf('## Routes')));
+  const documented = [...table.matchAll(/^\| `(GET|POST|PUT|DELETE) (\/[^`\s?]*)`/gm)].map((m) => `${m[1]} ${m[2]}`)
+    .filter((x) => !/ \/(admin|replication)\/v1\//.test(x));
+  for (const must of ['POST /api/vaults', 'GET /api/generate', 'GET /api/entries/{id}/totp', 'POST /api/agents/{id}/unlock', 'GET /healthz', 'GET /metrics']) {
+    assert.ok(documented.includes(must), `docs/api.md lists ${must}`);
+  }
+  const methods = ['get', 'post', 'put', 'delete'];
+  const served = paths.flatMap((p) => methods.filter((m) => r.json.paths[p][m]).map((m) => `${m.toUpperCase()} ${p}`))
+    .filter((x) => x !== 'GET /api/openapi.json');
+  assert.ok(served.length > 0);
+  assert.deepEqual([...served].sort(), [...documented].sort(), 'exactly the documented client routes');
+  assert.ok(!paths.some((p) => p.startsWith('/replication') || p.startsWith('/admin')));
   const post = r.json.paths['/api/entries'].post;
   assert.deepEqual(post.requestBody.content['application/json'].schema.required, ['title']);
   assert.ok(r.json.paths['/api/entries/{id}'].put.requestBody);

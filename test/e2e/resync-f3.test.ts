@@ -51,6 +51,7 @@ test('F3: a wiped backup is rebuilt by full resync under constant writes, then f
 
   // A client keeps writing ~50 writes/s to the primary for the rest of the scenario.
   let writing = true;
+  t.after(() => { writing = false; }); // a failed wait must not leave this loop running
   const acked: { vault: number; id: string }[] = [];
   const failures: number[] = [];
   const writer = (async () => {
@@ -63,8 +64,9 @@ test('F3: a wiped backup is rebuilt by full resync under constant writes, then f
   })();
 
   // Poll the primary's status frequently and record what it says.
-  const seen = { states: new Set<string>(), maxQueued: 0, progress: [] as number[], resyncingAt: 0, idleWithBacklog: 0 };
+  const seen = { states: new Set<string>(), maxQueued: 0, progress: [] as number[], samples: [] as { startedAt: string; progress: number }[], resyncingAt: 0, idleWithBacklog: 0 };
   let polling = true;
+  t.after(() => { polling = false; }); // a failed wait must not leave this loop running
   const poller = (async () => {
     while (polling) {
       const s = await pair.primary.status();
@@ -75,6 +77,7 @@ test('F3: a wiped backup is rebuilt by full resync under constant writes, then f
         if (!seen.resyncingAt) seen.resyncingAt = Date.now();
         seen.maxQueued = Math.max(seen.maxQueued, r.resync.queued_revisions);
         seen.progress.push(r.resync.progress);
+        seen.samples.push({ startedAt: r.resync.started_at, progress: r.resync.progress });
       }
       await sleep(10);
     }
@@ -82,6 +85,7 @@ test('F3: a wiped backup is rebuilt by full resync under constant writes, then f
   // `clavitor-commercial status` in a loop, keeping the outputs (the resync bar if we catch it).
   const statusOutputs: string[] = [];
   let cliLoop = true;
+  t.after(() => { cliLoop = false; }); // a failed wait must not leave this loop running
   const adminTokenFile = join(pair.primary.dataDir, 'admin.token');
   const cliPoller = (async () => {
     while (cliLoop) {
@@ -128,7 +132,16 @@ test('F3: a wiped backup is rebuilt by full resync under constant writes, then f
   t.diagnostic(`status states seen: ${[...seen.states].join(', ')}; resync.queued_revisions max ${seen.maxQueued}; progress samples ${seen.progress.length} (${seen.progress.slice(0, 3).map((p) => p.toFixed(2)).join(', ')} … ${seen.progress.slice(-2).map((p) => p.toFixed(2)).join(', ')})`);
   t.diagnostic(`resync of ${String(startLog.revisions)} revisions took ${resyncMs} ms (${Math.round((startLog.revisions as number) / Math.max(1, resyncMs) * 1000)} revisions/s), finished ${Date.parse(done.time as string) - wipedAt} ms after the wiped backup was started; ${acked.length} live writes; backlog 0 ${drainMs} ms after the writer stopped`);
   assert.equal(seen.idleWithBacklog, 0, 'status never said idle with a backlog');
+  // docs/api.md: replication.resync.progress is 0..1, shown while the resync runs. It is
+  // 1 − backlog / queued and the backlog includes live writes, so it may dip; over the resync it
+  // must rise.
+  assert.ok(seen.progress.length >= 2, `status showed resync progress (${seen.progress.length} samples)`);
   for (const p of seen.progress) assert.ok(p >= 0 && p <= 1, `progress ${p} within [0, 1]`);
+  const byResync = new Map<string, typeof seen.samples>();
+  for (const x of seen.samples) byResync.set(x.startedAt, [...(byResync.get(x.startedAt) ?? []), x]);
+  const longest = [...byResync.values()].sort((a, b) => b.length - a.length)[0]!;
+  assert.ok(longest.at(-1)!.progress > longest[0]!.progress, `progress increased during the resync (${longest.length} samples: ${longest[0]!.progress} → ${longest.at(-1)!.progress})`);
+  assert.ok(Math.max(...longest.map((x) => x.progress)) >= 0.5, 'progress got past half way while we watched');
 
   // No endless loop: one resync, not one per write or per push.
   const resyncEvents = pair.primary.logLines().filter((l) => l.event === 'replication.resync');

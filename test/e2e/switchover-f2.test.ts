@@ -47,6 +47,7 @@ test('F2: a planned switchover under continuous writes loses no acknowledged wri
   const unexpected: string[] = [];
   let current = C;
   let running = true;
+  t.after(() => { running = false; }); // a failed wait must not leave the workers writing for ever
   let n = 0;
   const other = (u: string) => (u === C ? Z : C);
   const worker = async () => {
@@ -79,10 +80,11 @@ test('F2: a planned switchover under continuous writes loses no acknowledged wri
   const tStart = performance.now();
   const workers = Array.from({ length: WORKERS }, () => worker());
 
-  await sleep(1500);
+  await waitFor('client writes flowing before the switchover', () => acked.length >= 75, 15_000);
   const before = acked.length;
   const rate = before / ((performance.now() - tStart) / 1000);
-  assert.ok(rate >= 50, `client writes ${rate.toFixed(0)}/s before the switchover, want ≥ 50/s`);
+  // The precondition is writes in flight (≥ 75 acknowledged, waited for above), not a rate: the
+  // rate depends on the machine's load (23/s was seen on a loaded CI box) and is only reported.
 
   // Planned switchover: drain, swap both files, demote the old primary, promote the backup.
   const drain = await runCommercial(['drain', '--url', C, '--admin-token-file', join(calgary.dataDir, 'admin.token')]);
@@ -98,7 +100,7 @@ test('F2: a planned switchover under continuous writes loses no acknowledged wri
   const tPromote = performance.now();
   zurich.signal('SIGHUP');
   const firstOnZurich = await waitFor('first write accepted by zurich', () => acked.find((a) => a.pop === Z), 10000);
-  await sleep(3000);
+  await waitFor('writes keep landing on zurich after the switch', () => acked.filter((a) => a.pop === Z).length >= 100, 15_000);
   running = false;
   await Promise.all(workers);
 
@@ -107,12 +109,15 @@ test('F2: a planned switchover under continuous writes loses no acknowledged wri
   const unavailableMs = firstOnZurich.at - lastOnCalgary.at;
   const onCalgary = acked.filter((a) => a.pop === C).length;
   const onZurich = acked.length - onCalgary;
-  console.log(`F2 switchover: ${acked.length} acknowledged writes (${onCalgary} on calgary-01, ${onZurich} on zurich-01), ${rate.toFixed(0)} writes/s before the switch, ${WORKERS} concurrent clients`);
-  console.log(`F2 switchover: promotion time (SIGHUP of the backup → first accepted write there) ${promotionMs.toFixed(0)} ms`);
-  console.log(`F2 switchover: write unavailability window (last 2xx on the old primary → first 2xx on the new one) ${unavailableMs.toFixed(0)} ms`);
-  console.log(`F2 switchover: refusals seen by clients ${JSON.stringify(Object.fromEntries(refusals))}`);
+  t.diagnostic(`F2 switchover: ${acked.length} acknowledged writes (${onCalgary} on calgary-01, ${onZurich} on zurich-01), ${rate.toFixed(0)} writes/s before the switch, ${WORKERS} concurrent clients`);
+  t.diagnostic(`F2 switchover: promotion time (SIGHUP of the backup → first accepted write there) ${promotionMs.toFixed(0)} ms`);
+  t.diagnostic(`F2 switchover: write unavailability window (last 2xx on the old primary → first 2xx on the new one) ${unavailableMs.toFixed(0)} ms`);
+  t.diagnostic(`F2 switchover: refusals seen by clients ${JSON.stringify(Object.fromEntries(refusals))}`);
   assert.deepEqual(unexpected, [], 'every refusal was a 503 pointing elsewhere');
   assert.ok(onZurich > 0 && onCalgary > 0);
+  // Never two writers (cases F2, DESIGN.md §4): the old primary's last 2xx came before the new one's first.
+  assert.ok(unavailableMs > 0, `write unavailability window ${unavailableMs.toFixed(0)} ms: both POPs acknowledged writes at once`);
+  assert.ok(promotionMs >= 0, `zurich took a write ${(-promotionMs).toFixed(0)} ms before it was told to promote`);
   // Every write after the first one on zurich went to zurich (no write accepted by both in turn).
   assert.ok(acked.filter((a) => a.pop === C).every((a) => a.at < firstOnZurich.at), 'no 2xx from the old primary after the new one took writes');
 

@@ -368,6 +368,7 @@ test('regressions found by this fuzzer', async (t) => {
 });
 
 test(`fuzz: client API requests never answer 5xx, always a JSON error, and failed writes write nothing (seed ${SEED}, ${RUNS} runs)`, async (t) => {
+  tally.clear();
   const started = performance.now();
   const anyReq = fc.oneof({ weight: 1, arbitrary: ownerReqArb }, { weight: 4, arbitrary: reqArb });
   // The clock moves one second per request, whatever the machine's speed, so that rate limits
@@ -378,4 +379,15 @@ test(`fuzz: client API requests never answer 5xx, always a JSON error, and faile
   }), { seed: SEED, numRuns: RUNS });
   t.diagnostic(`seed ${SEED}: ${RUNS} requests in ${((performance.now() - started) / 1000).toFixed(1)} s; outcomes ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
   assert.deepEqual(errorLogs, [], 'no error-level log line (internal error)');
+  // The tallies are checked, not only printed: one status per request, no 5xx, and every outcome
+  // class the generators aim at was reached (a generator that stopped producing, say, oversized
+  // bodies or bad tokens would otherwise go unnoticed).
+  const statuses = [...tally].filter(([k]) => /^\d{3}$/.test(k));
+  assert.ok(statuses.length > 0);
+  assert.equal(statuses.reduce((n, [, c]) => n + c, 0), RUNS, 'one status per request');
+  assert.deepEqual(statuses.filter(([k]) => Number(k) >= 500), [], 'no 5xx');
+  const reached = (k: string): number => tally.get(k) ?? 0;
+  assert.ok(reached('200') + reached('201') + reached('204') > 0, 'some requests succeeded');
+  for (const k of ['400', '401', '403', '404', '413', '415']) assert.ok(reached(k) > 0, `status ${k} reached`);
+  for (const k of ['CV-2001', 'CV-2002', 'CV-3001', 'CV-3004']) assert.ok(reached(k) > 0, `${k} reached`);
 });

@@ -530,4 +530,11 @@ test(`fuzz: generated replication.yaml documents load or throw one ConfigError l
   const started = Date.now();
   fc.assert(fc.property(documentArb, (doc) => check(doc)), { seed: SEED, numRuns: RUNS });
   t.diagnostic(`seed ${SEED}: ${RUNS} documents in ${((Date.now() - started) / 1000).toFixed(1)} s; outcomes ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
+  // Checked, not only printed: one outcome per document, some documents load, and refusals come
+  // with more than one registered code (the generator reaches past the first rule).
+  assert.ok(tally.size > 0);
+  assert.equal([...tally.values()].reduce((a, b) => a + b, 0), RUNS, 'one outcome per document');
+  assert.ok((tally.get('loaded') ?? 0) > 0, 'some generated documents load');
+  assert.ok((tally.get('CV-1001') ?? 0) > 0, 'some are refused as CONFIG_INVALID');
+  assert.ok([...tally.keys()].filter((k) => k.startsWith('CV-')).length >= 2, `more than one refusal code: ${[...tally.keys()].join(', ')}`);
 });

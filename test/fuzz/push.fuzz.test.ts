@@ -368,4 +368,10 @@ test(`fuzz: applyPush acks or refuses with a registered code and changes nothing
   const started = Date.now();
   fc.assert(fc.property(rawPushArb, (raw) => check(raw)), { seed: SEED, numRuns: RUNS });
   t.diagnostic(`seed ${SEED}: ${RUNS} pushes in ${((Date.now() - started) / 1000).toFixed(1)} s; outcomes ${JSON.stringify(Object.fromEntries([...tally].sort()))}`);
+  // Checked, not only printed: one outcome per push, and each class reached (applied, acknowledged
+  // with nothing new, refused by the schema, refused with several registered codes).
+  assert.ok(tally.size > 0);
+  assert.equal([...tally.values()].reduce((a, b) => a + b, 0), RUNS, 'one outcome per push');
+  for (const k of ['applied', 'ack-nothing-new', 'schema-refused']) assert.ok((tally.get(k) ?? 0) > 0, `${k} reached`);
+  assert.ok([...tally.keys()].filter((k) => k.startsWith('CV-50')).length >= 3, `several refusal codes: ${[...tally.keys()].join(', ')}`);
 });

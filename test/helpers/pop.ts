@@ -97,16 +97,16 @@ export class ServerProc {
     proc.stdout!.on('data', (d) => (this.stdout += d));
     proc.stderr!.on('data', (d) => (this.stderr += d));
     proc.on('exit', (code, signal) => (this.exitCode = code ?? (signal ? 128 : 0)));
-    const started = Date.now();
+    const started = performance.now();
     while (!/edition: /.test(this.stdout)) {
       if (this.exitCode !== null) throw new Error(`${this.name} exited ${this.exitCode}: ${this.stderr.slice(-2000)}`);
-      if (Date.now() - started > timeoutMs) throw new Error(`${this.name} did not start: ${this.stderr.slice(-2000)}`);
+      if (performance.now() - started > timeoutMs) throw new Error(`${this.name} did not start: ${this.stderr.slice(-2000)}`);
       await sleep(25);
     }
     if (this.bin === BIN.commercial) {
       // A starting primary confirms its epoch with its peer before taking writes (CV-5012).
       for (let s = await this.status(); s.role === 'primary' && !s.accepting_writes; s = await this.status()) {
-        if (Date.now() - started > timeoutMs) throw new Error(`${this.name} never accepted writes`);
+        if (performance.now() - started > timeoutMs) throw new Error(`${this.name} never accepted writes`);
         await sleep(25);
       }
     }
@@ -221,11 +221,11 @@ export const sleep = (ms: number): Promise<void> => new Promise((r) => setTimeou
 
 /** Polls `fn` every 50 ms until it returns a truthy value or `timeoutMs` passes (then throws with `what`). */
 export async function waitFor<T>(what: string, fn: () => Promise<T | undefined | false> | T | undefined | false, timeoutMs = 15000): Promise<T> {
-  const start = Date.now();
+  const start = performance.now();
   for (;;) {
     const v = await fn();
     if (v) return v;
-    if (Date.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
+    if (performance.now() - start > timeoutMs) throw new Error(`timed out waiting for ${what}`);
     await sleep(50);
   }
 }

@@ -131,6 +131,7 @@ test('refuses to promote when the primary last reported more unreplicated revisi
     } finally {
       await stopBeating();
     }
+    assert.ok(b.beats.length > 0, 'the backup sent heartbeats');
     assert.ok(b.beats.every((x) => x.answer.directive === null), 'never promoted');
   } finally {
     await stop();

@@ -65,10 +65,10 @@ export class ControlProc {
     p.stdout!.on('data', (d) => (this.stdout += d));
     p.stderr!.on('data', (d) => (this.stderr += d));
     p.on('exit', (code, signal) => (this.exitCode = code ?? (signal ? 128 : 0)));
-    const t0 = Date.now();
+    const t0 = performance.now();
     while (!this.stdout.includes('clavitor-control listening on')) {
       if (this.exitCode !== null) throw new Error(`${this.name} exited ${this.exitCode}: ${this.stderr.slice(-2000)}`);
-      if (Date.now() - t0 > timeoutMs) throw new Error(`${this.name} did not start: ${this.stderr.slice(-2000)}`);
+      if (performance.now() - t0 > timeoutMs) throw new Error(`${this.name} did not start: ${this.stderr.slice(-2000)}`);
       await sleep(20);
     }
   }
@@ -146,6 +146,8 @@ export class SimPop {
   position = 100;
   backlog = 0;
   healthy = true;
+  /** Region reported in heartbeats (a test may make it hostile). */
+  region = 'test';
   readonly beats: Beat[] = [];
   readonly directives: Directive[] = [];
 
@@ -156,7 +158,7 @@ export class SimPop {
   /** What this POP reports now. */
   report(): HeartbeatRequest {
     return {
-      pop_id: this.popId, region: 'test', role: this.role, epoch: this.epoch, peer_id: this.peerId, position: this.position,
+      pop_id: this.popId, region: this.region, role: this.role, epoch: this.epoch, peer_id: this.peerId, position: this.position,
       backlog: this.backlog, lag_seconds: this.backlog > 0 ? 1.5 : 0, healthy: this.healthy, heartbeat_interval_seconds: this.intervalSeconds,
     };
   }
@@ -186,11 +188,11 @@ export class SimPop {
 
 /** Beats every `everyMs` until `until()` is true or `timeoutMs` passes (then throws). Returns the beat that satisfied it. */
 export async function beatUntil(pop: SimPop, cp: ControlProc, until: (b: Beat) => boolean, timeoutMs: number, everyMs = 100): Promise<Beat> {
-  const t0 = Date.now();
+  const t0 = performance.now();
   for (;;) {
     const b = await pop.beat(cp);
     if (until(b)) return b;
-    if (Date.now() - t0 > timeoutMs) throw new Error(`${pop.popId}: condition not met within ${timeoutMs} ms; last answer ${JSON.stringify(b.answer)}`);
+    if (performance.now() - t0 > timeoutMs) throw new Error(`${pop.popId}: condition not met within ${timeoutMs} ms; last answer ${JSON.stringify(b.answer)}`);
     await sleep(everyMs);
   }
 }
@@ -225,14 +227,14 @@ export async function startEtcd(dir: string): Promise<EtcdServer | undefined> {
   let exited = false;
   proc.stderr!.on('data', (d) => (stderr += d));
   proc.on('exit', () => (exited = true));
-  const t0 = Date.now();
+  const t0 = performance.now();
   for (;;) {
     if (exited) throw new Error(`etcd exited: ${stderr.slice(-2000)}`);
     try {
       const r = await fetch(`${endpoint}/health`);
       if (r.ok && ((await r.json()) as { health?: string }).health === 'true') break;
     } catch { /* not up yet */ }
-    if (Date.now() - t0 > 20_000) throw new Error(`etcd did not become healthy: ${stderr.slice(-2000)}`);
+    if (performance.now() - t0 > 20_000) throw new Error(`etcd did not become healthy: ${stderr.slice(-2000)}`);
     await sleep(100);
   }
   return {

@@ -61,3 +61,26 @@ test('GET /api/generate: length, classes, and refusals', async (t) => {
   assert.equal((await s.call('GET', '/api/generate?length=100000', { token: owner })).status, 400);
   assert.equal((await s.call('GET', '/api/generate')).status, 401);
 });
+
+// docs/api.md `GET /api/generate`: lower a–z, upper A–Z, digits 0–9, symbols the 32 printable ASCII
+// characters U+0021..U+007E that are neither letters nor digits. Built from character codes.
+const DOC_ALPHABET = Array.from({ length: 0x7e - 0x21 + 1 }, (_, i) => String.fromCharCode(0x21 + i)).join('');
+
+test('GET /api/generate: every documented character is drawn (8 passwords of 1024, default classes)', async (t) => {
+  const s = await startTestServer();
+  t.after(() => s.stop());
+  const { owner } = await newVault(s);
+  assert.equal(DOC_ALPHABET.length, 94);
+  const seen = new Set<string>();
+  // 8,192 uniform draws over 94 characters: a given one is missing with probability (93/94)^8192 < 1e-37.
+  for (let i = 0; i < 8; i++) {
+    const r = await s.call('GET', '/api/generate?length=1024', { token: owner });
+    assert.equal(r.status, 200);
+    assert.equal(r.json.password.length, 1024);
+    for (const ch of r.json.password as string) seen.add(ch);
+  }
+  assert.ok(seen.size > 0);
+  assert.deepEqual([...seen].filter((ch) => !DOC_ALPHABET.includes(ch)), [], 'only documented characters');
+  const missing = [...DOC_ALPHABET].filter((ch) => !seen.has(ch));
+  assert.deepEqual(missing, [], `never drawn: ${missing.join(' ')}`);
+});

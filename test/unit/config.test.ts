@@ -21,6 +21,7 @@ import { readTokenFile, TokenFileError } from '../../src/config/token-file.js';
 import { tokenWeakness } from '../../src/config/token-strength.js';
 import { normalizePeerUrl } from '../../src/config/url.js';
 import { issue, makeCa } from '../helpers/pki.js';
+import { repoPath, runUnprivileged } from '../helpers/unprivileged.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: one temp dir holding real keygen output, TLS material and the YAML under test.
@@ -253,12 +254,35 @@ test('invalid configurations', async (t) => {
   }
 });
 
-test('an unreadable config file is CONFIG_MISSING', { skip: process.getuid?.() === 0 ? 'root reads any file' : false }, () => {
-  const file = yamlFile(BACKUP);
-  chmodSync(file, 0o000);
-  const err = loadError(file);
-  assert.equal(err.code, Errors.CONFIG_MISSING.code);
-  assert.match(err.line, /:1:1: \(file\): not readable/);
+test('an unreadable config file is CONFIG_MISSING (checked as an unprivileged user, also when the suite runs as root)', () => {
+  // Root reads a file of mode 0000, so the load runs in a child that dropped to an ordinary user
+  // (test/helpers/unprivileged.ts: setpriv/runuser to $CLAVITOR_TEST_USER or nobody when root).
+  const sub = mkdtempSync(join(tmpdir(), 'clavitor-config-unreadable-'));
+  try {
+    chmodSync(sub, 0o711); // the user may reach the file, the file's own mode decides
+    const file = join(sub, 'replication.yaml');
+    writeFileSync(file, `${BACKUP.join('\n')}\n`);
+    const probe = (): { uid: number; code: string; line: string; raw: string } => {
+      const r = runUnprivileged(`
+        const { loadReplicationConfig } = await import(${JSON.stringify(repoPath('src/config/load.ts'))});
+        try { loadReplicationConfig(${JSON.stringify(file)}); console.log(JSON.stringify({ loaded: true })); }
+        catch (e) { console.log(JSON.stringify({ code: e.code, line: e.line })); }`);
+      assert.equal(r.status, 0, `child as ${r.user}: ${r.stderr}`);
+      const last = JSON.parse(r.stdout.trim().split('\n').at(-1)!) as { code: string; line: string };
+      return { uid: r.uid, code: last.code, line: last.line, raw: r.stdout };
+    };
+    chmodSync(file, 0o000);
+    const err = probe();
+    assert.ok(Number.isInteger(err.uid) && err.uid !== 0, `the check ran unprivileged (uid ${err.uid})`);
+    assert.equal(err.code, Errors.CONFIG_MISSING.code, err.raw);
+    assert.ok(err.line.startsWith(`${file}:1:1: (file): not readable`), err.line);
+    // Control: the same file made readable is not refused as unreadable (so the mode decided).
+    chmodSync(file, 0o644);
+    const ok = probe();
+    assert.ok(!/\(file\): not readable/.test(ok.line ?? ''), ok.raw);
+  } finally {
+    rmSync(sub, { recursive: true, force: true });
+  }
 });
 
 test('weak and unprotected token content never appears in the error line', () => {
