@@ -14,6 +14,7 @@ import { registerAuditCommands } from './cli/audit-cmd.js';
 import { registerQuarantineCommands } from './cli/quarantine-cmd.js';
 import { describe, errorJson, EXIT, exitCodeOf } from './cli/exit-codes.js';
 import { versionLine } from './version.js';
+import { Errors } from '../lib/errors.js';
 
 // A reader that closes our stdout early (`clavitor-cli get x | head -1`) ends the command quietly
 // instead of with an EPIPE stack trace (issue 11 item 9).
@@ -31,7 +32,7 @@ const program = new Command('clavitor-cli')
   .option('--json', 'print data as JSON (an error too: {"error":{…}} on stdout)')
   .version(versionLine('clavitor-cli'), '--version', 'print the version and edition')
   .exitOverride()
-  .configureOutput({ outputError: (text, write) => write(`clavitor-cli: CV-6006: ${text.replace(/^error: /, '')}`) })
+  .configureOutput({ outputError: (text, write) => write(`clavitor-cli: ${Errors.CLI_BAD_INPUT.code}: ${text.replace(/^error: /, '')}`) })
   .showHelpAfterError('(run clavitor-cli --help for usage)');
 
 registerSetupCommands(program);

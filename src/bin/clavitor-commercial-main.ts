@@ -19,7 +19,7 @@ import { isConfigError } from '../config/config-error.js';
 import { writeKeyFile } from '../config/keygen.js';
 import { createLogger } from '../lib/logger.js';
 import type { ReplicationConfig } from '../config/types.js';
-import { ClavitorError } from '../lib/errors.js';
+import { ClavitorError, Errors } from '../lib/errors.js';
 import { EPOCH_CHECK_TIMEOUT_MS, type Pop } from '../replication/pop.js';
 import { registerOperatorCommands } from './commercial-operator.js';
 
@@ -39,7 +39,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
   try {
     listen = parseListen(o.listen);
   } catch (e) {
-    fatal(`CV-1005: ${(e as Error).message}`, EXIT_CONFIG);
+    fatal(`${Errors.DATA_DIR_INVALID.code}: ${(e as Error).message}`, EXIT_CONFIG);
   }
   const tls = tlsOption(o);
   if (cfg.auth.mtlsCa && !tls) fatal(`${cfg.path}:1:1: auth.mtls_ca: mutual TLS needs this POP to serve HTTPS; start it with --tls-cert and --tls-key`, EXIT_CONFIG);
@@ -66,7 +66,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
       } catch (e) {
         const line = isConfigError(e) ? e.line : `${o.replicationConfig}:1:1: (file): ${describeError(e)}`;
         process.stderr.write(`${line}\n`);
-        logger.error({ event: 'pop.reload_refused', code: isConfigError(e) ? e.code : 'CV-1001' }, `reload refused; the previous configuration keeps running: ${line}`);
+        logger.error({ event: 'pop.reload_refused', code: isConfigError(e) ? e.code : Errors.CONFIG_INVALID.code }, `reload refused; the previous configuration keeps running: ${line}`);
         return;
       }
       try {
@@ -74,7 +74,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
         server.reloadTls();
         if (tls) logger.info({ event: 'tls.reloaded' }, 'TLS certificates reloaded for new connections');
       } catch (e) {
-        logger.error({ event: 'tls.reload_refused', code: 'CV-1001', error: (e as Error).message }, 'TLS certificate reload refused; the previous certificate keeps serving');
+        logger.error({ event: 'tls.reload_refused', code: Errors.CONFIG_INVALID.code, error: (e as Error).message }, 'TLS certificate reload refused; the previous certificate keeps serving');
       }
     });
   } catch (e) {

@@ -66,7 +66,7 @@ async function serve(o: ControlServeOptions): Promise<void> {
     listen = parseListen(o.listen);
     etcdHosts = o.etcd === undefined ? undefined : parseEtcdEndpoints(o.etcd);
   } catch (e) {
-    fatal(`CV-1005: ${(e as Error).message}`, EXIT_CONFIG);
+    fatal(`${Errors.DATA_DIR_INVALID.code}: ${(e as Error).message}`, EXIT_CONFIG);
   }
   const tls = tlsOption(o);
   const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { service: 'clavitor-control' } });

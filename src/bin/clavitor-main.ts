@@ -10,6 +10,7 @@ import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, des
 import { parseListen, startServer } from '../http/server.js';
 import { createCommunityEdition } from '../edition/community.js';
 import { createLogger } from '../lib/logger.js';
+import { Errors } from '../lib/errors.js';
 
 async function serve(o: ServeOptions): Promise<void> {
   const proc = prepareProcess();
@@ -17,7 +18,7 @@ async function serve(o: ServeOptions): Promise<void> {
   try {
     listen = parseListen(o.listen);
   } catch (e) {
-    fatal(`CV-1005: ${(e as Error).message}`, EXIT_CONFIG);
+    fatal(`${Errors.DATA_DIR_INVALID.code}: ${(e as Error).message}`, EXIT_CONFIG);
   }
   const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'community' } });
   const tls = tlsOption(o);
@@ -33,7 +34,7 @@ async function serve(o: ServeOptions): Promise<void> {
         if (tls) logger.info({ event: 'tls.reloaded' }, 'TLS certificate reloaded for new connections');
         else logger.info({ event: 'reload.noop' }, 'SIGHUP: nothing to reload (no TLS certificate configured)');
       } catch (e) {
-        logger.error({ event: 'tls.reload_refused', code: 'CV-1001', error: (e as Error).message }, 'TLS certificate reload refused; the previous certificate keeps serving');
+        logger.error({ event: 'tls.reload_refused', code: Errors.CONFIG_INVALID.code, error: (e as Error).message }, 'TLS certificate reload refused; the previous certificate keeps serving');
       }
     });
   } catch (e) {

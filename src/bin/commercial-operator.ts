@@ -24,7 +24,7 @@ import { request, type Dispatcher } from 'undici';
 import { isConfigError } from '../config/config-error.js';
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
 import type { ReplicationConfig } from '../config/types.js';
-import { ClavitorError } from '../lib/errors.js';
+import { ClavitorError, Errors } from '../lib/errors.js';
 import { clientAgent, describeTransportError, loadClientTls, type ClientTlsFiles } from '../lib/client-tls.js';
 import { openNodeStore } from '../store/node-store.js';
 import { differingVaults, type VaultDigest } from '../replication/digest.js';
@@ -207,7 +207,7 @@ export function registerOperatorCommands(program: Command): void {
       const r = await getJson(`${o.url}/admin/v1/resume`, readSecret(o.adminTokenFile), 'POST', d);
       process.stdout.write(`resumed: sender ${r.state}\n`);
     });
-  adminOpts(program.command('promote').description('override: promote a POP held back because its peer answers as a live primary (CV-5017); needs --force'))
+  adminOpts(program.command('promote').description(`override: promote a POP held back because its peer answers as a live primary (${Errors.PEER_IS_PRIMARY.code}); needs --force`))
     .option('--force', 'promote although the peer answers as a live primary: that POP is fenced and its later writes are quarantined when it is demoted')
     .action(async (o: ConnOptions & { url: string; adminTokenFile: string; force?: boolean }) => {
       if (!o.force) fail('promote overrides DESIGN.md §4.5 "no self-promotion over a live primary"; demote the other POP first, or pass --force to promote anyway');

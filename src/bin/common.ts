@@ -4,7 +4,7 @@
  * with a documented status — never a stack trace.
  */
 import { Option, type Command } from 'commander';
-import { ClavitorError } from '../lib/errors.js';
+import { ClavitorError, Errors } from '../lib/errors.js';
 import { serverCertificateProblem } from '../config/tls-files.js';
 import { onReload } from './early-signals.js';
 import type { RunningServer } from '../http/server.js';
@@ -49,7 +49,7 @@ export function tlsOption(o: ServeOptions): { certFile: string; keyFile: string 
   if (!o.tlsCert && !o.tlsKey) return undefined;
   if (!o.tlsCert || !o.tlsKey) fatal('--tls-cert and --tls-key must be given together', EXIT_CONFIG);
   const problem = serverCertificateProblem(o.tlsCert!);
-  if (problem) fatal(`CV-1001: --tls-cert ${o.tlsCert}: ${problem}`, EXIT_CONFIG);
+  if (problem) fatal(`${Errors.CONFIG_INVALID.code}: --tls-cert ${o.tlsCert}: ${problem}`, EXIT_CONFIG);
   return { certFile: o.tlsCert!, keyFile: o.tlsKey! };
 }
 
@@ -72,9 +72,9 @@ export function fatal(line: string, status: number): never {
 export function describeError(err: unknown): string {
   if (err instanceof ClavitorError) return `${err.code}: ${err.message}`;
   const e = err as NodeJS.ErrnoException;
-  if (e && e.code === 'EADDRINUSE') return 'CV-1005: listen address already in use';
-  if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return 'CV-1005: permission denied (data directory or listen port)';
-  return `CV-9001: ${e?.message ?? 'startup failed'}`;
+  if (e && e.code === 'EADDRINUSE') return `${Errors.DATA_DIR_INVALID.code}: listen address already in use`;
+  if (e && (e.code === 'EACCES' || e.code === 'EPERM')) return `${Errors.DATA_DIR_INVALID.code}: permission denied (data directory or listen port)`;
+  return `${Errors.INTERNAL.code}: ${e?.message ?? 'startup failed'}`;
 }
 
 /**

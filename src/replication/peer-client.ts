@@ -7,6 +7,7 @@
 import { Agent, request } from 'undici';
 import type { ExpectedPosition, PeerInfo, PushAck, PushBody } from './wire.js';
 import { PUSH_MAC_HEADER, pushMac } from './push-mac.js';
+import { Errors } from '../lib/errors.js';
 import { EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_PATH } from './wire.js';
 
 /** Time limit of one request to the peer, in milliseconds (connect, headers and body each). */
@@ -87,12 +88,12 @@ export function createPeerClient(opts: PeerClientOptions) {
       const e = errOf(r.json);
       const epoch = typeof e.epoch === 'number' ? e.epoch : 0;
       if (r.status === 401 || r.status === 403) return { ok: false, kind: 'auth', status: r.status };
-      if (e.code === 'CV-5005') return { ok: false, kind: 'gap', expected: (e.expected as ExpectedPosition[]) ?? [], epoch };
-      if (e.code === 'CV-5010') return { ok: false, kind: 'diverged', diverged: (e.diverged as ExpectedPosition[]) ?? [], epoch };
-      if (e.code === 'CV-5004') return { ok: false, kind: 'stale_epoch', epoch };
-      if (e.code === 'CV-5003') return { ok: false, kind: 'not_backup', epoch };
-      if (e.code === 'CV-5013') return { ok: false, kind: 'replayed', lastPushSeq: typeof e.last_push_seq === 'number' ? e.last_push_seq : 0, epoch };
-      if (e.code === 'CV-5014') return { ok: false, kind: 'auth', status: r.status };
+      if (e.code === Errors.REPLICATION_GAP.code) return { ok: false, kind: 'gap', expected: (e.expected as ExpectedPosition[]) ?? [], epoch };
+      if (e.code === Errors.REPLICATION_DIVERGED.code) return { ok: false, kind: 'diverged', diverged: (e.diverged as ExpectedPosition[]) ?? [], epoch };
+      if (e.code === Errors.STALE_EPOCH.code) return { ok: false, kind: 'stale_epoch', epoch };
+      if (e.code === Errors.NOT_A_BACKUP.code) return { ok: false, kind: 'not_backup', epoch };
+      if (e.code === Errors.REPLAYED_PUSH.code) return { ok: false, kind: 'replayed', lastPushSeq: typeof e.last_push_seq === 'number' ? e.last_push_seq : 0, epoch };
+      if (e.code === Errors.PUSH_MAC_INVALID.code) return { ok: false, kind: 'auth', status: r.status };
       return { ok: false, kind: 'http', status: r.status, code: typeof e.code === 'string' ? e.code : null };
     },
     /** Announces this POP (a backup) to its primary; returns the primary's info or an error string. */

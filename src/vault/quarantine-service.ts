@@ -14,7 +14,7 @@ import type { NodeStore, QuarantineRow } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { VaultStore } from '../store/vault-store.js';
 import type { VaultId } from '../lib/ids.js';
-import { cvError } from '../lib/errors.js';
+import { cvError, Errors } from '../lib/errors.js';
 import { appendAudit } from './audit.js';
 import { decryptView, openTitle, type FieldView } from './entry-codec.js';
 import type { OwnerPrincipal, Principal } from './principal.js';
@@ -114,7 +114,7 @@ export function createQuarantineService(deps: { node: NodeStore; files: VaultFil
 
   function requireOwner(p: Principal, store: VaultStore, ip: string | null): asserts p is OwnerPrincipal {
     if (p.kind === 'owner') return;
-    store.txRelaxed(() => appendAudit(store, { actor: `agent:${p.agentId}`, action: 'quarantine.read', outcome: 'denied', code: 'CV-2003', ip }, deps.now().toISOString()));
+    store.txRelaxed(() => appendAudit(store, { actor: `agent:${p.agentId}`, action: 'quarantine.read', outcome: 'denied', code: Errors.FORBIDDEN.code, ip }, deps.now().toISOString()));
     throw cvError('FORBIDDEN', 'only the vault owner may read its quarantine');
   }
 

@@ -19,8 +19,11 @@ const root = await makeCa('unit-root');
 const inter = await makeIntermediate(root, 'unit-intermediate');
 const leaf = await issue(inter, 'calgary-01');
 
+/** The `extensions` option of selfsigned's `generate` (its element type is not exported). */
+type Extensions = NonNullable<NonNullable<Parameters<typeof generate>[1]>['extensions']>;
+
 /** A certificate signed by `ca` with the given extensions (for the usage rules). */
-async function custom(ca: Pem, cn: string, extensions: object[]): Promise<Pem> {
+async function custom(ca: Pem, cn: string, extensions: Extensions): Promise<Pem> {
   const r = await generate([{ name: 'commonName', value: cn }], { keyType: 'ec', curve: 'P-256', algorithm: 'sha256', ca, extensions, notBeforeDate: new Date(Date.now() - 3600_000), notAfterDate: new Date(Date.now() + 30 * DAY) });
   return { key: r.private, cert: r.cert };
 }

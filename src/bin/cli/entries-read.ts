@@ -4,7 +4,7 @@
  * ciphertext. An agent token works with `get` and `totp` by entry id (agents cannot list).
  */
 import type { Command } from 'commander';
-import { cvError } from '../../lib/errors.js';
+import { cvError, Errors } from '../../lib/errors.js';
 import { totpCode, TOTP_KIND } from '../../vault/totp.js';
 import { ApiError } from './exit-codes.js';
 import { contextOf, resolveEntryId, type Ctx, type EntrySummary } from './context.js';
@@ -84,7 +84,7 @@ async function totpCmd(target: string, o: { field?: string }, cmd: Command): Pro
   try {
     out = await ctx.client().call('GET', `/api/entries/${id}/totp${q}`);
   } catch (e) {
-    if (!(e instanceof ApiError) || e.code !== 'CV-4005') throw e;
+    if (!(e instanceof ApiError) || e.code !== Errors.TOTP_SEALED.code) throw e;
     // Sealed TOTP secret: the server cannot compute it; open it here and compute locally.
     const raw = await ctx.client().call<EntryOut>('GET', `/api/entries/${id}`);
     const f = raw.fields.find((x) => x.kind === TOTP_KIND && x.tier === 'sealed' && (o.field === undefined || x.label === o.field));

@@ -2,7 +2,7 @@
  * Exit statuses of `clavitor-cli` (issue 6 item 6; documented in docs/cli.md) and the rendering of
  * errors as `clavitor-cli: CV-NNNN: message` on stderr.
  */
-import { ClavitorError } from '../../lib/errors.js';
+import { ClavitorError, Errors } from '../../lib/errors.js';
 
 /** Exit statuses. */
 export const EXIT = Object.freeze({
@@ -23,7 +23,7 @@ export const EXIT = Object.freeze({
 });
 
 /** Codes with which a POP refuses a write it would take as primary (DESIGN.md §4.3). */
-const WRITE_REFUSALS = new Set(['CV-5001', 'CV-5002', 'CV-5008', 'CV-5012', 'CV-5015', 'CV-5017', 'CV-5018']);
+const WRITE_REFUSALS = new Set([Errors.READ_ONLY_BACKUP, Errors.FENCED, Errors.DRAINING, Errors.STARTING, Errors.LEASE_EXPIRED, Errors.PEER_IS_PRIMARY, Errors.BACKUP_AHEAD].map((d) => d.code));
 
 /** An error answered by the server: its CV code, HTTP status and the primary's location if sent. */
 export class ApiError extends Error {
@@ -47,7 +47,7 @@ export function exitCodeOf(err: unknown): number {
     return err.status >= 500 ? EXIT.UNAVAILABLE : EXIT.REFUSED;
   }
   if (err instanceof ClavitorError) {
-    if (err.code === 'CV-6005') return EXIT.UNAVAILABLE;
+    if (err.code === Errors.CLI_UNREACHABLE.code) return EXIT.UNAVAILABLE;
     return err.code.startsWith('CV-60') ? EXIT.LOCAL : EXIT.REFUSED;
   }
   return EXIT.LOCAL;
@@ -61,16 +61,16 @@ export function exitCodeOf(err: unknown): number {
 function refusalAdvice(err: ApiError): string {
   const wait = err.retryAfterSeconds !== undefined ? `retry in ${err.retryAfterSeconds} s` : 'retry in a moment';
   switch (err.code) {
-    case 'CV-5008':
+    case Errors.DRAINING.code:
       return `clavitor-cli: this primary is draining for a planned switchover: ${wait}; if it keeps refusing, the primary has moved — ask your operator where`;
-    case 'CV-5012':
+    case Errors.STARTING.code:
       return `clavitor-cli: this primary is still starting (confirming its epoch with its backup): ${wait}`;
-    case 'CV-5015':
+    case Errors.LEASE_EXPIRED.code:
       return `clavitor-cli: this primary cannot reach its control plane to renew its lease, so it takes no writes (it may be cut off, and the backup may be promoted): ${wait}, and tell your operator if it persists`;
     default:
       return err.primaryLocation
         ? `clavitor-cli: the primary is at ${err.primaryLocation}: run the write there (--server ${err.primaryLocation})`
-        : `clavitor-cli: this POP is ${err.code === 'CV-5002' ? 'fenced' : 'a backup'} and does not say where the primary is; ask your operator`;
+        : `clavitor-cli: this POP is ${err.code === Errors.FENCED.code ? 'fenced' : 'a backup'} and does not say where the primary is; ask your operator`;
   }
 }
 
@@ -83,7 +83,7 @@ export function describe(err: unknown): string[] {
     return lines;
   }
   if (err instanceof ClavitorError) return [`clavitor-cli: ${err.code}: ${err.message}`];
-  return [`clavitor-cli: CV-9001: ${(err as Error)?.message ?? String(err)}`];
+  return [`clavitor-cli: ${Errors.INTERNAL.code}: ${(err as Error)?.message ?? String(err)}`];
 }
 
 /**
@@ -99,5 +99,5 @@ export function errorJson(err: unknown): { error: Record<string, unknown> } {
     } };
   }
   if (err instanceof ClavitorError) return { error: { code: err.code, message: err.message } };
-  return { error: { code: 'CV-9001', message: (err as Error)?.message ?? String(err) } };
+  return { error: { code: Errors.INTERNAL.code, message: (err as Error)?.message ?? String(err) } };
 }

@@ -5,7 +5,7 @@
  */
 import { request, type Dispatcher } from 'undici';
 import { clientAgent, describeTransportError, loadClientTls } from '../../lib/client-tls.js';
-import { cvError } from '../../lib/errors.js';
+import { cvError, Errors } from '../../lib/errors.js';
 import { ApiError } from './exit-codes.js';
 
 /** A configured client for one server and token. */
@@ -54,7 +54,7 @@ export function createClient(server: string, token: string, caFile?: string): Cl
         const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
         const loc = res.headers['x-primary-location'];
         const retry = Number(res.headers['retry-after']);
-        throw new ApiError(err?.code ?? 'CV-9001', err?.message ?? `HTTP ${res.statusCode} from ${server}`, res.statusCode, typeof loc === 'string' ? loc : undefined,
+        throw new ApiError(err?.code ?? Errors.INTERNAL.code, err?.message ?? `HTTP ${res.statusCode} from ${server}`, res.statusCode, typeof loc === 'string' ? loc : undefined,
           Number.isInteger(retry) && retry >= 0 ? retry : undefined);
       }
       return json as T;
