@@ -198,3 +198,12 @@ test('violations are listed up to 25, but all are counted', () => {
   assert.equal(check(base(), 'f').summary, 'every restarted old primary was fenced');
   assert.equal(check(base(), 'g').summary, 'no unexpected exit');
 });
+
+test('(a) with several faults, one matching unplanned failover is enough; a lost put names its version', () => {
+  const inp = quarantinedE2(1500, C, 'failover', C);
+  inp.faults.unshift({ kind: 'kill', target: Z, start: 100, end: 200, detail: 'SIGKILL', completed: true });
+  assert.deepEqual(failed(inp), []);
+  const lost = base();
+  lost.data[C].revisions.pop();
+  assert.deepEqual(check(lost, 'a').violations, [`LOST op 4 (client 0, create e2 in ${V} v5 via calgary-01, 40–45 ms)`]);
+});
