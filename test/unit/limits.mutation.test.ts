@@ -58,6 +58,16 @@ test('rate limit: the hour window lets go — 10 new entries fit an hour after t
   for (let t = 0; t < 5; t++) for (const e of ['a', 'b', 'c']) assert.equal(m.check('ag', `${e}${t}`, lim, t * HOUR).kind, 'ok', `hour ${t}`);
 });
 
+test('rate limit: a read exactly 60 s old does not shorten Retry-After (it is outside the window)', () => {
+  const l = createRateLimiter();
+  const lim: RateLimits = { perMinute: 1, perHour: 100 };
+  assert.equal(l.check('ag', 'a', lim, 0).kind, 'ok');
+  assert.equal(l.check('ag', 'b', lim, MIN).kind, 'ok');
+  const r = breachRetry(l.check('ag', 'c', lim, MIN));
+  assert.equal(r, 60, 'b, read now, leaves the minute in 60 s');
+  assert.equal(l.check('ag', 'c', lim, MIN + r * 1000).kind, 'ok');
+});
+
 test('rate limit: an entry read exactly 60 s ago is outside the window, so reading it again counts', () => {
   const l = createRateLimiter();
   const lim: RateLimits = { perMinute: 1, perHour: 100 };
