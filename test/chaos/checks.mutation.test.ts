@@ -31,6 +31,8 @@ function base(): CheckInput {
     unexpectedExits: [],
     faults: [{ kind: 'failover', target: C, start: 1000, end: 2000, detail: '', completed: true }],
     wallT0: 0,
+    anomalies: [],
+    minFaults: 1,
   };
 }
 const failed = (inp: CheckInput): string[] => runChecks(inp).checks.filter((c) => !c.passed).map((c) => c.id);
@@ -38,7 +40,7 @@ const check = (inp: CheckInput, id: string) => runChecks(inp).checks.find((c) =>
 
 test('a consistent run with deletes passes every check and each write is present', () => {
   const out = runChecks(base());
-  assert.deepEqual(out.checks.map((c) => c.id), ['a', 'b', 'c', 'd', 'e', 'f', 'g']);
+  assert.deepEqual(out.checks.map((c) => c.id), ['a', 'b', 'c', 'd', 'e', 'f', 'g', 'h']);
   assert.deepEqual(out.checks.filter((c) => !c.passed).map((c) => c.id), []);
   assert.equal(out.fates.length, 4);
   assert.deepEqual(out.fates.map((f) => [f.op.id, f.fate, f.revision?.seq]), [[1, 'present', 2], [2, 'present', 3], [3, 'present', 4], [4, 'present', 5]]);
@@ -149,12 +151,12 @@ test('(c) origin mismatch and a backup role seen before the request are caught; 
   assert.match(c.violations[0]!, /^op 4 .* answered by calgary-01 but its revision's origin is zurich-01 \(epoch 1\)$/);
 
   const seenBefore = base();
-  seenBefore.observations = [{ pop: C, t0: 30, t1: 39, role: 'fenced', epoch: 1 }];
+  seenBefore.observations = [{ pop: Z, t0: 0, t1: 1, role: 'backup', epoch: 1 }, { pop: C, t0: 30, t1: 39, role: 'fenced', epoch: 1 }];
   const v = check(seenBefore, 'c').violations;
   assert.equal(v.length, 1, 'only op 4 (start 40) started after the observation ended at 39');
   assert.match(v[0]!, /^op 4 .* acknowledged in epoch 1 although calgary-01 reported role fenced in that epoch at 30–39 ms$/);
   const atStart = base();
-  atStart.observations = [{ pop: C, t0: 30, t1: 40, role: 'backup', epoch: 1 }];
+  atStart.observations = [{ pop: Z, t0: 0, t1: 1, role: 'backup', epoch: 1 }, { pop: C, t0: 30, t1: 40, role: 'backup', epoch: 1 }];
   assert.deepEqual(failed(atStart), [], 'an observation ending as the request starts is not before it');
   const otherEpoch = base();
   otherEpoch.observations = [{ pop: C, t0: 0, t1: 1, role: 'backup', epoch: 2 }];
