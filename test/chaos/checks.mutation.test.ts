@@ -159,10 +159,10 @@ test('(c) origin mismatch and a backup role seen before the request are caught; 
   atStart.observations = [{ pop: Z, t0: 0, t1: 1, role: 'backup', epoch: 1 }, { pop: C, t0: 30, t1: 40, role: 'backup', epoch: 1 }];
   assert.deepEqual(failed(atStart), [], 'an observation ending as the request starts is not before it');
   const otherEpoch = base();
-  otherEpoch.observations = [{ pop: C, t0: 0, t1: 1, role: 'backup', epoch: 2 }];
+  otherEpoch.observations = [{ pop: Z, t0: 0, t1: 1, role: 'backup', epoch: 1 }, { pop: C, t0: 0, t1: 1, role: 'backup', epoch: 2 }];
   assert.deepEqual(failed(otherEpoch), []);
   const otherPop = base();
-  otherPop.observations = [{ pop: Z, t0: 0, t1: 1, role: 'backup', epoch: 1 }];
+  otherPop.observations = [{ pop: Z, t0: 0, t1: 1, role: 'backup', epoch: 1 }, { pop: C, t0: 0, t1: 1, role: 'primary', epoch: 1 }];
   assert.deepEqual(failed(otherPop), []);
 });
 
