@@ -5,7 +5,7 @@
  */
 import { Option, type Command } from 'commander';
 import { ClavitorError, Errors } from '../lib/errors.js';
-import { serverCertificateProblem } from '../config/tls-files.js';
+import { serverCertificateProblem } from '../lib/tls-files.js';
 import { onReload } from './early-signals.js';
 import type { RunningServer } from '../http/server.js';
 

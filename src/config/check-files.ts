@@ -9,11 +9,11 @@ import { isAbsolute, resolve } from 'node:path';
 import type { X509Certificate } from 'node:crypto';
 import { Errors, type ErrorDef } from '../lib/errors.js';
 import { ConfigError } from './config-error.js';
-import { FileCheckError } from './file-check.js';
+import { FileCheckError } from '../lib/file-check.js';
 import { locate } from './locate.js';
 import type { RawReplicationConfig } from './schema.js';
-import { certificateChainProblem } from './tls-chain.js';
-import { certificateValidityProblem, isSameFile, keyMatchesCertificate, readCertificateBundleFile, readPrivateKeyFile } from './tls-files.js';
+import { certificateChainProblem } from '../lib/tls-chain.js';
+import { certificateValidityProblem, isSameFile, keyMatchesCertificate, readCertificateBundleFile, readPrivateKeyFile } from '../lib/tls-files.js';
 import { readTokenFile } from './token-file.js';
 import type { ParsedYaml } from './yaml-source.js';
 

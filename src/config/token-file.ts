@@ -8,7 +8,7 @@
  * ignored; blank lines, more than two lines and weak tokens (see `token-strength.ts`) are refused.
  */
 import { resolve } from 'node:path';
-import { FileCheckError, readCheckedFile } from './file-check.js';
+import { FileCheckError, readCheckedFile } from '../lib/file-check.js';
 import { tokenWeakness } from './token-strength.js';
 
 /** Largest token file accepted, in bytes. Two long tokens fit with room to spare. */

@@ -88,7 +88,7 @@ test('unknown keys: suggestions only for near misses, a hint for inline secrets,
   assert.match(errorOf([...PRIMARY, 'Region: "x"']), /did you mean "region"\?/, 'case is ignored when suggesting');
   assert.match(errorOf([...PRIMARY, 'control_plane:', '  url: "https://cp.clavitor.ai"', '  token_file: "t"', '  heartbeat_intervall: 5']), /did you mean "heartbeat_interval"\?/);
   assert.deepEqual(MAPPING_KEYS.primary_pop, ['id', 'url']);
-  assert.deepEqual(MAPPING_KEYS.control_plane, ['url', 'token_file', 'heartbeat_interval']);
+  assert.deepEqual(MAPPING_KEYS.control_plane, ['url', 'token_file', 'heartbeat_interval', 'ca_file']);
   assert.deepEqual(MAPPING_KEYS.backup_pop, ['id', 'url', 'auth_token_file']);
 });
 

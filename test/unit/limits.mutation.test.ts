@@ -103,7 +103,7 @@ function gateFixture() {
   const store = openVaultStore(join(dir, `vault-${files++}.db`), VAULT);
   let nowMs = Date.parse('2026-01-01T00:00:00Z');
   const writer = createRevisionWriter({ hooks: NO_HOOKS, identity: () => ({ popId: 'calgary-01', epoch: 1 }), now: () => new Date(nowMs) });
-  const gate = createAgentGate({ writer, now: () => new Date(nowMs) });
+  const gate = createAgentGate({ writer, now: () => new Date(nowMs), clock: { nowMs: () => nowMs } });
   const agent = (over: Partial<AgentPrincipal> = {}): AgentPrincipal => ({
     kind: 'agent', vaultId: VAULT, tokenId: 't_x' as TokenId, agentId: 'a_1' as AgentId, scopes: new Set(['e1', 'e2', 'e3', 'e4']),
     keys: { agent: Buffer.alloc(32) }, locked: false, limits: { perMinute: 2, perHour: 100 }, ...over,

@@ -1,5 +1,5 @@
 /**
- * Whole-chain checks of `auth.mtls_cert` (issue 11 item 5, case F15; src/config/tls-chain.ts).
+ * Whole-chain checks of `auth.mtls_cert` (issue 11 item 5, case F15; src/lib/tls-chain.ts).
  * Expected outcomes come from RFC 5280 and the issue: every certificate within its dates,
  * intermediates CA:TRUE with keyCertSign, the POP certificate with digitalSignature and
  * serverAuth + clientAuth, the chain ending at an `auth.mtls_ca` certificate.
@@ -9,7 +9,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
-import { certificateChainProblem, keyUsageOf, parseCertificateBundle } from '../../src/config/tls-chain.js';
+import { certificateChainProblem, keyUsageOf, parseCertificateBundle } from '../../src/lib/tls-chain.js';
 import { issue, makeCa, makeIntermediate, type Pem } from '../helpers/pki.js';
 
 const x = (pem: Pem | string) => new X509Certificate(typeof pem === 'string' ? pem : pem.cert);
