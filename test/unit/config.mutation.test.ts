@@ -192,3 +192,10 @@ test('token strength (docs/config.md "Token files"): the three forms at 256 bits
   assert.match(tokenWeakness(fewBytes.toString('hex'))!, /too few distinct byte values/);
   for (let i = 0; i < 20; i++) assert.equal(tokenWeakness(randomBytes(32).toString('base64url')), null, 'random tokens pass');
 });
+
+test('the first problem is the one nearest the top of the file, whatever the schema order of the keys', () => {
+  const lines = ['region: ""', 'role: "primary"', 'pop_id: "BAD"', ...PRIMARY.slice(3)];
+  assert.match(errorOf(lines), /^1:9: region: must not be empty$/);
+  const sameLine = ['pop_id: "a"', 'region: "r"', 'role: "backup"', 'auth: { mtls_ca: "", token_file: "" }'];
+  assert.match(errorOf(sameLine), /^4:18: auth\.mtls_ca: must not be empty; give the path of a file$/);
+});
