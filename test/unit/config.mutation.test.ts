@@ -155,6 +155,8 @@ test('peer URLs (docs/config.md "URLs")', () => {
   assert.match(reason('http://[::2]'), /non-loopback/);
   assert.equal(isLoopbackHost('LocalHost'), true);
   assert.equal(isLoopbackHost('127.1.2.3'), true);
+  assert.equal(isLoopbackHost('127.100.200.250'), true, 'any address in 127.0.0.0/8');
+  assert.equal(normalizePeerUrl('http://127.0.0.10:8443').ok, true);
   assert.equal(isLoopbackHost('127.1.2'), false);
   assert.equal(isLoopbackHost('x127.1.2.3'), false);
   assert.equal(isLoopbackHost('127.1.2.3x'), false);
