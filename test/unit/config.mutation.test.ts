@@ -155,6 +155,8 @@ test('peer URLs (docs/config.md "URLs")', () => {
   assert.match(reason('http://[::2]'), /non-loopback/);
   assert.equal(isLoopbackHost('LocalHost'), true);
   assert.equal(isLoopbackHost('127.1.2.3'), true);
+  assert.equal(isLoopbackHost('127.100.200.250'), true, 'any address in 127.0.0.0/8');
+  assert.equal(normalizePeerUrl('http://127.0.0.10:8443').ok, true);
   assert.equal(isLoopbackHost('127.1.2'), false);
   assert.equal(isLoopbackHost('x127.1.2.3'), false);
   assert.equal(isLoopbackHost('127.1.2.3x'), false);
@@ -191,4 +193,11 @@ test('token strength (docs/config.md "Token files"): the three forms at 256 bits
   const fewBytes = Buffer.from(Array.from({ length: 40 }, (_, i) => [3, 77, 150, 201, 9, 240, 18, 66, 99, 120, 180, 33, 55, 210, 1][i % 15]!));
   assert.match(tokenWeakness(fewBytes.toString('hex'))!, /too few distinct byte values/);
   for (let i = 0; i < 20; i++) assert.equal(tokenWeakness(randomBytes(32).toString('base64url')), null, 'random tokens pass');
+});
+
+test('the first problem is the one nearest the top of the file, whatever the schema order of the keys', () => {
+  const lines = ['region: ""', 'role: "primary"', 'pop_id: "BAD"', ...PRIMARY.slice(3)];
+  assert.match(errorOf(lines), /^1:9: region: must not be empty$/);
+  const sameLine = ['pop_id: "a"', 'region: "r"', 'role: "backup"', 'auth: { mtls_ca: "", token_file: "" }'];
+  assert.match(errorOf(sameLine), /^4:18: auth\.mtls_ca: must not be empty; give the path of a file$/);
 });
