@@ -11,7 +11,7 @@
  */
 import { Command } from 'commander';
 import { versionLine } from './version.js';
-import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { addServeOptions, checkTlsForReload, closeOnSignals, exitQuietlyOnEpipe, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommercialEdition, startupLines } from '../edition/commercial.js';
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
@@ -82,6 +82,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
   }
 }
 
+exitQuietlyOnEpipe();
 const program = new Command('clavitor-commercial').description('Clavitor commercial edition: a replicated POP')
   .version(versionLine('clavitor-commercial'), '--version', 'print the version and edition');
 addServeOptions(program.command('serve', { isDefault: true }).description('run the POP'))

@@ -85,11 +85,24 @@ export function describeError(err: unknown): string {
  */
 export function prepareProcess(): { onReload(handler: () => void): void } {
   process.umask(0o077);
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-  });
+  exitQuietlyOnEpipe();
   return { onReload };
 }
+
+/**
+ * A reader that closes our stdout (`status | head -1`, `quarantine export | true`) ends the process
+ * with status 0 instead of an unhandled EPIPE stack trace, as clavitor-cli does (issue 11 item 9).
+ * Installed once per process.
+ */
+export function exitQuietlyOnEpipe(): void {
+  if (epipeInstalled) return;
+  epipeInstalled = true;
+  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
+    if (e.code === 'EPIPE') process.exit(0);
+    throw e;
+  });
+}
+let epipeInstalled = false;
 
 /** Closes the server on SIGTERM/SIGINT and exits 0; a second signal exits at once. */
 export function closeOnSignals(server: RunningServer): void {

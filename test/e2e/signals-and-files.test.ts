@@ -52,6 +52,25 @@ test('quarantine export into a closed pipe ends without a stack trace; a data di
   await pair.backup.kill('SIGTERM');
   const r = spawnSync('sh', ['-c', `node ${BIN.commercial} quarantine export --data ${pair.backup.dataDir} | head -c 1; node ${BIN.commercial} quarantine list --data ${pair.backup.dataDir} --json | head -c 1`], { encoding: 'utf8' });
   assert.doesNotMatch(r.stderr, /at |EPIPE/);
+  // Deterministic: the read end is closed before the command writes (a `| true` reader), for every
+  // operator command that prints (newcomer try-out: status, quarantine and check-config crashed).
+  const intoClosedPipe = (args: string[]) => new Promise<{ code: number | null; err: string }>((res) => {
+    const c = spawn(process.execPath, [BIN.commercial, ...args], { stdio: ['ignore', 'pipe', 'pipe'] });
+    c.stdout.destroy();
+    let err = '';
+    c.stderr.on('data', (d) => (err += d));
+    c.on('exit', (code) => res({ code, err }));
+  });
+  const commands = [
+    ['quarantine', 'export', '--data', pair.backup.dataDir],
+    ['quarantine', 'list', '--data', pair.backup.dataDir],
+    ['check-config', '--replication-config', pair.backupConfig],
+  ];
+  for (const args of commands) {
+    const out = await intoClosedPipe(args);
+    assert.doesNotMatch(out.err, /EPIPE|\n\s+at /, `${args.join(' ')}: ${out.err.slice(0, 300)}`);
+    assert.equal(out.code, 0, `${args.join(' ')} exit status`);
+  }
   const p = spawn(process.execPath, [BIN.community, 'serve', '--data', '/proc/clavitor-test', '--listen', '127.0.0.1:1'], { stdio: ['ignore', 'ignore', 'pipe'] });
   let err = '';
   p.stderr.on('data', (d) => (err += d));

@@ -41,6 +41,7 @@ export interface Ctx {
 export function contextOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): Ctx {
   const opts = cmd.optsWithGlobals<GlobalOptions>();
   let client: Client | undefined;
+  let caFile: string | undefined;
   let sealer: Sealer | undefined;
   return {
     json: opts.json === true,
@@ -48,12 +49,16 @@ export function contextOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): C
     client() {
       if (!client) {
         const c = resolveConnection(opts, env);
+        caFile = c.caFile;
         client = createClient(c.server, c.token, c.caFile);
       }
       return client;
     },
     clientAt(server) {
-      return createClient(server.replace(/\/+$/, ''), this.client().token, opts.caFile ?? env.CLAVITOR_CA_FILE);
+      // The same CA as the configured server (flag, environment or the saved ca_file): the other POP
+      // of a pair is signed by the same private CA.
+      const token = this.client().token;
+      return createClient(server.replace(/\/+$/, ''), token, caFile);
     },
     sealer() {
       sealer ??= createSealer(this.client().token, opts.sealKeyFile, env);
