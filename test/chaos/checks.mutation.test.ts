@@ -24,7 +24,7 @@ function base(): CheckInput {
   return {
     ops: [op(1, 'create', 'e1', 2), op(2, 'update', 'e1', 3), op(3, 'delete', 'e1', undefined), op(4, 'create', 'e2', 5)],
     finalPrimary: C,
-    data: { [C]: { revisions, quarantine: [] }, [Z]: { revisions: revisions.map((r) => ({ ...r, pop: Z })), quarantine: [] } } as CheckInput['data'],
+    data: { [C]: { revisions, quarantine: [] }, [Z]: { revisions: revisions.map((r) => ({ ...r, pop: Z })), quarantine: [] } } as unknown as CheckInput['data'],
     observations: [{ pop: Z, t0: 0, t1: 1, role: 'backup', epoch: 1 }, { pop: C, t0: 0, t1: 1, role: 'primary', epoch: 1 }],
     verify: { code: 0, output: 'identical\n' },
     fencingViolations: [],
@@ -83,7 +83,7 @@ test('(a) a delete whose tombstone is in quarantine after an unplanned failover 
 
 test('(a) only failed-or-unknown writes are not judged', () => {
   const inp = base();
-  inp.ops.push(op(5, 'create', 'e9', 9, { outcome: 'failed', status: 503 }), op(6, 'update', 'e9', 10, { outcome: 'unknown', status: 0 }));
+  inp.ops = [...inp.ops, op(5, 'create', 'e9', 9, { outcome: 'failed', status: 503 }), op(6, 'update', 'e9', 10, { outcome: 'unknown', status: 0 })];
   assert.equal(runChecks(inp).fates.length, 4);
   assert.deepEqual(failed(inp), []);
 });
@@ -203,7 +203,7 @@ test('violations are listed up to 25, but all are counted', () => {
 
 test('(a) with several faults, one matching unplanned failover is enough; a lost put names its version', () => {
   const inp = quarantinedE2(1500, C, 'failover', C);
-  inp.faults.unshift({ kind: 'kill', target: Z, start: 100, end: 200, detail: 'SIGKILL', completed: true });
+  inp.faults = [{ kind: 'kill', target: Z, start: 100, end: 200, detail: 'SIGKILL', completed: true }, ...inp.faults];
   assert.deepEqual(failed(inp), []);
   const lost = base();
   lost.data[C].revisions.pop();

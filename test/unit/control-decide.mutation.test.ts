@@ -60,7 +60,7 @@ test('row 1: an EMPTY pair adopts a primary reporting exactly the epoch already 
   assert.equal(adopted.last_decision?.kind, 'adopt');
   assert.equal(adopted.last_decision?.at_ms, T0 + 1);
   assert.match(adopted.last_decision!.text, /^calgary-01 recognised as primary in epoch 4 \(the first primary reported\)$/);
-  assert.equal(absorbHeartbeat(seen, hb(P, { epoch: 3 })).primary_id, null, 'below the epoch seen: not adopted');
+  assert.equal(absorbHeartbeat(seen, hb(P, { epoch: 3 }), T0 + 1).primary_id, null, 'below the epoch seen: not adopted');
 });
 
 test('row 5: the pair primary reporting a higher epoch raises the epoch (no re-adoption); the same epoch changes nothing', () => {
