@@ -9,10 +9,16 @@
  *   Debian's `nobody`, G its primary group. Root without a way to switch throws: the test fails
  *   and says why; it never skips silently.
  *
- * The child is `node --import tsx` run from the repository root, so it can import `src/` directly.
+ * The child cannot rely on reaching the repository: a clone under a directory of mode 0700 (such as
+ * /root) is closed to every other user. So the child's script, with everything it imports from
+ * `src/` and node_modules, is bundled by esbuild (installed with tsx) into one file in a fresh
+ * world-readable directory under the system temp directory, and run there with plain `node`.
  */
 import { execFileSync, spawnSync } from 'node:child_process';
-import { resolve } from 'node:path';
+import { chmodSync, mkdtempSync, rmSync } from 'node:fs';
+import { tmpdir } from 'node:os';
+import { join, resolve } from 'node:path';
+import { buildSync } from 'esbuild';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
@@ -33,18 +39,32 @@ export function unprivilegedPrefix(): { prefix: string[]; user: string } {
 }
 
 /**
- * Runs the ES module source `code` (TypeScript allowed; import from `src/…` by absolute path) in
- * `node --import tsx` as an unprivileged user, with the repository root as working directory.
- * Returns the child's uid as it saw itself, its exit status and its output. Throws when root
- * cannot switch (see the file header).
+ * Runs the ES module source `code` (TypeScript allowed; import from `src/…` by absolute path, see
+ * `repoPath`) as an unprivileged user: bundled with its imports into one file in a fresh temporary
+ * directory (modes 0755/0644), run with `node` from there. Returns the child's uid as it saw itself,
+ * its exit status and its output. Throws when root cannot switch (see the file header).
  */
 export function runUnprivileged(code: string): { uid: number; status: number | null; stdout: string; stderr: string; user: string } {
   const { prefix, user } = unprivilegedPrefix();
   const script = `process.stdout.write('uid=' + process.getuid() + '\\n');\n${code}`;
-  const argv = [...prefix, process.execPath, '--import', 'tsx', '--input-type=module', '-e', script];
-  const r = spawnSync(argv[0]!, argv.slice(1), { cwd: ROOT, encoding: 'utf8', timeout: 60_000 });
-  const uid = Number(/^uid=(\d+)$/m.exec(r.stdout ?? '')?.[1] ?? NaN);
-  return { uid, status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', user };
+  const stage = mkdtempSync(join(tmpdir(), 'clavitor-unprivileged-'));
+  try {
+    chmodSync(stage, 0o755);
+    const outfile = join(stage, 'child.mjs');
+    buildSync({
+      stdin: { contents: script, resolveDir: ROOT, loader: 'ts', sourcefile: 'unprivileged-child.ts' },
+      bundle: true, platform: 'node', format: 'esm', target: 'node20', outfile, logLevel: 'silent',
+      // CommonJS dependencies call require() for Node built-ins; an ES module bundle needs one.
+      banner: { js: "import { createRequire as __cr } from 'node:module'; const require = __cr(import.meta.url);" },
+    });
+    chmodSync(outfile, 0o644);
+    const argv = [...prefix, process.execPath, outfile];
+    const r = spawnSync(argv[0]!, argv.slice(1), { cwd: stage, encoding: 'utf8', timeout: 60_000 });
+    const uid = Number(/^uid=(\d+)$/m.exec(r.stdout ?? '')?.[1] ?? NaN);
+    return { uid, status: r.status, stdout: r.stdout ?? '', stderr: r.stderr ?? '', user };
+  } finally {
+    rmSync(stage, { recursive: true, force: true });
+  }
 }
 
 /** Absolute path of a repository file, for imports in `runUnprivileged` code. */
