@@ -198,7 +198,10 @@ export function registerOperatorCommands(program: Command): void {
     .action(async (o: ConnOptions & { url: string; adminTokenFile: string; timeoutSeconds: string }) => {
       const d = dispatcherFor(o, configFor(o));
       const r = await getJson(`${o.url}/admin/v1/drain?timeout_seconds=${encodeURIComponent(o.timeoutSeconds)}`, readSecret(o.adminTokenFile), 'POST', d);
-      process.stdout.write(r.drained ? 'drained: backlog 0, client writes refused; now demote this POP and promote its backup\n' : `not drained: backlog ${r.backlog} (role ${r.role})\n`);
+      const stillDraining = !r.drained && r.role === 'primary'
+        ? `still draining: client writes are refused (${Errors.DRAINING.code}) until you run clavitor-commercial resume --url ${o.url} (or drain again to keep waiting)\n`
+        : '';
+      process.stdout.write(r.drained ? 'drained: backlog 0, client writes refused; now demote this POP and promote its backup\n' : `not drained: backlog ${r.backlog} (role ${r.role})\n${stillDraining}`);
       process.exit(r.drained ? 0 : 1);
     });
   adminOpts(program.command('resume').description('end a drain and wake a degraded sender'))
