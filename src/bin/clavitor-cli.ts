@@ -14,14 +14,10 @@ import { registerAuditCommands } from './cli/audit-cmd.js';
 import { registerQuarantineCommands } from './cli/quarantine-cmd.js';
 import { describe, errorJson, EXIT, exitCodeOf } from './cli/exit-codes.js';
 import { versionLine } from './version.js';
+import { exitQuietlyOnEpipe } from './epipe.js';
 import { Errors } from '../lib/errors.js';
 
-// A reader that closes our stdout early (`clavitor-cli get x | head -1`) ends the command quietly
-// instead of with an EPIPE stack trace (issue 11 item 9).
-process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-  if (e.code === 'EPIPE') process.exit(EXIT.OK);
-  throw e;
-});
+exitQuietlyOnEpipe();
 
 const program = new Command('clavitor-cli')
   .description('Clavitor command-line client: entries, agents, audit, TOTP')

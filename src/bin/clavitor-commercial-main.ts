@@ -11,7 +11,8 @@
  */
 import { Command } from 'commander';
 import { versionLine } from './version.js';
-import { addServeOptions, checkTlsForReload, closeOnSignals, exitQuietlyOnEpipe, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { exitQuietlyOnEpipe } from './epipe.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommercialEdition, startupLines } from '../edition/commercial.js';
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';

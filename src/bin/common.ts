@@ -7,6 +7,7 @@ import { Option, type Command } from 'commander';
 import { ClavitorError, Errors } from '../lib/errors.js';
 import { serverCertificateProblem } from '../lib/tls-files.js';
 import { onReload } from './early-signals.js';
+import { exitQuietlyOnEpipe } from './epipe.js';
 import type { RunningServer } from '../http/server.js';
 
 /** Exit status for configuration errors (sysexits.h EX_CONFIG; DESIGN.md §4.1). */
@@ -89,20 +90,6 @@ export function prepareProcess(): { onReload(handler: () => void): void } {
   return { onReload };
 }
 
-/**
- * A reader that closes our stdout (`status | head -1`, `quarantine export | true`) ends the process
- * with status 0 instead of an unhandled EPIPE stack trace, as clavitor-cli does (issue 11 item 9).
- * Installed once per process.
- */
-export function exitQuietlyOnEpipe(): void {
-  if (epipeInstalled) return;
-  epipeInstalled = true;
-  process.stdout.on('error', (e: NodeJS.ErrnoException) => {
-    if (e.code === 'EPIPE') process.exit(0);
-    throw e;
-  });
-}
-let epipeInstalled = false;
 
 /** Closes the server on SIGTERM/SIGINT and exits 0; a second signal exits at once. */
 export function closeOnSignals(server: RunningServer): void {

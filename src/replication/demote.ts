@@ -62,17 +62,12 @@ export function quarantineBacklog(node: NodeStore, files: VaultFiles, reason: st
  * different revision at that position (the successor wrote its own) leaves it open.
  */
 export function releaseHeldQuarantine(node: NodeStore, files: VaultFiles, now: Date, vaultIds?: Iterable<string>): number {
-  const vaults = vaultIds ? [...new Set(vaultIds)] : [...new Set(node.listQuarantine().map((r) => r.vaultId))];
+  const open = vaultIds ? [...new Set(vaultIds)].flatMap((v) => node.openQuarantineOf(v)) : node.listQuarantine();
   let marked = 0;
-  for (const vaultId of vaults) {
-    const open = node.openQuarantineOf(vaultId);
-    if (open.length === 0) continue;
-    const store = node.hasVault(vaultId) ? files.find(vaultId as VaultId) : undefined;
-    if (!store) continue;
-    for (const row of open) {
-      const held = store.getRevision(row.seq);
-      if (held && sameRevision(held, JSON.parse(row.revision) as Revision) && node.markQuarantineHeld(row.id, now.toISOString())) marked++;
-    }
+  for (const row of open) {
+    const store = node.hasVault(row.vaultId) ? files.find(row.vaultId as VaultId) : undefined;
+    const held = store?.getRevision(row.seq);
+    if (held && sameRevision(held, JSON.parse(row.revision) as Revision) && node.markQuarantineHeld(row.id, now.toISOString())) marked++;
   }
   return marked;
 }
