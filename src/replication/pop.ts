@@ -3,30 +3,11 @@
  * `fenced` state, the sender (primary only; a backup never replicates further), the receiver,
  * SIGHUP reload with role changes, drain for a planned switchover, and synchronous writes.
  *
- * Roles and transitions:
- *
- * | from     | event                                   | to       | what happens                                     |
- * | -------- | --------------------------------------- | -------- | ------------------------------------------------ |
- * | (start)  | file says primary                       | primary  | epoch check with the peer before taking writes   |
- * | (start)  | file says primary, last role was backup | primary  | peer check, then promotion: epoch = seen + 1     |
- * | (start)  | the same, peer answers as live primary  | held     | no promotion; writes 503 CV-5017, alert; waits   |
- * | backup   | reload with role primary (SIGHUP)       | primary  | peer check, then promotion, resync (as at start) |
- * | backup   | reload, peer answers as live primary    | held     | as at start                                      |
- * | held     | peer demoted (its hello), SIGHUP, resume| primary  | peer check again, then promotion                 |
- * | held     | operator `promote --force`              | primary  | logged override: promoted over the live peer     |
- * | backup   | control-plane promote directive         | primary  | promotion to the assigned epoch (no peer check)  |
- * | primary  | backup holds revisions this POP lacks   | held     | writes 503 CV-5018, alert, sender stopped; kept  |
- * |          | (its positions, or a diverged push)     |          | across restarts until demotion or a re-check     |
- * | primary  | peer reports a higher epoch             | fenced   | writes 503 CV-5002, alert, sender stopped        |
- * | primary  | reload with role backup                 | backup   | demotion: unacked revisions → quarantine, hello  |
- * | fenced   | reload with role backup                 | backup   | demotion, as above                               |
- * | held     | reload with role backup                 | backup   | hold cleared; demotion unless never promoted     |
- * | primary  | operator drain                          | primary  | writes 503 CV-5008 until backlog is 0 / resume   |
- * | any      | reload whose file role disagrees with a | same     | running role kept (no role change nobody asked   |
- * |          | control-plane directive                 |          | for); role_source control_plane, CV-5020 warning |
- *
- * "held" (issue 11 items 2–3, DESIGN.md §4.5 "No self-promotion over a live primary") is reported
- * as role `fenced` with the reason in status `hold`; unlike a fence it raises no epoch.
+ * Every role decision (start-up, SIGHUP, drain, directives, lease, every source of a higher epoch,
+ * holds, promote --force) is `step` in role-machine.ts, whose header holds the one table of
+ * transitions. This file is the shell: it turns requests, peer answers and timers into events,
+ * performs the effects `step` returns (persisting epochs, starting and stopping the sender,
+ * quarantine, alerts, logs, peer requests), and serves status and metrics.
  *
  * Rule when the peer cannot be reached at start (issue 3): a POP configured primary refuses writes
  * (503 CV-5012) while it asks its backup for its epoch, for at most EPOCH_CHECK_TIMEOUT_MS; if the
@@ -47,6 +28,10 @@ import { replicationRoutes } from './routes.js';
 import { operatorPopRoutes } from './operator-routes.js';
 import { quarantineBacklog, releaseHeldQuarantine } from './demote.js';
 import { reconcile } from './reconcile.js';
+import {
+  EPOCH_CHECK_TIMEOUT_MS, initialState, reportedRole, step, writeRefusal,
+  type ReportedRole, type Role, type RoleEffect, type RoleEvent, type RoleState, type WriteHold,
+} from './role-machine.js';
 import { vaultDigest, type VaultDigest } from './digest.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
@@ -61,8 +46,7 @@ import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../controlp
 
 /** Seconds a refused client is told to wait (Retry-After) before retrying a write. */
 export const RETRY_AFTER_SECONDS = 5;
-/** How long a starting primary waits for its peer's epoch before deciding alone, in milliseconds. */
-export const EPOCH_CHECK_TIMEOUT_MS = 3000;
+export { EPOCH_CHECK_TIMEOUT_MS, type WriteHold } from './role-machine.js';
 /** Request header asking a write to wait for the backup's acknowledgement, in milliseconds (1..30000). */
 export const SYNC_HEADER = 'x-clavitor-sync-timeout-ms';
 /** Response header saying whether a synchronous write was acknowledged by the backup in time. */
@@ -75,7 +59,7 @@ export interface Pop extends Edition {
   /** Reported role. */
   role(): 'primary' | 'backup' | 'fenced';
   /** Applies a new validated configuration in place (SIGHUP; DESIGN.md §4.4.10). */
-  reload(next: ReplicationConfig, opts?: { epoch?: number }): void;
+  reload(next: ReplicationConfig): void;
   /** Wakes a degraded sender (operator resume), ends a drain, and re-checks a hold. */
   resume(): void;
   /** Resolves once the start-up decision (peer check, positions) is made; bounded by the caller. */
@@ -131,25 +115,6 @@ function effectiveConfig(ctx: EditionContext, file: ReplicationConfig): { cfg: R
 /** Node-meta key of a persisted backup-ahead hold (issue 11 item 3): kept across restarts. */
 const HOLD_KEY = 'write_hold';
 
-/**
- * Why a POP configured primary takes no client writes although no higher epoch fenced it
- * (issue 11 items 2–3; DESIGN.md §4.5): its peer answers as a live primary (`peer_is_primary`,
- * CV-5017), or its backup holds revisions it lacks (`backup_ahead`, CV-5018). Shown in status
- * `hold`; `since` is an ISO time for display.
- */
-export interface WriteHold {
-  readonly reason: 'peer_is_primary' | 'backup_ahead';
-  readonly code: string;
-  readonly message: string;
-  readonly since: string;
-  /** The peer as it answered (pop_id, role, epoch), when known. */
-  readonly peer: PeerInfo | null;
-  /** Vaults where the backup is ahead or diverged (backup_ahead only). */
-  readonly vaults: readonly string[];
-  /** How it was learnt: the peer's epoch answer, the backup's positions, a diverged push, or the push counter. */
-  readonly cause: 'peer_epoch' | 'positions' | 'diverged' | 'push_counter';
-}
-
 /** Resolves with `p`, or with `{ error: 'timeout' }` after `ms` milliseconds. */
 async function within<T>(p: Promise<T>, ms: number): Promise<T | { error: string }> {
   let timer: NodeJS.Timeout | undefined;
@@ -160,7 +125,14 @@ async function within<T>(p: Promise<T>, ms: number): Promise<T | { error: string
   }
 }
 
-/** Builds the POP from storage and its validated configuration. Does no I/O to the peer until `start()`. */
+const peerIdOf = (c: ReplicationConfig): string | null => (c.role === 'primary' ? c.backupPop?.id : c.primaryPop?.id) ?? null;
+const asRole = (v: string | undefined): Role | null => (v === 'primary' || v === 'backup' ? v : null);
+
+/**
+ * Builds the POP from storage and its validated configuration. Does no I/O to the peer until
+ * `start()`. Every role decision is `step` of role-machine.ts; this function is the shell that
+ * feeds it events and performs its effects.
+ */
 export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop {
   const { node, files, logger, metrics } = ctx;
   let fileRole = initial.role;
@@ -173,9 +145,6 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   let sender: Sender | undefined;
   let peer: PeerClient | undefined;
   let closed = false;
-  let draining = false;
-  /** Control-plane lease of a primary: writes allowed until this time (ms, monotonic clock: src/lib/clock.ts, F12). */
-  let leaseUntilMs = 0;
   let heartbeat: Heartbeat | undefined;
   /** When the control plane last answered (ms, monotonic clock); 0 before any answer. */
   let lastAnswerAtMs = 0;
@@ -184,118 +153,103 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
    * every vault file on each heartbeat; recomputed after a demotion truncates vaults.
    */
   let positionTotal: number | undefined;
-  let epochCheckPending = false;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
   let resync: { queued: number; startedAt: string } | undefined;
-  /** Configured primary, last role backup, promotion waiting for the peer check (issue 11 item 2). */
-  let pendingPromotion = false;
-  let hold: WriteHold | undefined = loadHold();
+  /** Failure kind of the sender's last push (NOT_A_BACKUP says the peer is a primary: row 28). */
+  let lastPushFailure: string | undefined;
   let startDecision: Promise<void> = Promise.resolve();
+  const rawHold = node.getMeta(HOLD_KEY);
+  let rs: RoleState = initialState({
+    role: cfg.role, popId: cfg.popId, peerId: peerIdOf(cfg), epoch: epochs.epoch(), seen: epochs.seen(),
+    lastRole: asRole(node.getMeta('last_role')), hold: rawHold ? (JSON.parse(rawHold) as WriteHold) : null,
+  });
 
-  const fenced = (): boolean => cfg.role === 'primary' && !pendingPromotion && epochs.seen() > epochs.epoch();
-  const role = (): 'primary' | 'backup' | 'fenced' => (fenced() || (cfg.role === 'primary' && hold) ? 'fenced' : cfg.role);
-  const self = (): PeerInfo => ({ pop_id: cfg.popId, role: role(), epoch: epochs.epoch() });
-  const alerts = { inc: (reason: string) => counters.alerts.inc({ reason }) };
+  const role = (): ReportedRole => reportedRole(rs);
+  const self = (): PeerInfo => ({ pop_id: cfg.popId, role: role(), epoch: rs.epoch });
 
-  /** Promotion rule (DESIGN.md §4.4.6): one more than the highest epoch seen. */
-  function promote(assigned?: number): void {
-    const next = assigned ?? epochs.seen() + 1;
-    epochs.setEpoch(next);
-    logger.warn({ event: 'pop.promoted', epoch: next }, `POP ${cfg.popId} promoted to primary in epoch ${next}`);
+  /** Runs one transition and performs its effects; resolves when the checks it started have ended. */
+  function dispatch(ev: RoleEvent): Promise<void> {
+    const r = step(rs, ev);
+    rs = r.state;
+    const tasks: Promise<void>[] = [];
+    for (const e of r.effects) {
+      const t = perform(e);
+      if (t) tasks.push(t);
+    }
+    return tasks.length === 0 ? Promise.resolve() : Promise.all(tasks).then(() => undefined);
   }
 
-  /**
-   * Demotion (DESIGN.md §4.4.7), by SIGHUP or by a restart with a file that now says backup: what
-   * the successor never acknowledged goes to quarantine, and the successor's epoch is reserved. It
-   * is promoted to at least ours + 1, maybe without this POP ever hearing of it (link down, then it
-   * crashes), so a later promotion of this POP must go above it (both found by the chaos harness).
-   */
-  function demote(popId: string): void {
-    epochs.observe(epochs.epoch() + 1);
-    positionTotal = undefined;
-    const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${popId} was demoted in epoch ${epochs.epoch()}`, new Date());
-    logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
-  }
-
-  function loadHold(): WriteHold | undefined {
-    const raw = node.getMeta(HOLD_KEY);
-    return raw ? (JSON.parse(raw) as WriteHold) : undefined;
-  }
-  /** False until this process has logged and counted the current hold (a persisted one too). */
-  let holdAnnounced = false;
-
-  /**
-   * Holds client writes back (issue 11 items 2–3): stops the sender, releases synchronous waiters,
-   * and on a new reason raises the alert (metric clavitor_replication_alerts_total{reason}, error
-   * log with the code). A backup-ahead hold is persisted so that a restart keeps it.
-   */
-  function setHold(h: Omit<WriteHold, 'since' | 'code' | 'message'>): void {
-    const def = h.reason === 'peer_is_primary' ? Errors.PEER_IS_PRIMARY : Errors.BACKUP_AHEAD;
-    const fresh = hold?.reason !== h.reason;
-    const message = h.reason === 'peer_is_primary'
-      ? `${def.code}: POP ${cfg.popId} is configured primary but its peer ${h.peer?.pop_id ?? '?'} answers as a live primary in epoch ${h.peer?.epoch ?? '?'}; not promoting, refusing client writes. Demote ${h.peer?.pop_id ?? 'the peer'} first (then SIGHUP or resume this POP), make this POP a backup, or override with clavitor-commercial promote --force`
-      : `${def.code}: POP ${cfg.popId} is primary but its backup holds revisions it lacks in ${h.vaults.length} vault(s) (data restored from an older snapshot?); refusing client writes until an operator resolves it (docs/operations.md "A primary behind its backup")`;
-    hold = { ...h, code: def.code, message, since: fresh || !hold ? new Date().toISOString() : hold.since };
-    if (h.reason === 'backup_ahead') node.setMeta(HOLD_KEY, JSON.stringify(hold));
-    sender?.stop();
-    sender = undefined;
-    waiters.releaseAll();
-    if (fresh) holdAnnounced = false;
-    announceHold();
-  }
-
-  /** The alert of a hold, once per hold and process: metric reason and error log with the code. */
-  function announceHold(): void {
-    if (!hold || holdAnnounced) return;
-    holdAnnounced = true;
-    alerts.inc(hold.reason);
-    logger.error({ event: `pop.${hold.reason}`, code: hold.code, cause: hold.cause, peer: hold.peer, vaults: hold.vaults.slice(0, 20) }, hold.message);
-  }
-
-  function clearHold(why: string): void {
-    if (!hold) return;
-    logger.warn({ event: 'pop.hold_cleared', reason: hold.reason }, `client writes no longer held back (${hold.reason}): ${why}`);
-    hold = undefined;
-    holdAnnounced = false;
-    node.setMeta(HOLD_KEY, '');
-  }
-
-  // Role on start: a POP whose last role was backup and is now configured primary is promoted once
-  // its peer check allows it (startPrimary; issue 11 item 2); one whose last role was primary and
-  // is now configured backup is demoted.
-  const lastRole = node.getMeta('last_role');
-  if (cfg.role === 'primary' && (lastRole === 'backup' || epochs.epoch() === 0)) {
-    if (lastRole === 'backup') pendingPromotion = true;
-    else epochs.setEpoch(Math.max(1, epochs.seen()));
-  } else if (cfg.role === 'backup' && lastRole === 'primary') {
-    demote(cfg.popId);
-  }
-  if (cfg.role === 'backup') hold = undefined;
-  node.setMeta('last_role', pendingPromotion ? 'backup' : cfg.role);
-  if (roleSource === 'control_plane') noteRoleSource();
-  releaseHeld();
-
-  /** Warns that the running role comes from a control-plane directive, not the file (issue 11 item 7). */
-  function noteRoleSource(): void {
-    logger.warn({ event: 'pop.role_from_control_plane', code: Errors.ROLE_FILE_DISAGREES.code, role: cfg.role, file_role: fileRole },
-      `${Errors.ROLE_FILE_DISAGREES.code}: running as ${cfg.role} by a control-plane directive; replication.yaml says ${fileRole}. No role change happens until the file says role: "${cfg.role}" (or the control plane directs otherwise)`);
+  /** Performs one effect of `step` (role-machine.ts); the peer requests come back as events. */
+  function perform(e: RoleEffect): Promise<void> | undefined {
+    switch (e.kind) {
+      case 'persistEpoch': epochs.setEpoch(e.epoch); return;
+      case 'persistSeen': epochs.observe(e.seen); return;
+      case 'persistLastRole': node.setMeta('last_role', e.role); return;
+      case 'persistHold': node.setMeta(HOLD_KEY, e.hold ? JSON.stringify(e.hold) : ''); return;
+      case 'quarantineBacklog': {
+        positionTotal = undefined;
+        const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${e.popId} was demoted in epoch ${e.epoch}`, new Date());
+        logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${e.popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
+        return;
+      }
+      case 'stopSender':
+        sender?.stop();
+        if (e.discard) sender = undefined;
+        return;
+      case 'releaseWaiters': waiters.releaseAll(); return;
+      case 'createSender':
+        if (!sender) sender = makeSender();
+        return;
+      case 'startSender':
+        if (!sender) sender = makeSender();
+        sender.resume();
+        return;
+      case 'resumeSender': sender?.resume(); return;
+      case 'clearResync': resync = undefined; return;
+      case 'noteResync':
+        resync = { queued: (resync?.queued ?? 0) + e.revisions, startedAt: resync?.startedAt ?? new Date().toISOString() };
+        logger.warn({ event: 'replication.resync', vaults: e.vaults, revisions: e.revisions }, `full resync: queued ${e.revisions} revisions of ${e.vaults} vaults the backup lacks`);
+        return;
+      case 'alert': counters.alerts.inc({ reason: e.reason }); return;
+      case 'log': logger[e.level](e.fields, e.msg); return;
+      case 'sendHello': helloToPrimary(); return;
+      case 'checkPeer': {
+        const p = peer;
+        const t = (async () => {
+          const info = p ? await within(p.epoch(), EPOCH_CHECK_TIMEOUT_MS) : { error: 'no peer' };
+          if (closed) return;
+          const atIso = new Date().toISOString();
+          await dispatch('error' in info ? { kind: 'peerEpoch', info: null, error: info.error, atIso } : { kind: 'peerEpoch', info, atIso });
+        })();
+        startDecision = t;
+        return t;
+      }
+      case 'fetchPositions': {
+        const p = peer;
+        const phase = e.phase;
+        if (!p) return dispatch({ kind: 'positionsSkipped', phase });
+        const ms = e.timeoutMs;
+        return (async () => {
+          const r = ms === undefined ? await p.positions() : await within(p.positions(), ms);
+          if (closed) return;
+          if ('error' in r) return dispatch({ kind: 'positionsFailed', phase, error: r.error });
+          return dispatch({ kind: 'positionsAnswered', phase, epoch: r.epoch, ...(r.role ? { role: r.role as ReportedRole } : {}), positions: r.positions });
+        })();
+      }
+      case 'reconcile': {
+        const res = reconcile(node, files, e.positions, steadyWallMs());
+        return dispatch({ kind: 'reconciled', phase: e.phase, ahead: res.ahead, revisions: res.revisions, vaults: res.vaults, ...(e.peerRole ? { peerRole: e.peerRole } : {}), peerEpoch: e.peerEpoch, atIso: new Date().toISOString() });
+      }
+      case 'applyDirective': return applyDirective(e.directive);
+      case 'beatNow': heartbeat?.beatNow(); return;
+      case 'reject': throw new ClavitorError(Errors[e.error]);
+    }
   }
 
   /** Drops from the owner's quarantine what the successor sent back byte-identically (issue 11 item 8). */
   function releaseHeld(vaultIds?: Iterable<string>): void {
     const held = releaseHeldQuarantine(node, files, new Date(), vaultIds);
     if (held > 0) logger.info({ event: 'quarantine.held_by_successor', revisions: held }, `${held} quarantined revisions are held by the primary after all; no longer listed as quarantined`);
-  }
-
-  function fence(higher: number): void {
-    const newly = epochs.observe(higher);
-    if (!fenced()) return;
-    sender?.stop();
-    waiters.releaseAll();
-    if (!newly) return;
-    alerts.inc('fenced');
-    logger.error({ event: 'pop.fenced', code: Errors.FENCED.code, epoch: epochs.epoch(), seen_epoch: epochs.seen() },
-      `${Errors.FENCED.code}: POP ${cfg.popId} is configured primary but epoch ${epochs.seen()} exists elsewhere; refusing client writes. Make it a backup (edit replication.yaml, SIGHUP) to rejoin.`);
   }
 
   function makePeer(): PeerClient | undefined {
@@ -311,22 +265,23 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       node, files, logger,
       selfPopId: cfg.popId,
       peer: () => peer!,
-      settings: () => ({ batchSize: cfg.replication.batchSize, maxRetries: cfg.replication.maxRetries, epoch: epochs.epoch() }),
-      onHigherEpoch: (e) => fence(e),
+      settings: () => ({ batchSize: cfg.replication.batchSize, maxRetries: cfg.replication.maxRetries, epoch: rs.epoch }),
+      onHigherEpoch: (e) => void dispatch({ kind: 'higherEpoch', source: 'sender', epoch: e, peerIsPrimary: lastPushFailure === 'not_backup' }),
       onAck: (acked) => waiters.ack(acked),
       onPushResult: (result, revisions, detail) => {
         counters.pushes.inc({ direction: 'sent', result });
         if (revisions > 0) counters.revisions.inc({ direction: 'sent' }, revisions);
+        lastPushFailure = detail.ok ? undefined : detail.kind;
         if (detail.ok || cfg.role !== 'primary') return;
         if (detail.kind === 'diverged') {
-          setHold({ reason: 'backup_ahead', cause: 'diverged', peer: null, vaults: [...new Set(detail.diverged.map((d) => d.vault_id))] });
+          void dispatch({ kind: 'pushDiverged', vaults: detail.diverged.map((d) => d.vault_id), atIso: new Date().toISOString() });
         } else if (detail.kind === 'replayed') {
           pushCounterBehind(detail.lastPushSeq);
         }
       },
       onRetry: () => counters.retries.inc(),
       onState: (s) => {
-        if (s === 'degraded') alerts.inc('retries_exhausted');
+        if (s === 'degraded') counters.alerts.inc({ reason: 'retries_exhausted' });
         if (s === 'idle' && resync) {
           logger.info({ event: 'replication.resync_done', revisions: resync.queued }, 'full resync complete');
           resync = undefined;
@@ -340,94 +295,15 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
    * The backup refused a push as already seen although this POP never sent that counter: node.db
    * was restored from an older snapshot (issue 11 item 3), not a replay attack. Says so (error log
    * CV-5019, alert `push_counter_behind`), moves the counter above the backup's, and re-checks the
-   * backup's positions, which holds writes back when the backup is ahead.
+   * backup's positions (row 30), which holds writes back when the backup is ahead.
    */
   function pushCounterBehind(backupLast: number): void {
     const ours = node.advancePushSeq(backupLast);
     if (ours >= backupLast) return;
-    alerts.inc('push_counter_behind');
+    counters.alerts.inc({ reason: 'push_counter_behind' });
     logger.error({ event: 'replication.push_counter_behind', code: Errors.PUSH_COUNTER_BEHIND.code, push_seq: ours, backup_last_push_seq: backupLast },
       `${Errors.PUSH_COUNTER_BEHIND.code}: push counter behind the backup's (${ours} < ${backupLast}): restored from snapshot? Counter moved above it; checking whether the backup holds revisions this POP lacks`);
-    void reconcileWithBackup();
-  }
-
-  /**
-   * Full resync check against the backup's positions (DESIGN.md §4.4.8); then wake the sender. A
-   * backup ahead of this primary holds client writes back (CV-5018, issue 11 item 3); a re-check
-   * that finds it no longer ahead clears a hold learnt from positions. `ms` bounds the request.
-   */
-  async function reconcileWithBackup(ms?: number): Promise<void> {
-    const p = peer;
-    if (!p || cfg.role !== 'primary' || fenced() || pendingPromotion) return;
-    const r = ms === undefined ? await p.positions() : await within(p.positions(), ms);
-    if ('error' in r) {
-      logger.warn({ event: 'replication.positions_unavailable', error: r.error }, 'backup positions unavailable; the stream resumes as usual');
-    } else if (cfg.role === 'primary' && !fenced() && !pendingPromotion) {
-      if (r.epoch > epochs.epoch()) return fence(r.epoch);
-      const res = reconcile(node, files, r.positions, steadyWallMs());
-      if (res.ahead.length > 0 && (r.role === undefined || r.role === 'backup')) {
-        return setHold({ reason: 'backup_ahead', cause: 'positions', peer: { pop_id: cfg.backupPop?.id ?? '', role: 'backup', epoch: r.epoch }, vaults: res.ahead });
-      }
-      if (hold?.reason === 'backup_ahead' && hold.cause !== 'diverged' && res.ahead.length === 0) clearHold('the backup no longer holds revisions this POP lacks');
-      if (res.revisions > 0) {
-        resync = { queued: (resync?.queued ?? 0) + res.revisions, startedAt: resync?.startedAt ?? new Date().toISOString() };
-        logger.warn({ event: 'replication.resync', vaults: res.vaults, revisions: res.revisions }, `full resync: queued ${res.revisions} revisions of ${res.vaults} vaults the backup lacks`);
-      }
-    }
-    if (hold || cfg.role !== 'primary' || fenced() || pendingPromotion) return;
-    if (!sender) sender = makeSender();
-    sender.resume();
-  }
-
-  /**
-   * Primary start-up, and promotion by SIGHUP (issue 11 item 2; DESIGN.md §4.5): client writes are
-   * refused (CV-5012) while the peer is asked for its role and epoch and the backup for its
-   * positions, each for at most EPOCH_CHECK_TIMEOUT_MS. A POP waiting for promotion is never
-   * promoted over a peer that answers as an unfenced primary: it holds (CV-5017) until the peer is
-   * demoted or unreachable at a re-check, or an operator forces it. An unreachable peer does not
-   * hold it (the rule of issue 3). Not promoting: a higher epoch, or a primary in the same epoch,
-   * fences it (F1).
-   */
-  async function startPrimary(): Promise<void> {
-    if (fenced()) return fence(epochs.seen());
-    epochCheckPending = true;
-    try {
-      const p = peer;
-      const info = p ? await within(p.epoch(), EPOCH_CHECK_TIMEOUT_MS) : { error: 'no peer' };
-      if (cfg.role !== 'primary' || closed) return;
-      if ('error' in info) {
-        logger.warn({ event: 'pop.peer_epoch_unknown', error: info.error }, 'backup did not answer the epoch check; accepting writes in our own epoch (see docs/operations.md)');
-      } else if (pendingPromotion) {
-        epochs.observe(info.epoch);
-        if (info.role === 'primary') return setHold({ reason: 'peer_is_primary', cause: 'peer_epoch', peer: info, vaults: [] });
-      } else if (info.epoch > epochs.epoch() || (info.role === 'primary' && info.epoch === epochs.epoch())) {
-        return fence(Math.max(info.epoch, epochs.epoch() + 1));
-      }
-      if (pendingPromotion) {
-        if (hold?.reason === 'peer_is_primary') clearHold('the peer no longer answers as a live primary');
-        finishPromotion();
-      }
-      if (!hold && !sender) sender = makeSender();
-      await reconcileWithBackup(EPOCH_CHECK_TIMEOUT_MS);
-      announceHold();
-    } finally {
-      epochCheckPending = false;
-    }
-  }
-
-  /** Promotion once allowed: epoch = highest seen + 1 (or `assigned`), last role primary. */
-  function finishPromotion(assigned?: number): void {
-    pendingPromotion = false;
-    promote(assigned);
-    node.setMeta('last_role', 'primary');
-    if (!hold && !sender) sender = makeSender();
-  }
-
-  /** Re-check of a hold on an operator action (SIGHUP, resume) or the peer's hello. */
-  function recheck(): void {
-    if (cfg.role !== 'primary' || fenced()) return;
-    if (pendingPromotion) startDecision = startPrimary();
-    else void reconcileWithBackup();
+    void dispatch({ kind: 'pushCounterBehind' });
   }
 
   function helloToPrimary(): void {
@@ -435,7 +311,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     if (!p) return;
     void p.hello(self()).then((info) => {
       if ('error' in info) logger.warn({ event: 'replication.hello_failed', error: info.error }, 'could not announce this backup to its primary');
-      else if (info.epoch > epochs.epoch()) epochs.observe(info.epoch);
+      else void dispatch({ kind: 'helloAnswered', epoch: info.epoch });
     });
   }
 
@@ -453,8 +329,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       pop_id: cfg.popId,
       region: cfg.region,
       role: role(),
-      epoch: epochs.epoch(),
-      peer_id: (cfg.role === 'primary' ? cfg.backupPop?.id : cfg.primaryPop?.id) ?? null,
+      epoch: rs.epoch,
+      peer_id: peerIdOf(cfg),
       position,
       backlog: node.backlogStats().count,
       lag_seconds: lagSeconds(),
@@ -463,40 +339,46 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     };
   }
 
-  /** Applies a control-plane answer: lease renewal, higher epochs, directives (issue 5 item 1). */
+  /** Applies a control-plane answer (rows 31–34): lease renewal, higher epochs, directives (issue 5 item 1). */
   function onControlPlaneAnswer(a: HeartbeatResponse, sentAtMs: number): void {
     lastAnswerAtMs = monotonicMs();
-    const d = a.directive;
-    const wantRole = d?.action === 'promote' ? 'backup' : 'primary';
-    if (d && cfg.role === wantRole) return applyDirective(d);
-    if (a.epoch > epochs.seen()) {
-      if (cfg.role === 'primary') fence(a.epoch);
-      else epochs.observe(a.epoch);
-    }
-    if (role() === 'primary' && a.lease_ttl_ms > 0) leaseUntilMs = Math.max(leaseUntilMs, sentAtMs + a.lease_ttl_ms);
+    void dispatch({ kind: 'controlPlaneAnswer', epoch: a.epoch, leaseTtlMs: a.lease_ttl_ms, directive: a.directive, sentAtMs });
   }
 
   /**
-   * Applies a promote or demote directive like a reload, persisting it (issue 5 item 1). A
-   * promotion takes exactly the epoch the control plane assigned, which must be above every epoch
-   * this POP has seen; otherwise the directive is refused and logged (the control plane is behind).
+   * Applies a promote or demote directive like a reload, persisting it (issue 5 item 1; row 32).
+   * `step` already refused a promotion to an epoch this POP has seen; here the roles are swapped,
+   * or the directive is refused and logged when the file names no peer to swap with.
    */
-  function applyDirective(d: Directive): void {
-    if (d.action === 'promote' && d.epoch <= epochs.seen()) {
-      logger.error({ event: 'controlplane.directive_refused', action: d.action, epoch: d.epoch, seen_epoch: epochs.seen() }, `refusing promotion to epoch ${d.epoch}: this POP has already seen epoch ${epochs.seen()}`);
-      return;
-    }
+  function applyDirective(d: Directive): Promise<void> | undefined {
     const next = swapRole(cfg);
     if (!next) {
       logger.error({ event: 'controlplane.directive_refused', action: d.action }, `cannot ${d.action}: replication.yaml names no ${cfg.role === 'backup' ? 'primary_pop' : 'backup_pop'} to swap with`);
-      return;
+      return undefined;
     }
     logger.warn({ event: 'controlplane.directive', action: d.action, epoch: d.epoch }, `control plane directs this POP to ${d.action} (epoch ${d.epoch})`);
     node.setMeta(CP_DIRECTIVE_KEY, JSON.stringify({ file_role: fileRole, role: next.role }));
-    if (d.action === 'demote') epochs.observe(d.epoch);
-    leaseUntilMs = 0;
-    pop.reload(next, { epoch: d.epoch });
-    heartbeat?.beatNow();
+    return reloadWith(next, d);
+  }
+
+  /** The shell of a reload (rows 36–43): new configuration, peer client and heartbeat, then `step`. */
+  function reloadWith(next: ReplicationConfig, directive?: Directive): Promise<void> {
+    const prev = cfg;
+    if (!directive) {
+      const eff = effectiveConfig(ctx, next);
+      fileRole = next.role;
+      next = eff.cfg;
+      roleSource = eff.source;
+    } else {
+      roleSource = 'control_plane';
+    }
+    cfg = next;
+    const oldPeer = peer;
+    peer = makePeer();
+    void oldPeer?.close();
+    if (next.controlPlane) heartbeat?.start();
+    logger.info({ event: 'pop.reloaded', role: next.role, previous_role: prev.role, role_source: roleSource, file_role: fileRole }, `configuration reloaded; running as ${next.role} (role from ${roleSource === 'file' ? 'replication.yaml' : 'the control plane'})`);
+    return dispatch({ kind: 'reload', role: next.role, popId: next.popId, peerId: peerIdOf(next), source: roleSource, fileRole, ...(directive ? { directive } : {}) });
   }
 
   function lagSeconds(): number {
@@ -506,12 +388,12 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   const counters = registerPopMetrics(metrics.registry, {
     role,
-    epoch: () => epochs.epoch(),
+    epoch: () => rs.epoch,
     backlog: () => node.backlogStats().count,
     lagSeconds,
     resyncRemaining: () => (resync ? node.backlogStats().count : 0),
     heartbeatAgeSeconds: () => (cfg.controlPlane ? (lastAnswerAtMs ? (monotonicMs() - lastAnswerAtMs) / 1000 : -1) : undefined),
-    leaseRemainingSeconds: () => (cfg.controlPlane && role() === 'primary' ? Math.max(0, leaseUntilMs - monotonicMs()) / 1000 : undefined),
+    leaseRemainingSeconds: () => (cfg.controlPlane && role() === 'primary' ? Math.max(0, rs.leaseUntilMs - monotonicMs()) / 1000 : undefined),
     acceptingWrites: () => pop.refuseClientWrite() === undefined,
   });
 
@@ -531,22 +413,12 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         sender?.notify();
       },
     },
-    identity: () => ({ popId: cfg.popId, epoch: epochs.epoch() }),
+    identity: () => ({ popId: cfg.popId, epoch: rs.epoch }),
     refuseClientWrite(): WriteRefusal | undefined {
-      const r = role();
-      const headers: Record<string, string> = { 'retry-after': String(RETRY_AFTER_SECONDS) };
-      if (cfg.role === 'primary' && hold && !fenced()) {
-        if (hold.reason === 'backup_ahead') return { error: 'BACKUP_AHEAD', headers };
-        return { error: 'PEER_IS_PRIMARY', headers: cfg.backupPop ? { ...headers, 'x-primary-location': cfg.backupPop.url } : headers };
-      }
-      if (r === 'primary') {
-        if (epochCheckPending) return { error: 'STARTING', headers: { 'retry-after': '1' } };
-        if (cfg.controlPlane && monotonicMs() >= leaseUntilMs) return { error: 'LEASE_EXPIRED', headers: { 'retry-after': '1' } };
-        if (draining) return { error: 'DRAINING', headers };
-        return undefined;
-      }
-      if (cfg.primaryPop) headers['x-primary-location'] = cfg.primaryPop.url;
-      return { error: r === 'fenced' ? 'FENCED' : 'READ_ONLY_BACKUP', headers };
+      return writeRefusal(rs, {
+        nowMs: monotonicMs(), controlPlane: cfg.controlPlane !== undefined, retryAfterSeconds: RETRY_AFTER_SECONDS,
+        ...(cfg.backupPop ? { backupUrl: cfg.backupPop.url } : {}), ...(cfg.primaryPop ? { primaryUrl: cfg.primaryPop.url } : {}),
+      });
     },
     async afterClientWrite(req: FastifyRequest, reply: FastifyReply) {
       const raw = req.headers[SYNC_HEADER];
@@ -566,11 +438,11 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         applyPush(push, peerCert) {
           let ack;
           try {
-            ack = applyPush({ node, files, getEpoch: () => epochs.epoch(), adoptEpoch: (e) => epochs.setEpoch(e) }, push);
+            ack = applyPush({ node, files, getEpoch: () => rs.epoch, adoptEpoch: (e) => void dispatch({ kind: 'pushAdopted', epoch: e }) }, push);
           } catch (e) {
             if (isCvError(e, 'REPLAYED_PUSH')) {
               // What the backup sees of a primary restored from an older snapshot (issue 11 item 3).
-              alerts.inc('push_counter_behind');
+              counters.alerts.inc({ reason: 'push_counter_behind' });
               logger.error({ event: 'replication.push_counter_behind', code: Errors.PUSH_COUNTER_BEHIND.code, sender: push.sender, push_seq: push.push_seq, last_push_seq: e.details?.last_push_seq },
                 `${Errors.PUSH_COUNTER_BEHIND.code}: push from ${push.sender} refused: its push counter is not above the last one accepted from it. Restored from snapshot? (a primary whose data directory went back); the primary moves its counter up when told. If it repeats, look for a second sender with that pop_id`);
             }
@@ -587,17 +459,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           return ack;
         },
         onPushWhileNotBackup(push) {
-          if (push.epoch > epochs.epoch()) fence(push.epoch);
+          void dispatch({ kind: 'higherEpoch', source: 'push', epoch: push.epoch, peerIsPrimary: push.sender === peerIdOf(cfg) });
         },
         onHello(p) {
-          if (cfg.role === 'primary' && p.pop_id !== cfg.backupPop?.id) {
-            logger.warn({ event: 'replication.hello_ignored', peer: p.pop_id, expected: cfg.backupPop?.id ?? null }, `hello from ${p.pop_id}, which is not this POP's configured backup; ignored`);
-            return;
-          }
-          logger.info({ event: 'replication.hello', peer: p.pop_id, peer_epoch: p.epoch }, 'backup announced itself');
-          if (pendingPromotion) return recheck();
-          if (p.epoch > epochs.epoch()) fence(p.epoch);
-          void reconcileWithBackup();
+          void dispatch({ kind: 'hello', peer: p });
         },
         onAuthFailure(req: FastifyRequest, reason: string) {
           logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, reason, code: Errors.REPLICATION_AUTH.code }, `replication request refused: ${reason}`);
@@ -620,9 +485,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         adminToken: ctx.adminToken,
         async drain(timeoutMs) {
           if (role() !== 'primary') return { drained: false, backlog: node.backlogStats().count, role: role() };
-          draining = true;
-          logger.warn({ event: 'pop.drain' }, 'draining: client writes refused until the backlog is empty');
-          sender?.resume();
+          void dispatch({ kind: 'drain' });
           const deadline = monotonicMs() + timeoutMs;
           while (node.backlogStats().count > 0 && monotonicMs() < deadline && role() === 'primary') await new Promise((r) => setTimeout(r, 20));
           const backlog = node.backlogStats().count;
@@ -630,7 +493,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         },
         resume() {
           pop.resume();
-          return { state: sender?.stats().state ?? 'idle', draining };
+          return { state: sender?.stats().state ?? 'idle', draining: rs.draining };
         },
         forcePromote: () => pop.forcePromote(),
       });
@@ -644,16 +507,16 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         role: role(),
         pop_id: cfg.popId,
         region: cfg.region,
-        epoch: epochs.epoch(),
-        seen_epoch: epochs.seen(),
+        epoch: rs.epoch,
+        seen_epoch: rs.seen,
         role_source: roleSource,
         file_role: fileRole,
-        hold: hold ?? null,
-        draining,
+        hold: rs.hold,
+        draining: rs.draining,
         accepting_writes: pop.refuseClientWrite() === undefined,
-        control_plane: cfg.controlPlane ? { url: cfg.controlPlane.url, lease_remaining_ms: Math.round(Math.max(0, leaseUntilMs - monotonicMs())), heartbeat_failures: heartbeat?.failures() ?? 0 } : null,
+        control_plane: cfg.controlPlane ? { url: cfg.controlPlane.url, lease_remaining_ms: Math.round(Math.max(0, rs.leaseUntilMs - monotonicMs())), heartbeat_failures: heartbeat?.failures() ?? 0 } : null,
         replication: {
-          peer: (cfg.role === 'primary' ? cfg.backupPop?.id : cfg.primaryPop?.id) ?? null,
+          peer: peerIdOf(cfg),
           state,
           backlog,
           pushes_sent: st?.pushesSent ?? 0,
@@ -676,73 +539,24 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         now: monotonicMs,
       });
       if (cfg.controlPlane) heartbeat.start();
-      if (cfg.role === 'primary') startDecision = startPrimary();
-      else helloToPrimary();
+      const started = dispatch({ kind: 'start' });
+      if (cfg.role === 'primary') startDecision = started;
     },
     ready: () => startDecision,
     startupNotes() {
       const out: string[] = [];
       if (roleSource === 'control_plane') out.push(`Role from the control plane: running as ${cfg.role}; replication.yaml says ${fileRole} (${Errors.ROLE_FILE_DISAGREES.code}; edit the file to role: "${cfg.role}" to make them agree)`);
       const refusal = pop.refuseClientWrite();
-      if (hold) out.push(`Refusing client writes: ${hold.message}`);
+      if (rs.hold) out.push(`Refusing client writes: ${rs.hold.message}`);
       else if (refusal && refusal.error === 'FENCED') out.push(`Refusing client writes: ${Errors.FENCED.code}: ${Errors.FENCED.message}`);
       return out;
     },
     forcePromote() {
-      if (cfg.role !== 'primary' || !pendingPromotion || hold?.reason !== 'peer_is_primary') throw new ClavitorError(Errors.NOTHING_TO_FORCE);
-      const peerInfo = hold.peer;
-      logger.error({ event: 'pop.force_promoted', code: Errors.PEER_IS_PRIMARY.code, peer: peerInfo },
-        `operator override: promoting ${cfg.popId} over ${peerInfo?.pop_id ?? 'its peer'}, which answered as a live primary in epoch ${peerInfo?.epoch ?? '?'}; that POP is fenced by this one's first push and its writes since then are quarantined when it is demoted`);
-      clearHold('operator forced the promotion (promote --force)');
-      finishPromotion();
-      void reconcileWithBackup();
-      return { role: role(), epoch: epochs.epoch() };
+      void dispatch({ kind: 'forcePromote' });
+      return { role: role(), epoch: rs.epoch };
     },
-    reload(next: ReplicationConfig, opts?: { epoch?: number }) {
-      const prev = cfg;
-      if (!opts) {
-        const eff = effectiveConfig(ctx, next);
-        fileRole = next.role;
-        next = eff.cfg;
-        roleSource = eff.source;
-      } else {
-        roleSource = 'control_plane';
-      }
-      cfg = next;
-      const oldPeer = peer;
-      peer = makePeer();
-      void oldPeer?.close();
-      if (next.controlPlane) heartbeat?.start();
-      logger.info({ event: 'pop.reloaded', role: next.role, previous_role: prev.role, role_source: roleSource, file_role: fileRole }, `configuration reloaded; running as ${next.role} (role from ${roleSource === 'file' ? 'replication.yaml' : 'the control plane'})`);
-      if (roleSource === 'control_plane' && !opts) noteRoleSource();
-      if (prev.role === 'primary' && next.role === 'backup') {
-        sender?.stop();
-        sender = undefined;
-        waiters.releaseAll();
-        draining = false;
-        resync = undefined;
-        clearHold('this POP is now a backup');
-        // Never promoted (held or still checking): nothing of its own to set aside.
-        if (pendingPromotion) pendingPromotion = false;
-        else demote(prev.popId);
-        node.setMeta('last_role', 'backup');
-        helloToPrimary();
-      } else if (prev.role === 'backup' && next.role === 'primary') {
-        if (opts?.epoch !== undefined) {
-          // Control-plane directive: the control plane holds the lease, so its epoch is taken as is.
-          finishPromotion(opts.epoch);
-          void reconcileWithBackup();
-        } else {
-          pendingPromotion = true;
-          startDecision = startPrimary();
-        }
-      } else if (next.role === 'primary') {
-        if (fenced()) fence(epochs.seen());
-        else recheck();
-      } else {
-        node.setMeta('last_role', 'backup');
-        helloToPrimary();
-      }
+    reload(next: ReplicationConfig) {
+      void reloadWith(next);
     },
     async close() {
       if (closed) return;
@@ -755,10 +569,12 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     config: () => cfg,
     role,
     resume() {
-      draining = false;
-      if (hold || pendingPromotion) recheck();
-      else sender?.resume();
+      void dispatch({ kind: 'resume' });
     },
   };
+
+  // Start-up (rows 1–6): last role, epoch of a fresh primary, demotion of a former primary.
+  void dispatch({ kind: 'boot', source: roleSource, fileRole });
+  releaseHeld();
   return pop;
 }
