@@ -155,7 +155,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   let positionTotal: number | undefined;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
   let resync: { queued: number; startedAt: string } | undefined;
-  /** Failure kind of the sender's last push (NOT_A_BACKUP says the peer is a primary: row 28). */
+  /** Failure kind of the sender's last push (NOT_A_BACKUP says the peer is a primary: row 29). */
   let lastPushFailure: string | undefined;
   let startDecision: Promise<void> = Promise.resolve();
   const rawHold = node.getMeta(HOLD_KEY);
@@ -295,7 +295,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
    * The backup refused a push as already seen although this POP never sent that counter: node.db
    * was restored from an older snapshot (issue 11 item 3), not a replay attack. Says so (error log
    * CV-5019, alert `push_counter_behind`), moves the counter above the backup's, and re-checks the
-   * backup's positions (row 30), which holds writes back when the backup is ahead.
+   * backup's positions (row 31), which holds writes back when the backup is ahead.
    */
   function pushCounterBehind(backupLast: number): void {
     const ours = node.advancePushSeq(backupLast);
@@ -339,14 +339,14 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     };
   }
 
-  /** Applies a control-plane answer (rows 31–34): lease renewal, higher epochs, directives (issue 5 item 1). */
+  /** Applies a control-plane answer (rows 32–35): lease renewal, higher epochs, directives (issue 5 item 1). */
   function onControlPlaneAnswer(a: HeartbeatResponse, sentAtMs: number): void {
     lastAnswerAtMs = monotonicMs();
     void dispatch({ kind: 'controlPlaneAnswer', epoch: a.epoch, leaseTtlMs: a.lease_ttl_ms, directive: a.directive, sentAtMs });
   }
 
   /**
-   * Applies a promote or demote directive like a reload, persisting it (issue 5 item 1; row 32).
+   * Applies a promote or demote directive like a reload, persisting it (issue 5 item 1; row 33).
    * `step` already refused a promotion to an epoch this POP has seen; here the roles are swapped,
    * or the directive is refused and logged when the file names no peer to swap with.
    */
@@ -361,7 +361,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     return reloadWith(next, d);
   }
 
-  /** The shell of a reload (rows 36–43): new configuration, peer client and heartbeat, then `step`. */
+  /** The shell of a reload (rows 37–44): new configuration, peer client and heartbeat, then `step`. */
   function reloadWith(next: ReplicationConfig, directive?: Directive): Promise<void> {
     const prev = cfg;
     if (!directive) {

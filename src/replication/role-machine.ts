@@ -23,7 +23,7 @@
  * | -- | --------------------------- | ------------------------------------------------------- | -------------------------- | -------------------------------------------------------------- |
  * | 1  | (boot) file primary         | last role backup                                        | primary, pending           | last role stays backup (promotion waits for the peer check)    |
  * | 2  | (boot) file primary         | last role primary/none, epoch 0                         | primary                    | epoch := max(1, seen); last role primary                       |
- * | 3  | (boot) file primary         | last role primary, epoch ≥ 1                            | primary (fenced if seen>e) | last role primary                                              |
+ * | 3  | (boot) file primary         | last role primary/none, epoch ≥ 1                       | primary (fenced if seen>e) | last role primary                                              |
  * | 4  | (boot) file backup          | last role primary                                       | backup                     | demote; hold dropped; last role backup                         |
  * | 5  | (boot) file backup          | last role backup/none                                   | backup                     | hold dropped; last role backup                                 |
  * | 6  | (boot) any                  | role from a control-plane directive, file disagrees     | same                       | warn CV-5020 (no role change nobody asked for)                 |
@@ -46,34 +46,35 @@
  * | 23 | primary, pending            | hello from the backup                                   | same                       | recheck (start check again)                                    |
  * | 24 | any, not pending            | hello with epoch > ours                                 | primary: fenced; backup: same | fence(its epoch) (backup: seen raised only)                 |
  * | 25 | any, not pending            | hello in ≤ our epoch                                    | same                       | positions check (later)                                        |
- * | 25a| backup (or any)             | the primary answers our hello with epoch > seen         | same                       | seen raised (never fences: a backup's hello)                   |
- * | 26 | primary or fenced           | push from the peer with epoch > ours                    | fenced                     | fence(its epoch); the peer is known to be primary              |
- * | 27 | backup                      | push adopted with epoch > ours                          | backup                     | epoch := its epoch (persisted before applying)                 |
- * | 28 | primary                     | sender: peer acked/refused with a higher epoch          | fenced                     | fence(its epoch); peer known primary when it said NOT_A_BACKUP |
- * | 29 | primary                     | sender: a push diverged (backup holds other revisions)  | held backup_ahead          | hold CV-5018 (cause diverged) + alert, sender stopped          |
- * | 30 | primary                     | sender: push counter behind the backup's (CV-5019)      | same                       | positions check (later)                                        |
- * | 31 | role = directive's from-role| control-plane promote, epoch ≤ seen                     | same                       | error log, directive refused                                   |
- * | 32 | role = directive's from-role| control-plane promote/demote (otherwise)                | as reload, below           | applyDirective (shell swaps roles, persists, reloads)          |
- * | 33 | any                         | control-plane answer epoch > seen                       | primary: fenced; else same | fence(its epoch) / seen raised                                 |
- * | 34 | primary (reported)          | control-plane answer with lease ttl > 0                 | same                       | lease until max(lease, sent_at + ttl) (renewal)                |
- * | 35 | primary, control plane set  | a client write at or after the lease end (expiry)       | same                       | write refused CV-5015 (`writeRefusal`; no timer)               |
- * | 36 | primary                     | reload (SIGHUP) role backup                             | backup                     | sender discarded; drain, resync, hold cleared; demote unless pending; last role backup; sendHello |
- * | 37 | backup                      | reload role primary by a directive (epoch e)            | primary                    | promote(e); positions check (later); heartbeat now             |
- * | 38 | backup                      | reload role primary (file)                              | primary, pending, checking | checkPeer (start check, as 8; held as 11 if the peer is primary)|
- * | 39 | primary, fenced             | reload, same role                                       | fenced                     | fence(seen)                                                    |
- * | 40 | primary                     | reload, same role                                       | same                       | recheck                                                        |
- * | 41 | backup                      | reload, same role                                       | backup                     | last role backup; sendHello                                    |
- * | 42 | any                         | reload whose file role disagrees with a directive       | same (role kept)           | warn CV-5020 (the shell keeps the directed role)               |
- * | 43 | any                         | directive demote (epoch e) before its reload            | as 36                      | seen := e; lease 0; heartbeat now                              |
- * | 44 | primary (reported)          | drain                                                   | draining                   | writes 503 CV-5008; warn; resume sender                        |
- * | 45 | any                         | resume (operator)                                       | not draining               | held or pending: recheck; else resume sender                   |
- * | 46 | primary, pending, held CV-5017 | promote --force                                      | primary                    | error log (override); hold cleared; promote(seen + 1); positions check |
- * | 47 | otherwise                   | promote --force                                         | same                       | reject NOTHING_TO_FORCE (CV-5021)                              |
- * | 48 | held (any)                  | start check / positions check ends                      | same                       | the hold's alert once per process (a persisted hold too)       |
+ * | 26 | backup (or any)             | the primary answers our hello with epoch > seen         | same                       | seen raised (never fences: a backup's hello)                   |
+ * | 27 | primary or fenced           | push from the peer with epoch > ours                    | fenced                     | fence(its epoch); the peer is known to be primary              |
+ * | 28 | backup                      | push adopted with epoch > ours                          | backup                     | epoch := its epoch (persisted before applying)                 |
+ * | 29 | primary                     | sender: peer acked/refused with a higher epoch          | fenced                     | fence(its epoch); peer known primary when it said NOT_A_BACKUP |
+ * | 30 | primary                     | sender: a push diverged (backup holds other revisions)  | held backup_ahead          | hold CV-5018 (cause diverged) + alert, sender stopped          |
+ * | 31 | primary                     | sender: push counter behind the backup's (CV-5019)      | same                       | positions check (later)                                        |
+ * | 32 | role = directive's from-role| control-plane promote, epoch ≤ seen                     | same                       | error log, directive refused                                   |
+ * | 33 | role = directive's from-role| control-plane promote/demote (otherwise)                | as reload, below           | applyDirective (shell swaps roles, persists, reloads)          |
+ * | 34 | any                         | control-plane answer epoch > seen                       | primary: fenced; else same | fence(its epoch) / seen raised                                 |
+ * | 35 | primary (reported)          | control-plane answer with lease ttl > 0                 | same                       | lease until max(lease, sent_at + ttl) (renewal)                |
+ * | 36 | primary, control plane set  | a client write at or after the lease end (expiry)       | same                       | write refused CV-5015 (`writeRefusal`; no timer)               |
+ * | 37 | primary                     | reload (SIGHUP) role backup                             | backup                     | sender discarded; drain, resync, hold cleared; demote unless pending; last role backup; sendHello |
+ * | 38 | backup                      | reload role primary by a directive (epoch e)            | primary                    | promote(e); positions check (later); heartbeat now             |
+ * | 39 | backup                      | reload role primary (file)                              | primary, pending, checking | checkPeer (start check, as 8; held as 11 if the peer is primary)|
+ * | 40 | primary, fenced             | reload, same role                                       | fenced                     | fence(seen)                                                    |
+ * | 41 | primary                     | reload, same role                                       | same                       | recheck                                                        |
+ * | 42 | backup                      | reload, same role                                       | backup                     | last role backup; sendHello                                    |
+ * | 43 | any                         | reload whose file role disagrees with a directive       | same (role kept)           | warn CV-5020 (the shell keeps the directed role)               |
+ * | 44 | any                         | directive demote (epoch e) before its reload            | as 36                      | seen := e; lease 0; heartbeat now                              |
+ * | 45 | primary (reported)          | drain                                                   | draining                   | writes 503 CV-5008; warn; resume sender                        |
+ * | 46 | any                         | resume (operator)                                       | not draining               | held or pending: recheck; else resume sender                   |
+ * | 47 | primary, pending, held CV-5017 | promote --force                                      | primary                    | error log (override); hold cleared; promote(seen + 1); positions check |
+ * | 48 | otherwise                   | promote --force                                         | same                       | reject NOTHING_TO_FORCE (CV-5021)                              |
+ * | 49 | held (any)                  | start check / positions check ends                      | same                       | the hold's alert once per process (a persisted hold too)       |
  *
- * Invariants (checked by test/unit/role-machine.test.ts): `seen ≥ epoch` and neither decreases
- * except `epoch` by nothing at all (it is only set by promotion or adoption, always upward); a POP
- * takes client writes only as an unfenced, unheld, settled primary.
+ * Invariants (property-tested in test/unit/role-machine.test.ts): `seen ≥ epoch`; `seen` never
+ * decreases; a POP takes client writes only as an unfenced, unheld, settled (not checking) primary.
+ * `epoch` changes only by promotion (above every epoch seen: the shell refuses a directive below,
+ * row 32) or by adopting a higher epoch from a push (row 28).
  */
 import type { Directive } from '../controlplane/protocol.js';
 import type { PeerInfo } from './wire.js';
@@ -213,10 +214,10 @@ export interface Refusal {
 }
 
 /**
- * Whether a client write is refused now (DESIGN.md §4.3; rows 11, 19, 35, 44 and fencing), and with
+ * Whether a client write is refused now (DESIGN.md §4.3; rows 11, 19, 36, 45 and fencing), and with
  * which headers. `nowMs` is monotonic; `retryAfterSeconds` goes into Retry-After; `backupUrl` /
  * `primaryUrl` are the configured peers' URLs. A backup, and a fenced POP whose fencing source said
- * its peer is the primary (rows 13, 17, 26, 28), name the primary in X-Primary-Location.
+ * its peer is the primary (rows 13, 17, 27, 29), name the primary in X-Primary-Location.
  */
 export function writeRefusal(s: RoleState, o: { nowMs: number; controlPlane: boolean; retryAfterSeconds: number; backupUrl?: string; primaryUrl?: string }): Refusal | undefined {
   const headers: Record<string, string> = { 'retry-after': String(o.retryAfterSeconds) };
@@ -306,7 +307,7 @@ function holdMessage(s: RoleState, h: Pick<WriteHold, 'reason' | 'peer' | 'vault
     : `${CODE.BACKUP_AHEAD}: POP ${s.popId} is primary but its backup holds revisions it lacks in ${h.vaults.length} vault(s) (data restored from an older snapshot?); refusing client writes until an operator resolves it (docs/operations.md "A primary behind its backup")`;
 }
 
-/** Holds client writes back (rows 11, 19, 29): sender stopped and discarded, waiters released, alert on a new reason. */
+/** Holds client writes back (rows 11, 19, 30): sender stopped and discarded, waiters released, alert on a new reason. */
 function setHold(a: Acc, h: Pick<WriteHold, 'reason' | 'cause' | 'peer' | 'vaults'>, atIso: string): void {
   const prev = a.s.hold;
   const fresh = prev?.reason !== h.reason;
@@ -320,7 +321,7 @@ function setHold(a: Acc, h: Pick<WriteHold, 'reason' | 'cause' | 'peer' | 'vault
   announceHold(a);
 }
 
-/** The alert of a hold, once per hold and process (row 48). */
+/** The alert of a hold, once per hold and process (row 49). */
 function announceHold(a: Acc): void {
   const h = a.s.hold;
   if (!h || a.s.holdAnnounced) return;
@@ -358,7 +359,7 @@ function endCheck(a: Acc, phase: Phase): void {
   a.set({ checking: false });
 }
 
-/** The start check (rows 7, 8, 38): fenced already, or ask the peer while refusing writes. */
+/** The start check (rows 7, 8, 39): fenced already, or ask the peer while refusing writes. */
 function startCheck(a: Acc): void {
   if (isFenced(a.s)) return fence(a, a.s.seen);
   a.set({ checking: true });
