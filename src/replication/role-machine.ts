@@ -78,6 +78,7 @@
  */
 import type { Directive } from '../controlplane/protocol.js';
 import type { PeerInfo } from './wire.js';
+import { Errors } from '../lib/errors.js';
 
 /** Running (configured) role. */
 export type Role = 'primary' | 'backup';
@@ -186,8 +187,10 @@ export interface StepResult {
 /** How long a starting primary waits for its peer's epoch and positions, in milliseconds (issue 3). */
 export const EPOCH_CHECK_TIMEOUT_MS = 3000;
 
-/** Error codes quoted in messages (the registry is src/lib/errors.ts; kept literal so this module stays pure). */
-const CODE = { FENCED: 'CV-5002', PEER_IS_PRIMARY: 'CV-5017', BACKUP_AHEAD: 'CV-5018', ROLE_FILE_DISAGREES: 'CV-5020' } as const;
+/** Error codes quoted in logs and holds, from the one registry (src/lib/errors.ts: plain data). */
+const CODE = {
+  FENCED: Errors.FENCED.code, PEER_IS_PRIMARY: Errors.PEER_IS_PRIMARY.code, BACKUP_AHEAD: Errors.BACKUP_AHEAD.code, ROLE_FILE_DISAGREES: Errors.ROLE_FILE_DISAGREES.code,
+} as const;
 
 /** The state before `boot`: persisted facts of node.db plus the configuration's role and ids. */
 export function initialState(o: { role: Role; popId: string; peerId: string | null; epoch: number; seen: number; lastRole: Role | null; hold: WriteHold | null }): RoleState {
