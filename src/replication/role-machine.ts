@@ -78,6 +78,7 @@
  */
 import type { Directive } from '../controlplane/protocol.js';
 import type { PeerInfo } from './wire.js';
+import type { WriteRefusal } from '../edition/edition.js';
 import { Errors } from '../lib/errors.js';
 
 /** Running (configured) role. */
@@ -210,19 +211,13 @@ export function reportedRole(s: RoleState): ReportedRole {
   return isFenced(s) || (s.role === 'primary' && s.hold !== null) ? 'fenced' : s.role;
 }
 
-/** A refused client write: the error name in src/lib/errors.ts and its response headers. */
-export interface Refusal {
-  readonly error: 'READ_ONLY_BACKUP' | 'FENCED' | 'DRAINING' | 'STARTING' | 'LEASE_EXPIRED' | 'PEER_IS_PRIMARY' | 'BACKUP_AHEAD';
-  readonly headers: Record<string, string>;
-}
-
 /**
  * Whether a client write is refused now (DESIGN.md §4.3; rows 11, 19, 36, 45 and fencing), and with
  * which headers. `nowMs` is monotonic; `retryAfterSeconds` goes into Retry-After; `backupUrl` /
  * `primaryUrl` are the configured peers' URLs. A backup, and a fenced POP whose fencing source said
  * its peer is the primary (rows 13, 17, 27, 29), name the primary in X-Primary-Location.
  */
-export function writeRefusal(s: RoleState, o: { nowMs: number; controlPlane: boolean; retryAfterSeconds: number; backupUrl?: string; primaryUrl?: string }): Refusal | undefined {
+export function writeRefusal(s: RoleState, o: { nowMs: number; controlPlane: boolean; retryAfterSeconds: number; backupUrl?: string; primaryUrl?: string }): WriteRefusal | undefined {
   const headers: Record<string, string> = { 'retry-after': String(o.retryAfterSeconds) };
   if (s.role === 'primary' && s.hold && !isFenced(s)) {
     if (s.hold.reason === 'backup_ahead') return { error: 'BACKUP_AHEAD', headers };
