@@ -5,6 +5,9 @@
  *
  * - GET /api/entries/:id with the owner token: authentication (HKDF + key unwrap), decryption of
  *   the 1 KiB entry, and the read's audit record, as every read does.
+ * - reference (issue 12 "Targets"): GET of one 1 KiB entry from a bare fastify + better-sqlite3 +
+ *   AES-256-GCM server (ref-server.ts `read`: read the row, decrypt, answer), same load, run right
+ *   after Clavitor's GET. Target: Clavitor's GET ≥ 0.5× the reference.
  * - PUT /api/entries/:id with If-Match: each connection updates its own entry (taken from a pool
  *   and returned with its new version from the response), so no request fails on a version
  *   conflict; every PUT is a replicated write.
@@ -14,16 +17,22 @@ import { benchPair } from './pair.js';
 import { ApiClient, entryBody } from './client.js';
 import { load, type LoadResult } from './load.js';
 import type { BenchPlan } from './options.js';
+import { REF_ENTRY_ID, startRefServer } from './reference.js';
 
 /** GET and PUT results. */
 export interface ClientApiResult {
   get: LoadResult;
   put: LoadResult;
+  /** The bare reference server's GET (absent in results from before issue 12). */
+  reference_get?: LoadResult;
+  /** get ÷ reference_get on requests per second (target ≥ 0.5). */
+  get_ratio_vs_reference?: number;
 }
 
 /** Runs GET then PUT on one pair. */
 export async function clientApi(plan: BenchPlan): Promise<ClientApiResult> {
   const pair = await benchPair();
+  const ref = await startRefServer('read');
   try {
     await pair.backup.start();
     await pair.primary.start();
@@ -35,7 +44,11 @@ export async function clientApi(plan: BenchPlan): Promise<ClientApiResult> {
     await c.close();
     const auth = { authorization: `Bearer ${v.owner_token}` };
     process.stderr.write(`  GET entry for ${plan.loadSeconds} s…\n`);
+    await load({ url: `${pair.primary.url}/api/entries/${one.id}`, method: 'GET', headers: auth, connections: plan.connections, duration: 1 }); // warm-up, discarded
     const get = await load({ url: `${pair.primary.url}/api/entries/${one.id}`, method: 'GET', headers: auth, connections: plan.connections, duration: plan.loadSeconds });
+    process.stderr.write(`  GET entry from the reference server for ${plan.loadSeconds} s…\n`);
+    await load({ url: `${ref.url}/api/entries/${REF_ENTRY_ID}`, method: 'GET', connections: plan.connections, duration: 1 }); // warm-up, discarded
+    const refGet = await load({ url: `${ref.url}/api/entries/${REF_ENTRY_ID}`, method: 'GET', connections: plan.connections, duration: plan.loadSeconds });
     const body = entryBody('put');
     const put: Request = {
       method: 'PUT',
@@ -60,8 +73,9 @@ export async function clientApi(plan: BenchPlan): Promise<ClientApiResult> {
     };
     process.stderr.write(`  PUT entry for ${plan.loadSeconds} s…\n`);
     const putRes = await load({ url: pair.primary.url, requests: [put], connections: plan.connections, duration: plan.loadSeconds });
-    return { get, put: putRes };
+    return { get, put: putRes, reference_get: refGet, get_ratio_vs_reference: get.req_per_s / refGet.req_per_s };
   } finally {
+    await ref.stop();
     await pair.cleanup();
   }
 }

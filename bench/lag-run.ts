@@ -47,8 +47,11 @@ export interface LagRun {
 
 /** What a lag run needs from the system under test. */
 export interface LagTarget {
-  /** Performs write `i`; resolves, once acknowledged, with the replica head that makes it visible. */
-  write(i: number): Promise<number>;
+  /**
+   * Performs write `i`; resolves, once acknowledged, with the replica head that makes it visible,
+   * and the entry id or key a poller reads to see it (passed to `watcher.expect`).
+   */
+  write(i: number): Promise<number | { head: number; key: string }>;
   /** Started watcher on the replica. */
   watcher: Watcher;
   /** Resolves when the replica has caught up (or after its own timeout). */
@@ -67,8 +70,10 @@ export async function runLag(rate: number, seconds: number, target: LagTarget): 
   let failed = 0;
   const t0 = nowMs();
   await paced(rate, seconds, (i, scheduledAt) => {
-    pending.push(target.write(i).then((head) => {
+    pending.push(target.write(i).then((w) => {
       const at = nowMs();
+      const head = typeof w === 'number' ? w : w.head;
+      if (typeof w !== 'number') target.watcher.expect?.(head, w.key);
       acks.push({ ackedAt: at, head });
       latencies.push(at - scheduledAt);
     }, () => { failed++; }));

@@ -1,19 +1,20 @@
 /**
- * Redis replication lag at the same paced rates as Clavitor's (replication-lag.ts): open-loop
- * `SET run:i <1 KiB>` on one primary connection; lag = the SET's reply → the replica's DBSIZE
- * (polled by the same watcher thread design, head-watcher.ts) reaching that write. Milliseconds.
- * A write is the (i+1)-th SET on its connection, executed and replicated in order, so it is
- * visible exactly when the replica's key count reaches base + i + 1.
+ * Redis replication lag at the same paced rates as Clavitor's (replication-lag.ts) and measured
+ * the same way (issue 12): open-loop `SET lag<rate>:i <1 KiB>` on one primary connection; lag =
+ * the SET's reply → the key readable on the replica, as seen by one poller doing `GET` of the
+ * oldest unseen key on the replica, one command at a time (head-watcher.ts). Milliseconds. A
+ * write is the (i+1)-th SET on its connection, executed and replicated in order, so seeing key i
+ * means every earlier one is there too.
  *
  * After a warm-up of 100 writes (discarded), as for Clavitor.
  *
- * Measurement error: as for Clavitor, one poll interval plus one DBSIZE round trip (reported).
+ * Measurement error: as for Clavitor, one GET round trip plus the poller's walk (reported).
  */
 import { REDIS_VALUE, redisPair } from './redis.js';
 import { startWatcher } from './watcher.js';
 import { runLag, type LagRun } from './lag-run.js';
 import { sleep } from './stats.js';
-import { POLL_MS } from './replication-lag.js';
+import { POLL_MS, POLLER_DRAIN_MS } from './replication-lag.js';
 import type { BenchPlan } from './options.js';
 
 /** Runs every rate of the plan on one Redis pair. */
@@ -30,14 +31,14 @@ export async function redisLag(plan: BenchPlan): Promise<{ runs: LagRun[] }> {
     for (let i = 0; i < 100; i++) await w.set(`warm:${i}`, REDIS_VALUE);
     await sleep(500);
     for (const rate of plan.lagRates) {
-      const base = await w.dbsize();
-      const watcher = await startWatcher({ kind: 'redis', port: pair.replica.port, minIntervalMs: POLL_MS });
+      const watcher = await startWatcher({ kind: 'redis-get', port: pair.replica.port, minIntervalMs: POLL_MS, drainMs: POLLER_DRAIN_MS });
       process.stderr.write(`  redis lag at ${rate} writes/s for ${plan.lagSeconds} s…\n`);
       runs.push(await runLag(rate, plan.lagSeconds, {
         watcher,
         async write(i) {
-          await w.set(`lag${rate}:${i}`, REDIS_VALUE);
-          return base + i + 1;
+          const key = `lag${rate}:${i}`;
+          await w.set(key, REDIS_VALUE);
+          return { head: i + 1, key };
         },
         drainTimeoutMs: 600 * 50, // drained() polls at most 600 times, 50 ms apart
         async drained() {

@@ -10,7 +10,9 @@ export interface HeadSample { sent: number; received: number; head: number }
 
 /** A running watcher. */
 export interface Watcher {
-  /** Stops polling and returns every sample, oldest first. */
+  /** Tells the poller about an acknowledged write: its head (apply position) and the entry id or key to read. */
+  expect?(head: number, key: string): void;
+  /** Stops polling (after the writes it was told about are seen, or its drain time) and returns every sample, oldest first. */
   stop(): Promise<HeadSample[]>;
 }
 
@@ -22,6 +24,7 @@ export async function startWatcher(target: WatchTarget): Promise<Watcher> {
     w.once('message', () => res());
   });
   return {
+    expect: (head, key) => w.postMessage({ expect: [head, key] }),
     stop: () => new Promise((res, rej) => {
       w.once('error', rej);
       w.on('message', (m: { samples?: Float64Array }) => {

@@ -9,7 +9,11 @@
  * - **on**: a commercial primary with its backup up (intent + push + acknowledgement; the backup
  *   runs on the same 2 cores, as it would not in production — this overstates the overhead);
  * - **intent only**: a commercial primary whose backup is down, to split the overhead into the
- *   backlog intent and the rest.
+ *   backlog intent and the rest;
+ * - **reference** (issue 12 "Targets"): a bare fastify + better-sqlite3 server committing one row
+ *   per fsync'd transaction (ref-server.ts `write`), the same body, the same load. Target:
+ *   Clavitor's `POST /api/entries` (the community edition, "off") ≥ 1.0× the reference; the
+ *   commercial primary with its backup up is given against it too.
  *
  * After a 1 s warm-up of each variant (discarded), variants are interleaved over `overheadRounds`
  * rounds and the median per variant is reported,
@@ -20,6 +24,7 @@ import { benchCommunity, benchPair, type BenchPop } from './pair.js';
 import { ApiClient, entryBody } from './client.js';
 import { load, type LoadResult } from './load.js';
 import { median } from './stats.js';
+import { startRefServer } from './reference.js';
 import type { BenchPlan } from './options.js';
 
 /** Median figures of one variant over the rounds. */
@@ -39,6 +44,12 @@ export interface WriteOverheadResult {
   overhead_percent: number;
   /** (off − intent_only) ÷ off × 100. */
   intent_overhead_percent: number;
+  /** Bare fastify + better-sqlite3, one fsync'd row per POST (absent in results from before issue 12). */
+  reference?: VariantResult;
+  /** off ÷ reference on median writes per second (target ≥ 1.0). */
+  post_ratio_vs_reference?: number;
+  /** on ÷ reference. */
+  post_on_ratio_vs_reference?: number;
   connections: number;
   seconds: number;
 }
@@ -59,28 +70,32 @@ export async function writeOverhead(plan: BenchPlan): Promise<WriteOverheadResul
   const community = await benchCommunity();
   const on = await benchPair();
   const down = await benchPair();
+  const ref = await startRefServer('write');
   try {
     await community.pop.start();
     await on.backup.start();
     await on.primary.start();
     await down.primary.start();
-    const targets = { off: await target(community.pop), on: await target(on.primary), intent_only: await target(down.primary) };
-    const rounds: Record<keyof typeof targets, LoadResult[]> = { off: [], on: [], intent_only: [] };
+    const targets = { off: await target(community.pop), on: await target(on.primary), intent_only: await target(down.primary), reference: { url: ref.url, token: 'none' } };
+    const rounds: Record<keyof typeof targets, LoadResult[]> = { off: [], on: [], intent_only: [], reference: [] };
+    const variants = ['off', 'on', 'intent_only', 'reference'] as const;
     const body = entryBody('overhead');
     const run = (k: keyof typeof targets, duration: number) =>
       load({ url: `${targets[k].url}/api/entries`, method: 'POST', headers: { authorization: `Bearer ${targets[k].token}`, 'content-type': 'application/json' }, body, connections: plan.connections, duration });
-    for (const k of ['off', 'on', 'intent_only'] as const) await run(k, 1); // warm-up (JIT, SQLite caches), discarded
+    for (const k of variants) await run(k, 1); // warm-up (JIT, SQLite caches), discarded
     for (let r = 0; r < plan.overheadRounds; r++) {
-      for (const k of ['off', 'on', 'intent_only'] as const) {
+      for (const k of variants) {
         process.stderr.write(`  writes, replication ${k}, round ${r + 1}/${plan.overheadRounds}…\n`);
         rounds[k].push(await run(k, plan.loadSeconds));
       }
     }
-    const res = { off: medianOf(rounds.off), on: medianOf(rounds.on), intent_only: medianOf(rounds.intent_only) };
+    const res = { off: medianOf(rounds.off), on: medianOf(rounds.on), intent_only: medianOf(rounds.intent_only), reference: medianOf(rounds.reference) };
     return {
       ...res,
       overhead_percent: ((res.off.req_per_s - res.on.req_per_s) / res.off.req_per_s) * 100,
       intent_overhead_percent: ((res.off.req_per_s - res.intent_only.req_per_s) / res.off.req_per_s) * 100,
+      post_ratio_vs_reference: res.off.req_per_s / res.reference.req_per_s,
+      post_on_ratio_vs_reference: res.on.req_per_s / res.reference.req_per_s,
       connections: plan.connections,
       seconds: plan.loadSeconds,
     };
@@ -88,5 +103,6 @@ export async function writeOverhead(plan: BenchPlan): Promise<WriteOverheadResul
     await community.cleanup();
     await on.cleanup();
     await down.cleanup();
+    await ref.stop();
   }
 }

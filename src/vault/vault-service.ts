@@ -13,6 +13,7 @@ import { newVaultId, type AgentId, type TokenId, type VaultId } from '../lib/ids
 import { cvError, Errors } from '../lib/errors.js';
 import { DEFAULT_LIMITS, type Principal } from './principal.js';
 import { appendAudit } from './audit.js';
+import { createTokenKeyCache, type TokenKeyCache } from './token-cache.js';
 
 /** Dependencies of the vault service. */
 export interface VaultServiceDeps {
@@ -20,6 +21,8 @@ export interface VaultServiceDeps {
   readonly files: VaultFiles;
   readonly writer: RevisionWriter;
   readonly now: () => Date;
+  /** Cache of verified tokens' unwrapped keys (token-cache.ts); default a fresh bounded one. */
+  readonly tokenCache?: TokenKeyCache;
 }
 
 /** Vault service; see `createVaultService`. */
@@ -27,6 +30,7 @@ export type VaultService = ReturnType<typeof createVaultService>;
 
 /** Builds the vault service. */
 export function createVaultService(deps: VaultServiceDeps) {
+  const cache = deps.tokenCache ?? createTokenKeyCache();
   return {
     /**
      * Creates a vault: random 256-bit vault (owner-tier) and agent-tier keys, both wrapped under
@@ -62,25 +66,36 @@ export function createVaultService(deps: VaultServiceDeps) {
      * a caller learns nothing about which part was wrong (issue 4, "errors reveal no internals").
      * `ip` is the caller's address, recorded when a revoked agent's genuine token is presented.
      * A locked agent authenticates (its `locked` flag is set); the read gate refuses it.
+     *
+     * The token row is read on every call, so its `revoked` and `locked` flags are always the
+     * committed (or replicated) ones; only the HKDFs and the key unwrap are skipped when the same
+     * token text was verified against the same row before (token-cache.ts, issue 12 item 5).
      */
     authenticate(text: string, ip: string | null = null): Principal {
       const parsed = parseToken(text);
       if (!parsed) throw cvError('AUTH_INVALID');
       const store = deps.node.hasVault(parsed.vaultId) ? deps.files.find(parsed.vaultId) : undefined;
       const row = store?.getToken(parsed.tokenId);
-      if (!store || !row || !verifierMatches(parsed.secret, parsed.tokenId, row.verifier)) throw cvError('AUTH_INVALID');
+      if (!store || !row) throw cvError('AUTH_INVALID');
+      let keys = cache.get(text, row);
+      if (!keys && !verifierMatches(parsed.secret, parsed.tokenId, row.verifier)) throw cvError('AUTH_INVALID');
       if (row.revoked) {
+        cache.dropToken(parsed.vaultId, parsed.tokenId);
         // The genuine secret of a revoked agent: the vault is known, so the attempt is audited
         // (issue 6 item 4) under AGENT_REVOKED, while the caller sees the same AUTH_INVALID.
         store.tx(() => appendAudit(store, { actor: `agent:${row.agentId}`, action: 'auth', outcome: 'denied', code: Errors.AGENT_REVOKED.code, ip }, deps.now().toISOString()));
         throw cvError('AUTH_INVALID');
       }
-      const keys = unwrapKeys(kekOf(parsed.secret, parsed.tokenId), parsed.vaultId, parsed.tokenId, row.wrapped);
+      if (!keys) {
+        const raw = unwrapKeys(kekOf(parsed.secret, parsed.tokenId), parsed.vaultId, parsed.tokenId, row.wrapped);
+        keys = row.kind === 'owner' ? { owner: raw.subarray(0, KEY_BYTES), agent: raw.subarray(KEY_BYTES) } : { agent: raw };
+        cache.set(text, parsed.vaultId, parsed.tokenId, row, keys);
+      }
       if (row.kind === 'owner') {
-        return { kind: 'owner', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, keys: { owner: keys.subarray(0, KEY_BYTES), agent: keys.subarray(KEY_BYTES) } };
+        return { kind: 'owner', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, keys: { owner: keys.owner!, agent: keys.agent } };
       }
       return {
-        kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), keys: { agent: keys },
+        kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), keys: { agent: keys.agent },
         locked: row.locked, limits: { perMinute: row.perMinute ?? DEFAULT_LIMITS.perMinute, perHour: row.perHour ?? DEFAULT_LIMITS.perHour },
       };
     },

@@ -64,3 +64,40 @@ test('a run where every write is seen is complete and its percentiles are the se
   assert.equal(run.unseen_counted_as_ms, null);
   assert.deepEqual(run.lag_ms, run.lag_seen_ms);
 });
+
+test('the one poller reads the oldest unseen acknowledged write; acks out of order; a seen write covers older ones', async () => {
+  const { PendingWrites } = await import('../../bench/head-watcher.js');
+  const p = new PendingWrites();
+  assert.equal(p.next(), undefined);
+  p.add(3, 'c');
+  p.add(1, 'a');
+  p.add(2, 'b');
+  assert.deepEqual(p.next(), { head: 1, key: 'a' }, 'oldest first, whatever the order of the acknowledgements');
+  p.seen(2); // write 2 readable: write 1 is too (in-order apply)
+  assert.equal(p.known, 2);
+  assert.deepEqual(p.next(), { head: 3, key: 'c' });
+  p.add(2, 'b-again');
+  assert.equal(p.size, 1, 'a write already known readable is not polled again');
+  p.seen(3);
+  assert.equal(p.next(), undefined);
+  assert.equal(p.size, 0);
+});
+
+test('runLag hands each acknowledged write (head and key) to the poller', async () => {
+  const told: [number, string][] = [];
+  const samples: HeadSample[] = [];
+  let head = 0;
+  const run = await runLag(100, 0.1, {
+    drainTimeoutMs: 5_000,
+    async write(i) {
+      const h = ++head;
+      samples.push({ sent: nowMs(), received: nowMs() + 1, head: h });
+      return { head: h, key: `k${i}` };
+    },
+    watcher: { expect: (h, k) => { told.push([h, k]); }, stop: async () => samples },
+    drained: async () => {},
+  });
+  assert.ok(run.acked > 0);
+  assert.equal(told.length, run.acked);
+  assert.ok(told.every(([h, k]) => k === `k${h - 1}`));
+});

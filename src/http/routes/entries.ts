@@ -12,6 +12,7 @@ import { principalOf } from '../auth.js';
 import { cvError } from '../../lib/errors.js';
 import type { ReadContext } from '../../vault/entries-service.js';
 import type { AppServices } from '../app.js';
+import { ENTRY_CREATED_RESPONSE, ENTRY_LIST_RESPONSE, ENTRY_OK_RESPONSE } from '../response-schemas.js';
 
 /** Request body of create and update. */
 export const EntryBodySchema = z.strictObject({
@@ -45,7 +46,7 @@ export function ifMatchOf(req: FastifyRequest): number | undefined {
 
 /** Registers the entry routes. */
 export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise<void> {
-  app.post('/api/entries', async function post_entry(req, reply) {
+  app.post('/api/entries', { schema: ENTRY_CREATED_RESPONSE }, async function post_entry(req, reply) {
     const p = principalOf(req, s.vaults);
     const input = parseInput(EntryBodySchema, req.body);
     const view = s.entries.create(p, input, req.ip);
@@ -53,12 +54,12 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
     return reply.code(201).header('etag', `"${view.version}"`).send(view);
   });
 
-  app.get('/api/entries', async function get_entries(req) {
+  app.get('/api/entries', { schema: ENTRY_LIST_RESPONSE }, async function get_entries(req) {
     const p = principalOf(req, s.vaults);
     return { entries: s.entries.list(p, req.ip) };
   });
 
-  app.get('/api/entries/:id', async function get_entry(req, reply) {
+  app.get('/api/entries/:id', { schema: ENTRY_OK_RESPONSE }, async function get_entry(req, reply) {
     const p = principalOf(req, s.vaults);
     const { id } = parseInput(IdParams, req.params);
     const view = s.entries.get(p, id, readContextOf(req, s));
@@ -73,7 +74,7 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
     return reply.header('cache-control', 'no-store').send(code);
   });
 
-  app.put('/api/entries/:id', async function put_entry(req, reply) {
+  app.put('/api/entries/:id', { schema: ENTRY_OK_RESPONSE }, async function put_entry(req, reply) {
     const p = principalOf(req, s.vaults);
     const { id } = parseInput(IdParams, req.params);
     const version = ifMatchOf(req);

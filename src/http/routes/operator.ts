@@ -5,6 +5,7 @@
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../auth.js';
 import type { AppServices } from '../app.js';
+import { STATUS_RESPONSE } from '../response-schemas.js';
 
 /** Registers health, status and metrics. */
 export async function operatorRoutes(app: FastifyInstance, s: AppServices): Promise<void> {
@@ -12,7 +13,7 @@ export async function operatorRoutes(app: FastifyInstance, s: AppServices): Prom
     return { ok: true };
   });
 
-  app.get('/api/status', async function get_status(req) {
+  app.get('/api/status', { schema: STATUS_RESPONSE }, async function get_status(req) {
     requireAdmin(req, s.adminToken);
     return s.edition.status();
   });
