@@ -3,11 +3,11 @@
  * so that the lag benchmarks can tell when each acknowledged write became readable there.
  *
  * It polls in a loop, one query in flight, at most one poll per `minIntervalMs`:
- * - Clavitor: a second SQLite reader on the backup's vault file (`<data>/vaults/<id>.db`, WAL mode
- *   lets a reader in another process see every committed transaction), `SELECT max(seq)`. A
- *   revision is readable through the backup's API exactly when that head reaches its seq: the
- *   backup commits a vault's revisions and derived state in one transaction, in order. Reading the
- *   file costs the backup nothing (no request on its event loop) and takes ~20 µs here, so the
+ * - Clavitor: a second SQLite reader on the backup's POP database (`<data>/clavitor.db`, WAL
+ *   mode lets a reader in another process see every committed transaction), `SELECT max(seq)` of
+ *   the vault. A revision is readable through the backup's API exactly when that head reaches its
+ *   seq: the backup commits a push's revisions and derived state in one transaction, in order.
+ *   Reading the file costs the backup nothing (no request on its event loop) and takes ~20 µs here, so the
  *   observation error is the poll period, not an HTTP round trip queued behind a push.
  * - Redis: `DBSIZE` on the replica. Every write sets a new key, and a replica applies the
  *   replication stream in order, so the key count is the number of writes applied.
@@ -25,7 +25,7 @@ import { nowMs, sleep } from './stats.js';
 
 /** What to watch. */
 export type WatchTarget =
-  | { kind: 'clavitor'; vaultFile: string; minIntervalMs: number }
+  | { kind: 'clavitor'; dbFile: string; vaultId: string; minIntervalMs: number }
   | { kind: 'redis'; port: number; minIntervalMs: number };
 
 async function main(target: WatchTarget): Promise<void> {
@@ -36,15 +36,15 @@ async function main(target: WatchTarget): Promise<void> {
   let close: () => Promise<void>;
   if (target.kind === 'clavitor') {
     let db: Database.Database | undefined;
-    let stmt: Database.Statement<[], { m: number | null }> | undefined;
+    let stmt: Database.Statement<[string], { m: number | null }> | undefined;
     poll = async () => {
       if (!stmt) {
-        if (!existsSync(target.vaultFile)) return 0;
-        db = new Database(target.vaultFile, { fileMustExist: true });
+        if (!existsSync(target.dbFile)) return 0;
+        db = new Database(target.dbFile, { readonly: true, fileMustExist: true });
         db.pragma('busy_timeout = 1000');
-        stmt = db.prepare<[], { m: number | null }>('SELECT max(seq) AS m FROM revisions');
+        stmt = db.prepare<[string], { m: number | null }>('SELECT max(seq) AS m FROM revisions WHERE vault_id = ?');
       }
-      return stmt.get()?.m ?? 0;
+      return stmt.get(target.vaultId)?.m ?? 0;
     };
     close = async () => { db?.close(); };
   } else {

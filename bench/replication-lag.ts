@@ -39,7 +39,7 @@ export async function replicationLag(plan: BenchPlan): Promise<{ runs: (LagRun &
       let last = { id: '', version: 0 };
       const v = await client.createVault(pair.primary.adminToken);
       const body = entryBody('lag');
-      const watcher = await startWatcher({ kind: 'clavitor', vaultFile: join(pair.backup.data, 'vaults', `${v.vault_id}.db`), minIntervalMs: POLL_MS });
+      const watcher = await startWatcher({ kind: 'clavitor', dbFile: join(pair.backup.data, 'clavitor.db'), vaultId: v.vault_id, minIntervalMs: POLL_MS });
       process.stderr.write(`  clavitor lag at ${rate} writes/s for ${plan.lagSeconds} s…\n`);
       const run = await runLag(rate, plan.lagSeconds, {
         watcher,

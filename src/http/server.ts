@@ -1,5 +1,6 @@
 /**
- * Assembles a running Clavitor server from its parts: data directory, node database, vault files,
+ * Assembles a running Clavitor server from its parts: data directory, the POP database
+ * (`clavitor.db`: node store and vault facades),
  * the edition, the vault services and the HTTP app. Shared by both editions' entry points.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -16,7 +17,8 @@ import { buildApp } from './app.js';
 import { createMetrics, type Metrics } from './metrics.js';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import type { Edition } from '../edition/edition.js';
-import { cvError } from '../lib/errors.js';
+import { cvError, Errors } from '../lib/errors.js';
+import { takeConversionReport } from '../store/legacy-convert.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 
 /** What an edition factory receives to build itself. */
@@ -84,6 +86,12 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const adminToken = loadOrCreateAdminToken(opts.dataDir);
   const node = openNodeStore(opts.dataDir);
   const files = createVaultFiles(opts.dataDir);
+  files.onError((e) => opts.logger.error({ event: 'storage.audit_write_failed', code: Errors.INTERNAL.code, error: (e as Error).message }, 'an audit record of a read or refusal could not be committed'));
+  const converted = takeConversionReport(opts.dataDir);
+  if (converted) {
+    opts.logger.warn({ event: 'storage.converted', ...converted },
+      `data directory converted to one database (clavitor.db): ${converted.vaults} vaults, ${converted.revisions} revisions, ${converted.auditRecords} audit records, ${converted.backlog} backlog records, ${converted.quarantine} quarantined revisions; the old files were kept in ${converted.movedTo}/`);
+  }
   const metrics = createMetrics();
   const edition = opts.edition({ node, files, logger: opts.logger, metrics, adminToken });
   const clock = opts.clock ?? systemClock;
