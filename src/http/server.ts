@@ -15,6 +15,7 @@ import { createQuarantineService } from '../vault/quarantine-service.js';
 import { createAgentsService } from '../vault/agents-service.js';
 import { buildApp } from './app.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { Gauge } from 'prom-client';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import type { Edition } from '../edition/edition.js';
 import { cvError, Errors } from '../lib/errors.js';
@@ -66,6 +67,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * Group-commit counters on `/metrics` (issue 12 item 2), read on scrape: batches committed, jobs
+ * (writes and audit records) they held, and the largest batch. jobs ÷ batches is the number of
+ * writes one fsync committed on average.
+ */
+function registerCommitMetrics(metrics: Metrics, files: VaultFiles): void {
+  const gauge = (name: string, help: string, read: (s: ReturnType<VaultFiles['commitStats']>) => number) => new Gauge({
+    name, help, registers: [metrics.registry],
+    collect() { this.set(read(files.commitStats())); },
+  });
+  gauge('clavitor_group_commit_batches', 'transactions committed by the group committer since start (one fsync each, or none for audit-only batches)', (s) => s.batches);
+  gauge('clavitor_group_commit_jobs', 'writes and audit records committed by the group committer since start', (s) => s.jobs);
+  gauge('clavitor_group_commit_max_jobs', 'most jobs committed in one batch since start', (s) => s.maxBatch);
+}
+
 /** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`). Throws RangeError when malformed. */
 export function parseListen(s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
@@ -93,6 +109,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       `data directory converted to one database (clavitor.db): ${converted.vaults} vaults, ${converted.revisions} revisions, ${converted.auditRecords} audit records, ${converted.backlog} backlog records, ${converted.quarantine} quarantined revisions; the old files were kept in ${converted.movedTo}/`);
   }
   const metrics = createMetrics();
+  registerCommitMetrics(metrics, files);
   const edition = opts.edition({ node, files, logger: opts.logger, metrics, adminToken });
   const clock = opts.clock ?? systemClock;
   const now = (): Date => clock.wallNow();
