@@ -36,13 +36,16 @@ function fail(msg: string, code = 2): never {
   process.exit(code);
 }
 
-/** Opens node.db of an existing data directory, or exits 2 with a clear line (never creates one). */
+/**
+ * Opens the POP database of an existing data directory (`clavitor.db`, or an old-layout `node.db`,
+ * which is converted first: legacy-convert.ts), or exits 2 with a clear line (never creates one).
+ */
 function openExistingNode(dataDir: string) {
-  if (!existsSync(join(dataDir, 'node.db'))) fail(`${dataDir}: no node.db here; pass the POP's data directory with --data`);
+  if (!existsSync(join(dataDir, 'clavitor.db')) && !existsSync(join(dataDir, 'node.db'))) fail(`${dataDir}: no clavitor.db here; pass the POP's data directory with --data`);
   try {
     return openNodeStore(dataDir);
   } catch (e) {
-    fail(`${dataDir}: cannot open node.db (${(e as Error).message})`);
+    fail(`${dataDir}: cannot open clavitor.db (${(e as Error).message})`);
   }
 }
 

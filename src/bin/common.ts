@@ -79,7 +79,7 @@ export function describeError(err: unknown): string {
 }
 
 /**
- * Process set-up shared by both servers: files are created owner-only (umask 077: node.db and
+ * Process set-up shared by both servers: files are created owner-only (umask 077: clavitor.db and
  * vault files 0600, docs/install.md), and a reader that closes our stdout (e.g. `| head`) ends the
  * process quietly. SIGHUP is caught from the first import (early-signals.ts); `onReload` installs
  * the handler.

@@ -90,6 +90,9 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   // no cache may keep them (issue 11 item 9). Set on every /api/ answer, errors included.
   app.addHook('onSend', async (req, reply) => {
     if (req.url.startsWith('/api/') && !reply.hasHeader('cache-control')) reply.header('cache-control', 'no-store');
+    // Audit records of reads and refusals join the next group commit (store/group-commit.ts): the
+    // answer leaves only once they are committed, as before when each had its own transaction.
+    await s.files.settled();
   });
 
   app.addHook('onResponse', async (req, reply) => {

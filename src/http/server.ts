@@ -1,5 +1,6 @@
 /**
- * Assembles a running Clavitor server from its parts: data directory, node database, vault files,
+ * Assembles a running Clavitor server from its parts: data directory, the POP database
+ * (`clavitor.db`: node store and vault facades),
  * the edition, the vault services and the HTTP app. Shared by both editions' entry points.
  */
 import { chmodSync, existsSync, mkdirSync, readFileSync } from 'node:fs';
@@ -14,9 +15,11 @@ import { createQuarantineService } from '../vault/quarantine-service.js';
 import { createAgentsService } from '../vault/agents-service.js';
 import { buildApp } from './app.js';
 import { createMetrics, type Metrics } from './metrics.js';
+import { Gauge } from 'prom-client';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import type { Edition } from '../edition/edition.js';
-import { cvError } from '../lib/errors.js';
+import { cvError, Errors } from '../lib/errors.js';
+import { takeConversionReport } from '../store/legacy-convert.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 
 /** What an edition factory receives to build itself. */
@@ -64,6 +67,21 @@ export interface RunningServer {
   close(): Promise<void>;
 }
 
+/**
+ * Group-commit counters on `/metrics` (issue 12 item 2), read on scrape: batches committed, jobs
+ * (writes and audit records) they held, and the largest batch. jobs ÷ batches is the number of
+ * writes one fsync committed on average.
+ */
+function registerCommitMetrics(metrics: Metrics, files: VaultFiles): void {
+  const gauge = (name: string, help: string, read: (s: ReturnType<VaultFiles['commitStats']>) => number) => new Gauge({
+    name, help, registers: [metrics.registry],
+    collect() { this.set(read(files.commitStats())); },
+  });
+  gauge('clavitor_group_commit_batches', 'transactions committed by the group committer since start (one fsync each, or none for audit-only batches)', (s) => s.batches);
+  gauge('clavitor_group_commit_jobs', 'writes and audit records committed by the group committer since start', (s) => s.jobs);
+  gauge('clavitor_group_commit_max_jobs', 'most jobs committed in one batch since start', (s) => s.maxBatch);
+}
+
 /** Parses `HOST:PORT` (IPv6 as `[::1]:PORT`). Throws RangeError when malformed. */
 export function parseListen(s: string): { host: string; port: number } {
   const m = /^(?:\[([^\]]+)\]|([^:]+)):(\d{1,5})$/.exec(s);
@@ -84,7 +102,14 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const adminToken = loadOrCreateAdminToken(opts.dataDir);
   const node = openNodeStore(opts.dataDir);
   const files = createVaultFiles(opts.dataDir);
+  files.onError((e) => opts.logger.error({ event: 'storage.audit_write_failed', code: Errors.INTERNAL.code, error: (e as Error).message }, 'an audit record of a read or refusal could not be committed'));
+  const converted = takeConversionReport(opts.dataDir);
+  if (converted) {
+    opts.logger.warn({ event: 'storage.converted', ...converted },
+      `data directory converted to one database (clavitor.db): ${converted.vaults} vaults, ${converted.revisions} revisions, ${converted.auditRecords} audit records, ${converted.backlog} backlog records, ${converted.quarantine} quarantined revisions; the old files were kept in ${converted.movedTo}/`);
+  }
   const metrics = createMetrics();
+  registerCommitMetrics(metrics, files);
   const edition = opts.edition({ node, files, logger: opts.logger, metrics, adminToken });
   const clock = opts.clock ?? systemClock;
   const now = (): Date => clock.wallNow();

@@ -82,6 +82,7 @@ export const Errors = Object.freeze({
   PUSH_COUNTER_BEHIND: def('CV-5019', 409, 'push counter behind the backup\'s: the primary was restored from an older snapshot?'),
   ROLE_FILE_DISAGREES: def('CV-5020', 409, 'the running role comes from a control-plane directive and replication.yaml says otherwise; no role change happens until the file agrees'),
   NOTHING_TO_FORCE: def('CV-5021', 409, 'nothing to force: this POP is not holding back a promotion over a live primary peer'),
+  LEGACY_CONVERSION_FAILED: def('CV-5022', 500, 'the data directory is in the old layout (node.db, vaults/) and could not be converted to clavitor.db; the old files are untouched (docs/install.md "Data directory")'),
   STARTING: def('CV-5012', 503, 'this POP is confirming its epoch with its peer before taking writes; retry in a moment'),
   REPLICATION_TIMEOUT: def('CV-5009', 504, 'write committed on the primary but not acknowledged by the backup in time'),
 

@@ -12,7 +12,6 @@
  * byte-identically at the same position as held by the successor (`releaseHeldQuarantine`);
  * listings leave them out (issue 11 item 8).
  */
-import { rmSync } from 'node:fs';
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import { truncateVault } from '../vault/apply.js';
@@ -28,8 +27,12 @@ export interface DemotionResult {
   vaults: number;
 }
 
-/** Quarantines and removes every unacknowledged revision; empties the backlog. */
+/** Quarantines and removes every unacknowledged revision; empties the backlog. One transaction. */
 export function quarantineBacklog(node: NodeStore, files: VaultFiles, reason: string, now: Date): DemotionResult {
+  return node.tx(() => quarantineBacklogTx(node, files, reason, now));
+}
+
+function quarantineBacklogTx(node: NodeStore, files: VaultFiles, reason: string, now: Date): DemotionResult {
   const firstUnacked = new Map<VaultId, number>();
   for (const row of node.allBacklog()) {
     const cur = firstUnacked.get(row.vaultId);
@@ -37,21 +40,16 @@ export function quarantineBacklog(node: NodeStore, files: VaultFiles, reason: st
   }
   let quarantined = 0;
   for (const [vaultId, fromSeq] of firstUnacked) {
-    const store = node.hasVault(vaultId) ? files.find(vaultId) : undefined;
+    const store = files.find(vaultId);
     if (!store) continue;
     const removed = truncateVault(store, fromSeq);
     for (const r of removed) {
       node.addQuarantine({ vaultId, seq: r.seq, kind: r.kind, subject: r.subject, epoch: r.epoch, revision: JSON.stringify(r), reason, quarantinedAt: now.toISOString() });
       quarantined++;
     }
-    if (store.maxSeq() === 0) {
-      const path = files.pathOf(vaultId);
-      files.close(vaultId);
-      node.removeVault(vaultId);
-      for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
-    }
+    if (store.maxSeq() === 0) files.erase(vaultId); // its creation was never acknowledged: set aside whole
   }
-  node.db.exec('DELETE FROM backlog');
+  node.clearBacklog();
   return { quarantined, vaults: firstUnacked.size };
 }
 
@@ -65,7 +63,7 @@ export function releaseHeldQuarantine(node: NodeStore, files: VaultFiles, now: D
   const open = vaultIds ? [...new Set(vaultIds)].flatMap((v) => node.openQuarantineOf(v)) : node.listQuarantine();
   let marked = 0;
   for (const row of open) {
-    const store = node.hasVault(row.vaultId) ? files.find(row.vaultId as VaultId) : undefined;
+    const store = files.find(row.vaultId as VaultId);
     const held = store?.getRevision(row.seq);
     if (held && sameRevision(held, JSON.parse(row.revision) as Revision) && node.markQuarantineHeld(row.id, now.toISOString())) marked++;
   }

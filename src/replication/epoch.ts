@@ -8,7 +8,7 @@ import type { NodeStore } from '../store/node-store.js';
 /** Epoch facts of this POP; see `createEpochStore`. */
 export type EpochStore = ReturnType<typeof createEpochStore>;
 
-/** Builds the epoch store over node.db's meta table. */
+/** Builds the epoch store over the POP database's meta table. */
 export function createEpochStore(node: NodeStore) {
   const read = (k: string): number => Number(node.getMeta(k) ?? '0');
   return {

@@ -32,7 +32,7 @@ import {
   EPOCH_CHECK_TIMEOUT_MS, initialState, reportedRole, step, writeRefusal,
   type ReportedRole, type Role, type RoleEffect, type RoleEvent, type RoleState, type WriteHold,
 } from './role-machine.js';
-import { vaultDigest, type VaultDigest } from './digest.js';
+import { allDigests } from './digest.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
 import { ClavitorError, Errors, isCvError } from '../lib/errors.js';
@@ -320,8 +320,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   /** State reported to the control plane (src/controlplane/protocol.ts). */
   function heartbeatReport(): HeartbeatRequest {
     if (positionTotal === undefined) {
-      positionTotal = 0;
-      for (const v of node.listVaults()) positionTotal += files.find(v)?.maxSeq() ?? 0;
+      positionTotal = files.headTotal();
     }
     const position = positionTotal;
     const st = sender?.stats();
@@ -467,19 +466,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         onAuthFailure(req: FastifyRequest, reason: string) {
           logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, reason, code: Errors.REPLICATION_AUTH.code }, `replication request refused: ${reason}`);
         },
-        positions() {
-          const out: Record<string, number> = {};
-          for (const v of node.listVaults()) out[v] = files.find(v)?.maxSeq() ?? 0;
-          return out;
-        },
-        digests() {
-          const out: Record<string, VaultDigest> = {};
-          for (const v of node.listVaults()) {
-            const s = files.find(v);
-            if (s) out[v] = vaultDigest(s);
-          }
-          return out;
-        },
+        positions: () => Object.fromEntries(files.heads()),
+        digests: () => allDigests(files.iterateAll()),
       });
       await operatorPopRoutes(app, {
         adminToken: ctx.adminToken,

@@ -10,8 +10,9 @@
  *   refused before anything is written, naming every position expected.
  * - **Replays**: a push whose (epoch, push_seq) is not above the last accepted from its sender is
  *   refused (REPLAYED_PUSH) before anything is read or written.
- * - **Atomic**: each vault's revisions and its cursor (the vault's max seq *is* the cursor) commit
- *   in one transaction of that vault's file; a crash mid-push leaves whole vaults applied or not,
+ * - **Atomic**: the whole push — every vault's revisions (a vault's max seq *is* its cursor),
+ *   the adopted epoch and the sender's push counter — commits in ONE transaction of the POP
+ *   database, with one fsync (issue 12 item 1): a crash mid-push leaves all of it applied or none,
  *   and the retry skips what is already there.
  */
 import type { NodeStore } from '../store/node-store.js';
@@ -92,7 +93,7 @@ export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
   const plan: { vaultId: VaultId; fresh: Revision[] }[] = [];
   let skipped = 0;
   for (const [vaultId, revs] of groups) {
-    const store = deps.node.hasVault(vaultId) ? deps.files.find(vaultId as VaultId) : undefined;
+    const store = deps.files.find(vaultId as VaultId);
     let next = (store?.maxSeq() ?? 0) + 1;
     const fresh: Revision[] = [];
     const newTokens = new Set<string>();
@@ -118,16 +119,15 @@ export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
   if (diverged.length > 0) throw cvError('REPLICATION_DIVERGED', undefined, { diverged, epoch });
   if (expected.length > 0) throw cvError('REPLICATION_GAP', undefined, { expected, epoch });
 
-  if (push.epoch > epoch) deps.adoptEpoch(push.epoch);
-  deps.node.setMeta(lastPushKey(push.sender), `${push.epoch}:${push.push_seq}`);
   let applied = 0;
-  for (const { vaultId, fresh } of plan) {
-    if (fresh[0]!.seq === 1) deps.node.addVault(vaultId, fresh[0]!.createdAt);
-    const store = deps.files.openOrCreate(vaultId);
-    store.tx(() => {
+  deps.node.tx(() => {
+    if (push.epoch > epoch) deps.adoptEpoch(push.epoch);
+    deps.node.setMeta(lastPushKey(push.sender), `${push.epoch}:${push.push_seq}`);
+    for (const { vaultId, fresh } of plan) {
+      const store = deps.files.openOrCreate(vaultId);
       for (const r of fresh) applyCheckedRevision(store, r); // every one passed checkRevision above
-    });
-    applied += fresh.length;
-  }
+      applied += fresh.length;
+    }
+  });
   return { applied, skipped, epoch: Math.max(epoch, push.epoch) };
 }

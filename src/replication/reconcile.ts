@@ -20,13 +20,15 @@ export interface ReconcileResult {
   ahead: string[];
 }
 
-/** Re-queues what the backup lacks, given its positions (vault id → head seq). */
+/**
+ * Re-queues what the backup lacks, given its positions (vault id → head seq). A vault the backup
+ * holds but this POP does not is not "ahead" here (a vault set aside whole at demotion is
+ * found by the backup's push answers instead), as before.
+ */
 export function reconcile(node: NodeStore, files: VaultFiles, positions: Readonly<Record<string, number>>, nowMs: number): ReconcileResult {
   const out: ReconcileResult = { vaults: 0, revisions: 0, ahead: [] };
-  for (const vaultId of node.listVaults()) {
-    const store = files.find(vaultId);
-    if (!store) continue;
-    const head = store.maxSeq();
+  // One query for every vault's head (issue 12 item 1), not one vault file opened per vault.
+  for (const [vaultId, head] of files.heads()) {
     const theirs = positions[vaultId] ?? 0;
     if (theirs > head) out.ahead.push(vaultId);
     if (theirs >= head) continue;

@@ -21,9 +21,10 @@
  *  any        close                              stopped     timer cleared, waiters released
  * ```
  *
- * Nothing is ever dropped: a backlog record leaves node.db only when the backup acknowledged its
- * revision, or when its revision provably never committed (the `kill -9` window of
- * vault/writer.ts). Batches hold at most `batch_size` revisions and are split further when their
+ * Nothing is ever dropped: a backlog record leaves the POP database only when the backup
+ * acknowledged its revision. A record and its revision commit in the same transaction
+ * (vault/writer.ts), so a record without its revision cannot arise from a crash; one found anyway
+ * (a database edited by hand) is logged and dropped, as its write cannot have been acknowledged. Batches hold at most `batch_size` revisions and are split further when their
  * JSON would exceed PUSH_SPLIT_BYTES (case F4).
  */
 import type { Logger } from 'pino';
@@ -112,8 +113,8 @@ export function createSender(deps: SenderDeps) {
         const rev = store?.getRevision(row.seq);
         if (!rev) {
           if (!store || store.maxSeq() < row.seq) {
-            // Intent recorded, revision never committed (crash between the two commits): that write
-            // was never acknowledged, so there is nothing to replicate.
+            // A backlog record without its revision: not produced by a crash (both commit together,
+            // vault/writer.ts); its write was never acknowledged, so there is nothing to replicate.
             deps.logger.warn({ event: 'replication.backlog_orphan', vault_id: row.vaultId, seq: row.seq }, 'dropping backlog record of a write that never committed');
             deps.node.deleteBacklogRow(row.id);
             dropped = true;

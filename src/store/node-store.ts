@@ -1,11 +1,12 @@
 /**
- * The node database (`<data>/node.db`, DESIGN.md §2): POP facts (epoch), the vault list, the
- * replication backlog (DESIGN.md §4.4.2) and quarantine (§4.4.7). All calls are synchronous and
- * each is its own transaction unless the caller wraps several in `tx`.
+ * What belongs to the POP rather than a vault (DESIGN.md §2), in `<data>/clavitor.db` (issue 12
+ * item 1; it was `node.db` in the old layout): POP facts (epoch), the vault list, the replication
+ * backlog (DESIGN.md §4.4.2) and quarantine (§4.4.7). All calls are synchronous and each is its
+ * own transaction unless the caller wraps several in `tx`; vault writes share the connection, so
+ * a backlog record commits in its revision's transaction.
  */
-import { join } from 'node:path';
-import { openDatabase, type Db } from './sqlite.js';
-import { NODE_MIGRATIONS } from './migrations.js';
+import { acquirePopDb, releasePopDb, type PopDb } from './pop-db.js';
+import type { Db } from './sqlite.js';
 import type { VaultId } from '../lib/ids.js';
 
 /** One backlog record: revision `seq` of `vaultId` not yet acknowledged by the backup. */
@@ -43,12 +44,18 @@ const quarantineRow = (r: QuarantineDbRow): QuarantineRow => ({
   revision: r.revision, reason: r.reason, quarantinedAt: r.quarantined_at, heldAt: r.held_at,
 });
 
-/** Synchronous access to node.db; see the factory `openNodeStore`. */
+/** Synchronous access to the POP's own rows; see the factory `openNodeStore`. */
 export type NodeStore = ReturnType<typeof openNodeStore>;
 
-/** Opens `<dataDir>/node.db`, migrating it. Throws the driver's error if it cannot be opened. */
+/**
+ * Opens `<dataDir>/clavitor.db` (creating, migrating, or converting an old-layout directory:
+ * pop-db.ts), sharing the process's connection with `createVaultFiles`. Throws the driver's error
+ * if it cannot be opened, LEGACY_CONVERSION_FAILED (CV-5022) if an old layout cannot be converted.
+ */
 export function openNodeStore(dataDir: string) {
-  const db: Db = openDatabase(join(dataDir, 'node.db'), NODE_MIGRATIONS);
+  const pop: PopDb = acquirePopDb(dataDir);
+  const db: Db = pop.db;
+  let released = false;
   const q = {
     getMeta: db.prepare<[string], { value: string }>('SELECT value FROM meta WHERE key = ?'),
     setMeta: db.prepare('INSERT INTO meta (key, value) VALUES (?, ?) ON CONFLICT(key) DO UPDATE SET value = excluded.value'),
@@ -63,6 +70,7 @@ export function openNodeStore(dataDir: string) {
     deleteBacklogUpTo: db.prepare('DELETE FROM backlog WHERE id <= ?'),
     deleteBacklogRow: db.prepare('DELETE FROM backlog WHERE id = ?'),
     deleteBacklogVault: db.prepare('DELETE FROM backlog WHERE vault_id = ?'),
+    clearBacklog: db.prepare('DELETE FROM backlog'),
     countBacklog: db.prepare<[], { n: number; oldest: number | null }>('SELECT count(*) AS n, (SELECT queued_at_ms FROM backlog ORDER BY id LIMIT 1) AS oldest FROM backlog'),
     backlogMinSeq: db.prepare<[string], { m: number | null }>('SELECT min(seq) AS m FROM backlog WHERE vault_id = ?'),
     allBacklog: db.prepare<[], { id: number; vault_id: string; seq: number }>('SELECT id, vault_id, seq FROM backlog ORDER BY id'),
@@ -75,7 +83,7 @@ export function openNodeStore(dataDir: string) {
 
   return {
     db,
-    /** Runs `fn` in one node.db transaction. */
+    /** Runs `fn` in one transaction of the POP database (nested: a savepoint). */
     tx<T>(fn: () => T): T {
       return db.transaction(fn)();
     },
@@ -89,7 +97,7 @@ export function openNodeStore(dataDir: string) {
     },
     /**
      * Next push counter of this POP as a sender (replay protection), persisted before use. A
-     * fresh node.db starts at the sender's clock in microseconds, so a rebuilt primary continues
+     * fresh database starts at the sender's clock in microseconds, so a rebuilt primary continues
      * above the counters it used before (its own clock only; no comparison between POPs).
      */
     nextPushSeq(): number {
@@ -102,7 +110,7 @@ export function openNodeStore(dataDir: string) {
     },
     /**
      * Moves the push counter to at least `min` (persisted), so the next push goes above a counter the
-     * backup already accepted: a node.db restored from an older snapshot has its counter behind the
+     * backup already accepted: a database restored from an older snapshot has its counter behind the
      * backup's (issue 11 item 3). Returns the counter before the move.
      */
     advancePushSeq(min: number): number {
@@ -120,7 +128,7 @@ export function openNodeStore(dataDir: string) {
     hasVault(vaultId: string): boolean {
       return q.hasVault.get(vaultId) !== undefined;
     },
-    /** Forgets a vault (used only when its file was never created: crash during creation). */
+    /** Forgets a vault's place in the vault list (its rows: `VaultFiles.erase`). */
     removeVault(vaultId: VaultId): void {
       q.removeVault.run(vaultId);
     },
@@ -167,6 +175,10 @@ export function openNodeStore(dataDir: string) {
     backlogMinSeq(vaultId: string): number | undefined {
       return q.backlogMinSeq.get(vaultId)?.m ?? undefined;
     },
+    /** Empties the backlog (demotion, after quarantining it). */
+    clearBacklog(): void {
+      q.clearBacklog.run();
+    },
     /** Every backlog record (for quarantine on demotion). */
     allBacklog(): { id: number; vaultId: VaultId; seq: number }[] {
       return q.allBacklog.all().map((r) => ({ id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq }));
@@ -190,9 +202,11 @@ export function openNodeStore(dataDir: string) {
     markQuarantineHeld(id: number, at: string): boolean {
       return q.markQuarantineHeld.run(at, id).changes > 0;
     },
-    /** Closes the database. */
+    /** Releases this user of the POP database (the last release closes it). */
     close(): void {
-      db.close();
+      if (released) return;
+      released = true;
+      releasePopDb(pop);
     },
   };
 }

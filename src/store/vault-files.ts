@@ -1,71 +1,95 @@
 /**
- * The set of vault files under `<data>/vaults/` (DESIGN.md §2), with a small LRU of open
- * connections so that a POP with 100,000 vaults keeps a bounded number of file handles.
+ * Every vault of the POP (issue 12 item 1; DESIGN.md §2): facades over `<data>/clavitor.db`
+ * (vault-store.ts). The name is the old layout's (one file per vault); the API stays so callers
+ * did not change. Queries over all vaults (heads, digests) are one statement each, whatever the
+ * number of vaults.
  */
-import { existsSync, mkdirSync } from 'node:fs';
-import { join } from 'node:path';
-import { openVaultStore, type VaultStore } from './vault-store.js';
+import { acquirePopDb, releasePopDb, type PopDb } from './pop-db.js';
+import { openVaultStore, VaultStore } from './vault-store.js';
 import { isVaultId, type VaultId } from '../lib/ids.js';
+import type { Revision, RevisionKind } from './revision-row.js';
 
-/** Vault file cache; see `createVaultFiles`. */
+/** Vault facades; see `createVaultFiles`. */
 export type VaultFiles = ReturnType<typeof createVaultFiles>;
 
 /**
- * Creates the vault-file cache rooted at `<dataDir>/vaults`, keeping at most `maxOpen`
- * connections open (least recently used closed first).
+ * Opens the vault set of `<dataDir>/clavitor.db` (sharing the process's connection with
+ * `openNodeStore`), keeping up to `maxCached` facades for re-use.
  */
-export function createVaultFiles(dataDir: string, maxOpen = 256) {
-  const dir = join(dataDir, 'vaults');
-  mkdirSync(dir, { recursive: true, mode: 0o700 });
-  const open = new Map<string, VaultStore>();
+export function createVaultFiles(dataDir: string, maxCached = 4096) {
+  const pop: PopDb = acquirePopDb(dataDir);
+  const cache = new Map<string, VaultStore>();
+  let released = false;
 
-  const pathOf = (vaultId: VaultId): string => {
+  function facade(vaultId: VaultId): VaultStore {
+    const hit = cache.get(vaultId);
+    if (hit) return hit;
     if (!isVaultId(vaultId)) throw new RangeError('not a vault id');
-    return join(dir, `${vaultId}.db`);
-  };
-
-  function get(vaultId: VaultId, create: boolean): VaultStore | undefined {
-    const hit = open.get(vaultId);
-    if (hit) {
-      open.delete(vaultId);
-      open.set(vaultId, hit);
-      return hit;
-    }
-    const file = pathOf(vaultId);
-    if (!create && !existsSync(file)) return undefined;
-    const store = openVaultStore(file, vaultId);
-    open.set(vaultId, store);
-    if (open.size > maxOpen) {
-      const [oldestId, oldest] = open.entries().next().value as [string, VaultStore];
-      open.delete(oldestId);
-      oldest.close();
-    }
-    return store;
+    const s = openVaultStore(pop, vaultId);
+    cache.set(vaultId, s);
+    if (cache.size > maxCached) cache.delete(cache.keys().next().value as string);
+    return s;
   }
 
   return {
-    /** Absolute path of a vault's file. */
-    pathOf,
-    /** The vault's store, or undefined when its file does not exist. */
+    /** The vault's store, or undefined when the vault does not exist on this POP (no revision yet). */
     find(vaultId: VaultId): VaultStore | undefined {
-      return get(vaultId, false);
+      if (pop.q.hasVault.get(vaultId) === undefined) return undefined;
+      return facade(vaultId);
     },
-    /** The vault's store, creating the file when absent. */
+    /** The vault's store; the vault comes to exist with its first revision. */
     openOrCreate(vaultId: VaultId): VaultStore {
-      return get(vaultId, true)!;
+      return facade(vaultId);
     },
-    /** Closes one vault's connection if open. */
-    close(vaultId: VaultId): void {
-      const s = open.get(vaultId);
-      if (s) {
-        open.delete(vaultId);
-        s.close();
+    /** Head seq of every vault (vault id → max seq), one query. */
+    heads(): Map<VaultId, number> {
+      return new Map(pop.q.heads.all().map((r) => [r.vault_id as VaultId, r.m]));
+    },
+    /** Sum of every vault's head seq (= revisions held, seqs being gap-free), one query. */
+    headTotal(): number {
+      return pop.q.revisionCount.get()!.n;
+    },
+    /** Every revision of every vault, ordered by vault then seq (digests of `verify`), one query. */
+    *iterateAll(): IterableIterator<Revision> {
+      for (const r of pop.q.allRevs.iterate()) {
+        yield { vaultId: r.vault_id, seq: r.seq, kind: r.kind as RevisionKind, subject: r.subject, body: r.body, epoch: r.epoch, originPop: r.origin_pop, createdAt: r.created_at };
       }
     },
-    /** Closes every open connection. */
+    /**
+     * Erases a vault: its revisions, derived rows, audit trail, backlog records and its place in
+     * the vault list, in one transaction (a vault whose creation was set aside at demotion).
+     */
+    erase(vaultId: VaultId): void {
+      pop.db.transaction(() => {
+        pop.q.deleteRevsFrom.run(vaultId, 0);
+        pop.q.deleteEntries.run(vaultId);
+        pop.q.deleteTokens.run(vaultId);
+        pop.q.deleteAudit.run(vaultId);
+        pop.q.deleteBacklogVault.run(vaultId);
+        pop.q.removeVault.run(vaultId);
+      })();
+      cache.delete(vaultId);
+    },
+    /** Resolves once every write and audit record queued for group commit so far has committed. */
+    settled(): Promise<void> {
+      return pop.committer.settled();
+    },
+    /** Group-commit counters (batches, jobs, largest batch). */
+    commitStats: () => pop.committer.stats(),
+    /** Sets where failures of queued audit records are reported (the server's logger). */
+    onError(fn: (e: unknown) => void): void {
+      pop.onError = fn;
+    },
+    /** Drops a cached facade (nothing to close: one connection per POP). */
+    close(vaultId: VaultId): void {
+      cache.delete(vaultId);
+    },
+    /** Releases this user of the POP database (the last release closes it). */
     closeAll(): void {
-      for (const s of open.values()) s.close();
-      open.clear();
+      cache.clear();
+      if (released) return;
+      released = true;
+      releasePopDb(pop);
     },
   };
 }

@@ -1,10 +1,12 @@
 /**
- * One vault file (`<data>/vaults/<vault_id>.db`, DESIGN.md §2): prepared statements over the
- * revision log, the derived entries and tokens tables, and the local audit trail. Synchronous.
+ * One vault's view of the POP database (issue 12 item 1; DESIGN.md §2): its revision log, the
+ * entries and tokens derived from it, and its local audit trail — rows of `<data>/clavitor.db`
+ * keyed by this vault's id, through statements prepared once for the whole database. A facade
+ * is a few bytes; creating one opens nothing. Reads are synchronous; `commit` queues a write for
+ * the group committer (group-commit.ts).
  */
-import { openDatabase, type Db } from './sqlite.js';
-import { VAULT_MIGRATIONS } from './migrations.js';
-import type { Revision, RevisionKind } from '../vault/revision.js';
+import type { PopDb, RevDbRow, TokDbRow, EntryDbRow } from './pop-db.js';
+import type { Revision, RevisionKind } from './revision-row.js';
 
 /** Derived current state of one entry. */
 export interface EntryRow {
@@ -48,151 +50,164 @@ export interface AuditRow {
   readonly hash: string;
 }
 
-type RevRow = { seq: number; kind: string; subject: string | null; body: string; epoch: number; origin_pop: string; created_at: string };
+const toRev = (r: RevDbRow): Revision => ({
+  vaultId: r.vault_id, seq: r.seq, kind: r.kind as RevisionKind, subject: r.subject, body: r.body, epoch: r.epoch, originPop: r.origin_pop, createdAt: r.created_at,
+});
+const toTok = (r: TokDbRow): TokenRow => ({
+  tokenId: r.token_id, kind: r.kind, agentId: r.agent_id, verifier: r.verifier, wrapped: r.wrapped,
+  scopes: JSON.parse(r.scopes) as string[], name: r.name, revoked: r.revoked === 1, createdSeq: r.created_seq,
+  locked: r.locked === 1, perMinute: r.per_minute, perHour: r.per_hour,
+});
+const toEntry = (r: EntryDbRow): EntryRow => ({
+  entryId: r.entry_id, headSeq: r.head_seq, createdSeq: r.created_seq, deleted: r.deleted === 1,
+});
 
-/** Synchronous access to one vault file; see `openVaultStore`. */
-export type VaultStore = ReturnType<typeof openVaultStore>;
+/** Synchronous access to one vault's rows of the POP database; see `openVaultStore`. */
+export class VaultStore {
+  constructor(
+    private readonly pop: PopDb,
+    /** The vault's id. */
+    readonly vaultId: string,
+  ) {}
 
-/** Opens (creating when absent) the vault file at `file` for vault `vaultId`, migrating it. */
-export function openVaultStore(file: string, vaultId: string) {
-  const db: Db = openDatabase(file, VAULT_MIGRATIONS);
-  const q = {
-    maxSeq: db.prepare<[], { m: number | null }>('SELECT max(seq) AS m FROM revisions'),
-    insertRev: db.prepare('INSERT INTO revisions (seq, kind, subject, body, epoch, origin_pop, created_at) VALUES (?, ?, ?, ?, ?, ?, ?)'),
-    getRev: db.prepare<[number], RevRow>('SELECT * FROM revisions WHERE seq = ?'),
-    revRange: db.prepare<[number, number], RevRow>('SELECT * FROM revisions WHERE seq >= ? AND seq <= ? ORDER BY seq'),
-    revsOfSubject: db.prepare<[string], RevRow>('SELECT * FROM revisions WHERE subject = ? ORDER BY seq'),
-    allRevs: db.prepare<[], RevRow>('SELECT * FROM revisions ORDER BY seq'),
-    getEntry: db.prepare<[string], { entry_id: string; head_seq: number; created_seq: number; deleted: number }>('SELECT * FROM entries WHERE entry_id = ?'),
-    listEntries: db.prepare<[], { entry_id: string; head_seq: number; created_seq: number; deleted: number }>('SELECT * FROM entries WHERE deleted = 0 ORDER BY created_seq'),
-    upsertEntry: db.prepare(`INSERT INTO entries (entry_id, head_seq, created_seq, deleted) VALUES (?, ?, ?, ?)
-      ON CONFLICT(entry_id) DO UPDATE SET head_seq = excluded.head_seq, deleted = excluded.deleted`),
-    insertToken: db.prepare('INSERT INTO tokens (token_id, kind, agent_id, verifier, wrapped, scopes, name, created_seq, per_minute, per_hour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-    getToken: db.prepare<[string], TokRow>('SELECT * FROM tokens WHERE token_id = ?'),
-    getAgent: db.prepare<[string], TokRow>('SELECT * FROM tokens WHERE agent_id = ?'),
-    listAgents: db.prepare<[], TokRow>("SELECT * FROM tokens WHERE kind = 'agent' ORDER BY created_seq"),
-    revokeAgent: db.prepare('UPDATE tokens SET revoked = 1 WHERE agent_id = ?'),
-    setAgentLocked: db.prepare('UPDATE tokens SET locked = ? WHERE agent_id = ?'),
-    lastAudit: db.prepare<[], { hash: string }>('SELECT hash FROM audit ORDER BY id DESC LIMIT 1'),
-    insertAudit: db.prepare('INSERT INTO audit (at, actor, action, entry_id, outcome, code, ip, prev_hash, hash) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
-    pageAudit: db.prepare<[number, number], AudRow>('SELECT * FROM audit WHERE id > ? ORDER BY id LIMIT ?'),
-  };
-  type TokRow = { token_id: string; kind: 'owner' | 'agent'; agent_id: string | null; verifier: string; wrapped: string; scopes: string; name: string | null; revoked: number; created_seq: number; locked: number; per_minute: number | null; per_hour: number | null };
-  type AudRow = { id: number; at: string; actor: string; action: string; entry_id: string | null; outcome: string; code: string | null; ip: string | null; prev_hash: string; hash: string };
-  const toRev = (r: RevRow): Revision => ({
-    vaultId, seq: r.seq, kind: r.kind as RevisionKind, subject: r.subject, body: r.body, epoch: r.epoch, originPop: r.origin_pop, createdAt: r.created_at,
-  });
-  const toTok = (r: TokRow): TokenRow => ({
-    tokenId: r.token_id, kind: r.kind, agentId: r.agent_id, verifier: r.verifier, wrapped: r.wrapped,
-    scopes: JSON.parse(r.scopes) as string[], name: r.name, revoked: r.revoked === 1, createdSeq: r.created_seq,
-    locked: r.locked === 1, perMinute: r.per_minute, perHour: r.per_hour,
-  });
-  const toEntry = (r: { entry_id: string; head_seq: number; created_seq: number; deleted: number }): EntryRow => ({
-    entryId: r.entry_id, headSeq: r.head_seq, createdSeq: r.created_seq, deleted: r.deleted === 1,
-  });
+  /** Runs `fn` in one transaction of the POP database (nested: a savepoint), committed with an fsync. */
+  tx<T>(fn: () => T): T {
+    return this.pop.db.transaction(fn)();
+  }
 
-  return {
-    db,
-    vaultId,
-    /** Runs `fn` in one transaction of this vault file. */
-    tx<T>(fn: () => T): T {
-      return db.transaction(fn)();
-    },
-    /**
-     * Runs `fn` in one transaction committed with `synchronous = NORMAL`: durable against a
-     * process crash at once, and against power loss from the next fully synced commit or WAL
-     * checkpoint. Used only for audit records of reads and refusals, which change no vault data —
-     * an fsync per read was 68 % of a GET (docs/performance.md).
-     */
-    txRelaxed<T>(fn: () => T): T {
-      db.pragma('synchronous = NORMAL');
-      try {
-        return db.transaction(fn)();
-      } finally {
-        db.pragma('synchronous = FULL');
-      }
-    },
-    /** Highest revision seq, 0 for an empty file. */
-    maxSeq(): number {
-      return q.maxSeq.get()!.m ?? 0;
-    },
-    /** Appends a revision row (no derived-state change; see vault/apply.ts). */
-    insertRevision(r: Revision): void {
-      q.insertRev.run(r.seq, r.kind, r.subject, r.body, r.epoch, r.originPop, r.createdAt);
-    },
-    /** One revision, or undefined. */
-    getRevision(seq: number): Revision | undefined {
-      const r = q.getRev.get(seq);
-      return r && toRev(r);
-    },
-    /** Revisions `from..to` inclusive, in order. */
-    revisionRange(from: number, to: number): Revision[] {
-      return q.revRange.all(from, to).map(toRev);
-    },
-    /** Every revision about one subject (entry or agent id), oldest first. */
-    revisionsOf(subject: string): Revision[] {
-      return q.revsOfSubject.all(subject).map(toRev);
-    },
-    /** Iterates over all revisions in order (for digests and snapshots). */
-    *iterateRevisions(): IterableIterator<Revision> {
-      for (const r of q.allRevs.iterate()) yield toRev(r);
-    },
-    /** Current state of one entry, or undefined. */
-    getEntry(entryId: string): EntryRow | undefined {
-      const r = q.getEntry.get(entryId);
-      return r && toEntry(r);
-    },
-    /** Live (not deleted) entries, oldest first. */
-    listEntries(): EntryRow[] {
-      return q.listEntries.all().map(toEntry);
-    },
-    /** Sets the current state of an entry. */
-    upsertEntry(entryId: string, headSeq: number, createdSeq: number, deleted: boolean): void {
-      q.upsertEntry.run(entryId, headSeq, createdSeq, deleted ? 1 : 0);
-    },
-    /** Stores a token (neither revoked nor locked; limits null for the owner or default limits). */
-    insertToken(t: Omit<TokenRow, 'revoked' | 'locked'>): void {
-      q.insertToken.run(t.tokenId, t.kind, t.agentId, t.verifier, t.wrapped, JSON.stringify(t.scopes), t.name, t.createdSeq, t.perMinute, t.perHour);
-    },
-    /** A token by id, or undefined. */
-    getToken(tokenId: string): TokenRow | undefined {
-      const r = q.getToken.get(tokenId);
-      return r && toTok(r);
-    },
-    /** An agent's token by agent id, or undefined. */
-    getAgent(agentId: string): TokenRow | undefined {
-      const r = q.getAgent.get(agentId);
-      return r && toTok(r);
-    },
-    /** All agents, oldest first. */
-    listAgents(): TokenRow[] {
-      return q.listAgents.all().map(toTok);
-    },
-    /** Marks an agent's token revoked. */
-    revokeAgent(agentId: string): void {
-      q.revokeAgent.run(agentId);
-    },
-    /** Sets or clears an agent's lockdown (derived from `agent.lock` / `agent.unlock`). */
-    setAgentLocked(agentId: string, locked: boolean): void {
-      q.setAgentLocked.run(locked ? 1 : 0, agentId);
-    },
-    /** Hash of the newest audit record, or undefined for an empty trail. */
-    lastAuditHash(): string | undefined {
-      return q.lastAudit.get()?.hash;
-    },
-    /** Appends an audit record (hash computed by the caller; see vault/audit.ts). */
-    insertAudit(a: Omit<AuditRow, 'id'>): void {
-      q.insertAudit.run(a.at, a.actor, a.action, a.entryId, a.outcome, a.code, a.ip, a.prevHash, a.hash);
-    },
-    /** Audit records with id > `afterId`, at most `limit`. */
-    pageAudit(afterId: number, limit: number): AuditRow[] {
-      return q.pageAudit.all(afterId, limit).map((r) => ({
-        id: r.id, at: r.at, actor: r.actor, action: r.action, entryId: r.entry_id, outcome: r.outcome, code: r.code, ip: r.ip, prevHash: r.prev_hash, hash: r.hash,
-      }));
-    },
-    /** Closes the file. */
-    close(): void {
-      db.close();
-    },
-  };
+  /**
+   * Queues `fn` for the next group commit (group-commit.ts) in its own savepoint; resolves with its
+   * result once committed (with an fsync), rejects with what it threw (nothing of it written).
+   */
+  commit<T>(fn: () => T): Promise<T> {
+    return this.pop.committer.enqueue(fn);
+  }
+
+  /**
+   * Queues `fn` — the audit record of a read or refusal, which changes no vault data — for the next
+   * group commit with no fsync of its own (group-commit.ts). Responses are sent after it commits
+   * (src/http/app.ts waits for `VaultFiles.settled`). A failure is reported to the database's
+   * `onError` (logged by the server), never thrown at the request.
+   */
+  txRelaxed(fn: () => void): void {
+    this.pop.committer.enqueue(fn, { relaxed: true }).catch((e: unknown) => this.pop.onError(e));
+  }
+
+  /** Highest revision seq, 0 for a vault without revisions. */
+  maxSeq(): number {
+    return this.pop.q.maxSeq.get(this.vaultId)!.m ?? 0;
+  }
+
+  /**
+   * Appends a revision row (no derived-state change; see vault/apply.ts). Revision 1 also records
+   * the vault as existing on this POP, in the same transaction.
+   */
+  insertRevision(r: Revision): void {
+    if (r.seq === 1) this.pop.q.addVault.run(this.vaultId, r.createdAt);
+    this.pop.q.insertRev.run(this.vaultId, r.seq, r.kind, r.subject, r.body, r.epoch, r.originPop, r.createdAt);
+  }
+
+  /** One revision, or undefined. */
+  getRevision(seq: number): Revision | undefined {
+    const r = this.pop.q.getRev.get(this.vaultId, seq);
+    return r && toRev(r);
+  }
+
+  /** Revisions `from..to` inclusive, in order. */
+  revisionRange(from: number, to: number): Revision[] {
+    return this.pop.q.revRange.all(this.vaultId, from, to).map(toRev);
+  }
+
+  /** Every revision about one subject (entry or agent id), oldest first. */
+  revisionsOf(subject: string): Revision[] {
+    return this.pop.q.revsOfSubject.all(this.vaultId, subject).map(toRev);
+  }
+
+  /** Iterates over all revisions of the vault in order (for digests and snapshots). */
+  *iterateRevisions(): IterableIterator<Revision> {
+    for (const r of this.pop.q.vaultRevs.iterate(this.vaultId)) yield toRev(r);
+  }
+
+  /**
+   * Removes revisions `fromSeq` and later and every derived row (entries, tokens), for a rebuild
+   * from the remaining log (demotion, DESIGN.md §4.4.7). Call inside `tx`.
+   */
+  truncateFrom(fromSeq: number): void {
+    this.pop.q.deleteRevsFrom.run(this.vaultId, fromSeq);
+    this.pop.q.deleteEntries.run(this.vaultId);
+    this.pop.q.deleteTokens.run(this.vaultId);
+  }
+
+  /** Current state of one entry, or undefined. */
+  getEntry(entryId: string): EntryRow | undefined {
+    const r = this.pop.q.getEntry.get(this.vaultId, entryId);
+    return r && toEntry(r);
+  }
+
+  /** Live (not deleted) entries, oldest first. */
+  listEntries(): EntryRow[] {
+    return this.pop.q.listEntries.all(this.vaultId).map(toEntry);
+  }
+
+  /** Sets the current state of an entry. */
+  upsertEntry(entryId: string, headSeq: number, createdSeq: number, deleted: boolean): void {
+    this.pop.q.upsertEntry.run(this.vaultId, entryId, headSeq, createdSeq, deleted ? 1 : 0);
+  }
+
+  /** Stores a token (neither revoked nor locked; limits null for the owner or default limits). */
+  insertToken(t: Omit<TokenRow, 'revoked' | 'locked'>): void {
+    this.pop.q.insertToken.run(this.vaultId, t.tokenId, t.kind, t.agentId, t.verifier, t.wrapped, JSON.stringify(t.scopes), t.name, t.createdSeq, t.perMinute, t.perHour);
+  }
+
+  /** A token by id, or undefined. */
+  getToken(tokenId: string): TokenRow | undefined {
+    const r = this.pop.q.getToken.get(this.vaultId, tokenId);
+    return r && toTok(r);
+  }
+
+  /** An agent's token by agent id, or undefined. */
+  getAgent(agentId: string): TokenRow | undefined {
+    const r = this.pop.q.getAgent.get(this.vaultId, agentId);
+    return r && toTok(r);
+  }
+
+  /** All agents, oldest first. */
+  listAgents(): TokenRow[] {
+    return this.pop.q.listAgents.all(this.vaultId).map(toTok);
+  }
+
+  /** Marks an agent's token revoked. */
+  revokeAgent(agentId: string): void {
+    this.pop.q.revokeAgent.run(this.vaultId, agentId);
+  }
+
+  /** Sets or clears an agent's lockdown (derived from `agent.lock` / `agent.unlock`). */
+  setAgentLocked(agentId: string, locked: boolean): void {
+    this.pop.q.setAgentLocked.run(locked ? 1 : 0, this.vaultId, agentId);
+  }
+
+  /** Hash of the vault's newest audit record, or undefined for an empty trail. */
+  lastAuditHash(): string | undefined {
+    return this.pop.q.lastAudit.get(this.vaultId)?.hash;
+  }
+
+  /** Appends an audit record (hash computed by the caller; see vault/audit.ts). */
+  insertAudit(a: Omit<AuditRow, 'id'>): void {
+    this.pop.q.insertAudit.run({ v: this.vaultId, at: a.at, actor: a.actor, action: a.action, entry_id: a.entryId, outcome: a.outcome, code: a.code, ip: a.ip, prev_hash: a.prevHash, hash: a.hash });
+  }
+
+  /** The vault's audit records with id > `afterId`, at most `limit`, in id order. */
+  pageAudit(afterId: number, limit: number): AuditRow[] {
+    return this.pop.q.pageAudit.all(this.vaultId, afterId, limit).map((r) => ({
+      id: r.id, at: r.at, actor: r.actor, action: r.action, entryId: r.entry_id, outcome: r.outcome, code: r.code, ip: r.ip, prevHash: r.prev_hash, hash: r.hash,
+    }));
+  }
+
+  /** Nothing to close: the connection belongs to the POP database. Kept for callers of the old layout's API. */
+  close(): void {}
+}
+
+/** The facade of vault `vaultId` over an open POP database. */
+export function openVaultStore(pop: PopDb, vaultId: string): VaultStore {
+  return new VaultStore(pop, vaultId);
 }

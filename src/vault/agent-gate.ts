@@ -50,8 +50,9 @@ export function createAgentGate(deps: { writer: RevisionWriter; now: () => Date;
   /** Agents this process has seen locked: once seen unlocked again, their windows start afresh. */
   const seenLocked = new Set<string>();
 
+  /** A refusal's audit record: joins the next group commit, no fsync of its own (store/group-commit.ts). */
   const audit = (store: VaultStore, rec: AuditInput): void => {
-    store.tx(() => appendAudit(store, rec, deps.now().toISOString()));
+    store.txRelaxed(() => appendAudit(store, rec, deps.now().toISOString()));
   };
 
   return {
@@ -72,8 +73,11 @@ export function createAgentGate(deps: { writer: RevisionWriter; now: () => Date;
       const verdict = limiter.check(p.agentId, entryId, p.limits, clock.nowMs());
       const hit: AuditInput = { actor, action: 'agent.rate_limit', entryId, outcome: 'denied', code: Errors.AGENT_RATE_LIMITED.code, ip: ctx.ip };
       if (verdict.kind === 'lockdown' && ctx.writable) {
+        // Committed before the response is sent (the app waits for queued commits); if the lock is
+        // refused at commit (this POP stopped accepting writes meanwhile) the agent is refused all
+        // the same and its next breach tries again.
         deps.writer.append(store, 'agent.lock', p.agentId, () => JSON.stringify({ reason: 'rate_limit' }),
-          [hit, { actor, action: 'agent.lockdown', entryId, outcome: 'denied', code: Errors.AGENT_LOCKED.code, ip: ctx.ip }]);
+          [hit, { actor, action: 'agent.lockdown', entryId, outcome: 'denied', code: Errors.AGENT_LOCKED.code, ip: ctx.ip }]).catch(() => undefined);
         seenLocked.add(p.agentId);
         throw cvError('AGENT_LOCKED', 'agent locked: second rate-limit breach within 2 hours; the vault owner must unlock it (clavitor-cli agent unlock <id>)');
       }

@@ -37,7 +37,7 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
     const s = deps.files.find(p.vaultId as VaultId);
     if (!s) throw cvError('VAULT_NOT_FOUND');
     if (p.kind !== 'owner') {
-      s.tx(() => appendAudit(s, { actor: actorOf(p), action, outcome: 'denied', code: Errors.FORBIDDEN.code, ip }, now().toISOString()));
+      s.txRelaxed(() => appendAudit(s, { actor: actorOf(p), action, outcome: 'denied', code: Errors.FORBIDDEN.code, ip }, now().toISOString()));
       throw cvError('FORBIDDEN');
     }
     return { store: s, p };
@@ -53,7 +53,7 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
      * Creates an agent with `scopes` (entry ids) and optional `limits` (defaults 3 distinct entries
      * per minute, 10 per hour). Returns its id and token text (shown once).
      */
-    create(principal: Principal, name: string, scopes: readonly string[], ip: string | null, limits?: RateLimits): { agent_id: string; token: string } {
+    async create(principal: Principal, name: string, scopes: readonly string[], ip: string | null, limits?: RateLimits): Promise<{ agent_id: string; token: string }> {
       const { store, p } = ownerStore(principal, 'agent.create', ip);
       const agentId = newAgentId();
       const tok = mintToken(p.vaultId);
@@ -65,7 +65,7 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
         scopes: [...scopes],
         ...(limits ? { limits: { per_minute: limits.perMinute, per_hour: limits.perHour } } : {}),
       });
-      deps.writer.append(store, 'agent.create', agentId, () => body, { actor: 'owner', action: 'agent.create', entryId: agentId, outcome: 'ok', ip });
+      await deps.writer.append(store, 'agent.create', agentId, () => body, { actor: 'owner', action: 'agent.create', entryId: agentId, outcome: 'ok', ip });
       return { agent_id: agentId, token: tok.text };
     },
 
@@ -78,21 +78,21 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
       }));
     },
 
-    /** Revokes an agent; NOT_FOUND when unknown. Revoking twice is a no-op. */
-    revoke(principal: Principal, agentId: string, ip: string | null): void {
+    /** Revokes an agent; NOT_FOUND when unknown. Revoking twice is a no-op. Resolves once committed. */
+    async revoke(principal: Principal, agentId: string, ip: string | null): Promise<void> {
       const { store } = ownerStore(principal, 'agent.revoke', ip);
       if (agentOf(store, agentId).revoked) return;
-      deps.writer.append(store, 'agent.revoke', agentId, () => '{}', { actor: 'owner', action: 'agent.revoke', entryId: agentId, outcome: 'ok', ip });
+      await deps.writer.append(store, 'agent.revoke', agentId, () => '{}', { actor: 'owner', action: 'agent.revoke', entryId: agentId, outcome: 'ok', ip });
     },
 
     /**
      * Unlocks a locked agent (issue 6 item 3) with an `agent.unlock` revision, which replicates.
      * NOT_FOUND when unknown; a no-op for an agent that is not locked. Returns whether it was locked.
      */
-    unlock(principal: Principal, agentId: string, ip: string | null): { agent_id: string; was_locked: boolean } {
+    async unlock(principal: Principal, agentId: string, ip: string | null): Promise<{ agent_id: string; was_locked: boolean }> {
       const { store } = ownerStore(principal, 'agent.unlock', ip);
       if (!agentOf(store, agentId).locked) return { agent_id: agentId, was_locked: false };
-      deps.writer.append(store, 'agent.unlock', agentId, () => '{}', { actor: 'owner', action: 'agent.unlock', entryId: agentId, outcome: 'ok', ip });
+      await deps.writer.append(store, 'agent.unlock', agentId, () => '{}', { actor: 'owner', action: 'agent.unlock', entryId: agentId, outcome: 'ok', ip });
       return { agent_id: agentId, was_locked: true };
     },
   };

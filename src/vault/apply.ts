@@ -101,8 +101,7 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
 export function truncateVault(store: VaultStore, fromSeq: number): Revision[] {
   return store.tx(() => {
     const removed = store.revisionRange(fromSeq, Number.MAX_SAFE_INTEGER);
-    store.db.prepare('DELETE FROM revisions WHERE seq >= ?').run(fromSeq);
-    store.db.exec('DELETE FROM entries; DELETE FROM tokens;');
+    store.truncateFrom(fromSeq);
     for (const r of store.revisionRange(1, Number.MAX_SAFE_INTEGER)) deriveRevision(store, r);
     return removed;
   });

@@ -49,7 +49,7 @@ export function createAuditService(deps: { files: VaultFiles; now?: () => Date }
       const store = deps.files.find(p.vaultId);
       if (!store) throw cvError('VAULT_NOT_FOUND');
       if (p.kind !== 'owner') {
-        store.tx(() => appendAudit(store, { actor: actorOf(p), action: 'audit.read', outcome: 'denied', code: Errors.FORBIDDEN.code, ip }, now().toISOString()));
+        store.txRelaxed(() => appendAudit(store, { actor: actorOf(p), action: 'audit.read', outcome: 'denied', code: Errors.FORBIDDEN.code, ip }, now().toISOString()));
         throw cvError('FORBIDDEN');
       }
       const records = store.pageAudit(afterId, limit).map(toAuditView);

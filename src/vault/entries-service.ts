@@ -3,9 +3,10 @@
  * delete as a tombstone, history, and the current TOTP code of an entry. Encryption lives in
  * entry-codec.ts; every agent read passes the gate in agent-gate.ts (lockdown, rate limit, scope).
  *
- * Audit (issue 6 item 4): every write commits its audit record in the revision's transaction
- * (writer.ts); every read, and every refusal of an agent, appends its record in a transaction of
- * the vault file before the response is sent.
+ * Audit (issue 6 item 4): every write commits its audit record in the revision's savepoint
+ * (writer.ts); every read, and every refusal of an agent, queues its record for the next group
+ * commit with no fsync of its own (`txRelaxed`), and the response is sent after it committed
+ * (src/http/app.ts).
  */
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
@@ -65,7 +66,7 @@ export function createEntriesService(deps: EntriesServiceDeps) {
     if (!s) throw cvError('VAULT_NOT_FOUND');
     return s;
   };
-  /** Audit of a read or refusal: no vault data changes, so committed without an fsync (txRelaxed). */
+  /** Audit of a read or refusal: no vault data changes, so it joins the next group commit without an fsync (txRelaxed). */
   const audit = (store: VaultStore, rec: AuditInput): void => store.txRelaxed(() => appendAudit(store, rec, deps.now().toISOString()));
 
   /** Owner only; an agent's attempt is audited as denied (FORBIDDEN, CV-2003). */
@@ -80,6 +81,13 @@ export function createEntriesService(deps: EntriesServiceDeps) {
     return e;
   }
 
+  /** The live entry at version `ifMatch` (any version when undefined); NOT_FOUND, ENTRY_DELETED or VERSION_CONFLICT otherwise. */
+  function matching(store: VaultStore, entryId: string, ifMatch: number | undefined) {
+    const e = liveEntry(store, entryId);
+    if (ifMatch !== undefined && e.headSeq !== ifMatch) throw cvError('VERSION_CONFLICT', undefined, { current_version: e.headSeq });
+    return e;
+  }
+
   /** Store and live entry for a read by `p`, agents through the gate. */
   function openForRead(p: Principal, entryId: string, action: string, ctx: ReadContext) {
     const store = storeOf(p.vaultId);
@@ -88,39 +96,45 @@ export function createEntriesService(deps: EntriesServiceDeps) {
   }
 
   return {
-    /** Creates an entry (owner only). Returns its view at version = revision seq. */
-    create(p: Principal, input: EntryInput, ip: string | null): EntryView {
+    /**
+     * Creates an entry (owner only). Resolves with its view at version = revision seq once the
+     * revision committed (group commit, vault/writer.ts).
+     */
+    async create(p: Principal, input: EntryInput, ip: string | null): Promise<EntryView> {
       requireOwner(p, 'entry.create', null, ip);
       checkEntryInput(input);
       const store = storeOf(p.vaultId);
       const entryId: EntryId = newEntryId();
-      const rev = deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
+      const rev = await deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
         { actor: 'owner', action: 'entry.create', entryId, outcome: 'ok', ip });
       return decryptView(p, rev, rev.createdAt);
     },
 
     /**
      * Replaces an entry (owner only). `ifMatch` is the version the client read; a different
-     * current version throws VERSION_CONFLICT (CV-4001) and nothing is written (DESIGN.md §2).
+     * current version throws VERSION_CONFLICT (CV-4001) and nothing is written (DESIGN.md §2). The
+     * version is checked inside the write's own savepoint of the group commit, against the state
+     * the earlier writes of the same batch left.
      */
-    update(p: Principal, entryId: string, ifMatch: number, input: EntryInput, ip: string | null): EntryView {
+    async update(p: Principal, entryId: string, ifMatch: number, input: EntryInput, ip: string | null): Promise<EntryView> {
       requireOwner(p, 'entry.update', entryId, ip);
       checkEntryInput(input);
       const store = storeOf(p.vaultId);
-      const e = liveEntry(store, entryId);
-      if (e.headSeq !== ifMatch) throw cvError('VERSION_CONFLICT', undefined, { current_version: e.headSeq });
-      const rev = deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
-        { actor: 'owner', action: 'entry.update', entryId, outcome: 'ok', ip });
-      return decryptView(p, rev, store.getRevision(e.createdSeq)!.createdAt);
+      liveEntry(store, entryId);
+      let createdSeq = 0;
+      const rev = await deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
+        { actor: 'owner', action: 'entry.update', entryId, outcome: 'ok', ip },
+        () => { createdSeq = matching(store, entryId, ifMatch).createdSeq; });
+      return decryptView(p, rev, store.getRevision(createdSeq)!.createdAt);
     },
 
     /** Deletes an entry by appending a tombstone (owner only). Optional `ifMatch` as for update. */
-    remove(p: Principal, entryId: string, ifMatch: number | undefined, ip: string | null): void {
+    async remove(p: Principal, entryId: string, ifMatch: number | undefined, ip: string | null): Promise<void> {
       requireOwner(p, 'entry.delete', entryId, ip);
       const store = storeOf(p.vaultId);
-      const e = liveEntry(store, entryId);
-      if (ifMatch !== undefined && e.headSeq !== ifMatch) throw cvError('VERSION_CONFLICT', undefined, { current_version: e.headSeq });
-      deps.writer.append(store, 'entry.delete', entryId, () => '{}', { actor: 'owner', action: 'entry.delete', entryId, outcome: 'ok', ip });
+      liveEntry(store, entryId);
+      await deps.writer.append(store, 'entry.delete', entryId, () => '{}', { actor: 'owner', action: 'entry.delete', entryId, outcome: 'ok', ip },
+        () => { matching(store, entryId, ifMatch); });
     },
 
     /**

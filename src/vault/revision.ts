@@ -6,13 +6,9 @@
  */
 import { z } from 'zod';
 
-/**
- * Kinds of revision. `agent.lock` / `agent.unlock` (issue 6 items 3 and 7) are written only by a
- * primary: a lock when an agent breaches its rate limit twice within 2 hours, an unlock by the owner.
- */
-export const REVISION_KINDS = ['vault.create', 'entry.put', 'entry.delete', 'agent.create', 'agent.revoke', 'agent.lock', 'agent.unlock'] as const;
-/** One revision kind. */
-export type RevisionKind = (typeof REVISION_KINDS)[number];
+import { REVISION_KINDS, type Revision } from '../store/revision-row.js';
+
+export { REVISION_KINDS, type Revision, type RevisionKind } from '../store/revision-row.js';
 
 /** Entry types (DESIGN.md §2). */
 export const ENTRY_TYPES = ['credential', 'note', 'identity', 'card', 'ssh_key', 'totp', 'folder', 'any'] as const;
@@ -20,24 +16,6 @@ export const ENTRY_TYPES = ['credential', 'note', 'identity', 'card', 'ssh_key',
 export const TIERS = ['agent', 'owner', 'sealed'] as const;
 /** One field tier. */
 export type Tier = (typeof TIERS)[number];
-
-/** A stored revision as it sits in a vault file and travels in a push. */
-export interface Revision {
-  readonly vaultId: string;
-  /** Per-vault sequence number, 1-based, gap-free. */
-  readonly seq: number;
-  readonly kind: RevisionKind;
-  /** Entry id or agent id the revision is about; null for vault.create. */
-  readonly subject: string | null;
-  /** JSON text of the kind's body (see the body schemas below). */
-  readonly body: string;
-  /** Epoch of the primary that wrote it (DESIGN.md §4.4.6). */
-  readonly epoch: number;
-  /** POP id of the primary that wrote it. */
-  readonly originPop: string;
-  /** ISO-8601 UTC time the primary wrote it. */
-  readonly createdAt: string;
-}
 
 const ct = z.string().regex(/^c1\.[A-Za-z0-9_-]+$/).max(64 * 1024 * 1024);
 

@@ -3,7 +3,6 @@
  * and agent keys wrapped under a new owner token, and turning a presented bearer token into a
  * Principal with its unwrapped keys.
  */
-import { rmSync } from 'node:fs';
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { RevisionWriter } from './writer.js';
@@ -37,26 +36,17 @@ export function createVaultService(deps: VaultServiceDeps) {
      * a new owner token; revision 1 (`vault.create`) carries the wrap. Returns the owner token
      * text, which is shown once and never stored.
      */
-    createVault(): { vaultId: VaultId; ownerToken: string } {
+    async createVault(): Promise<{ vaultId: VaultId; ownerToken: string }> {
       const vaultId = newVaultId();
       const ownerKey = randomKey();
       const agentKey = randomKey();
       const tok = mintToken(vaultId);
-      deps.node.addVault(vaultId, deps.now().toISOString());
       const store = deps.files.openOrCreate(vaultId);
       const wrapped = wrapKeys(tok.kek, vaultId, tok.tokenId, Buffer.concat([ownerKey, agentKey]));
-      try {
-        deps.writer.append(store, 'vault.create', null, () => JSON.stringify({ owner_token_id: tok.tokenId, owner_verifier: tok.verifier, owner_wrapped: wrapped }),
-          { actor: 'admin', action: 'vault.create', outcome: 'ok' });
-      } catch (e) {
-        // Refused at commit (e.g. the POP was demoted while the request was in flight): leave no
-        // empty vault behind.
-        const path = deps.files.pathOf(vaultId);
-        deps.files.close(vaultId);
-        deps.node.removeVault(vaultId);
-        for (const suffix of ['', '-wal', '-shm']) rmSync(`${path}${suffix}`, { force: true });
-        throw e;
-      }
+      // The vault comes to exist with revision 1, in its savepoint: a write refused at commit (e.g.
+      // the POP was demoted while the request was in flight) leaves no empty vault behind.
+      await deps.writer.append(store, 'vault.create', null, () => JSON.stringify({ owner_token_id: tok.tokenId, owner_verifier: tok.verifier, owner_wrapped: wrapped }),
+        { actor: 'admin', action: 'vault.create', outcome: 'ok' });
       return { vaultId, ownerToken: tok.text };
     },
 
@@ -74,7 +64,7 @@ export function createVaultService(deps: VaultServiceDeps) {
     authenticate(text: string, ip: string | null = null): Principal {
       const parsed = parseToken(text);
       if (!parsed) throw cvError('AUTH_INVALID');
-      const store = deps.node.hasVault(parsed.vaultId) ? deps.files.find(parsed.vaultId) : undefined;
+      const store = deps.files.find(parsed.vaultId);
       const row = store?.getToken(parsed.tokenId);
       if (!store || !row) throw cvError('AUTH_INVALID');
       let keys = cache.get(text, row);
@@ -83,7 +73,7 @@ export function createVaultService(deps: VaultServiceDeps) {
         cache.dropToken(parsed.vaultId, parsed.tokenId);
         // The genuine secret of a revoked agent: the vault is known, so the attempt is audited
         // (issue 6 item 4) under AGENT_REVOKED, while the caller sees the same AUTH_INVALID.
-        store.tx(() => appendAudit(store, { actor: `agent:${row.agentId}`, action: 'auth', outcome: 'denied', code: Errors.AGENT_REVOKED.code, ip }, deps.now().toISOString()));
+        store.txRelaxed(() => appendAudit(store, { actor: `agent:${row.agentId}`, action: 'auth', outcome: 'denied', code: Errors.AGENT_REVOKED.code, ip }, deps.now().toISOString()));
         throw cvError('AUTH_INVALID');
       }
       if (!keys) {

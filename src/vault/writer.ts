@@ -1,15 +1,17 @@
 /**
  * The single write path of a vault (DESIGN.md §2 and §4.4.2). Every mutation goes through
- * `append`: it numbers the revision, lets the edition record a durable intent (the commercial
- * primary's backlog record) *before* the vault transaction commits, commits the revision, its
- * derived state and its audit record in one transaction, then lets the edition react (wake the
- * replication sender). A client write is acknowledged only after `append` returns.
+ * `append`, which queues it for the group commit of the POP database (src/store/group-commit.ts,
+ * issue 12 item 2): in its own savepoint of the next batch it runs the caller's precondition
+ * against the current state (e.g. If-Match), numbers the revision, lets the edition check that
+ * writes are still accepted and record the revision's place in the replication stream (the
+ * commercial primary's backlog record), applies the revision, its derived state and its audit
+ * records. The batch commits with one fsync; then the edition reacts (wakes the replication
+ * sender) and `append`'s promise resolves. A client write is acknowledged only after that.
  *
- * Why intent first: node.db and the vault file are two SQLite files, and SQLite in WAL mode does
- * not commit two files atomically. Writing the backlog record first means a `kill -9` between the
- * two commits leaves at worst a backlog record whose revision does not exist — detected and
- * dropped by the sender (that write was never acknowledged) — and never an acknowledged revision
- * missing from the backlog.
+ * The revision and its backlog record are in the same transaction of the same database: there
+ * is no window in which a `kill -9` can leave an acknowledged revision missing from the backlog,
+ * nor a backlog record whose revision does not exist. A write that fails (a conflict, a refusal)
+ * rolls back its savepoint only; the other writes of the batch commit.
  */
 import type { VaultStore } from '../store/vault-store.js';
 import type { VaultId } from '../lib/ids.js';
@@ -17,11 +19,14 @@ import type { Revision, RevisionKind } from './revision.js';
 import { applyRevision } from './apply.js';
 import { appendAudit, type AuditInput } from './audit.js';
 
-/** Edition hooks around every committed revision. Both are synchronous and must not throw for normal operation. */
+/** Edition hooks around every committed revision. Both are synchronous. */
 export interface WriteHooks {
-  /** Before the vault transaction: record durable intent (backlog). Throwing aborts the write. */
+  /**
+   * Inside the write's savepoint, before the revision is applied: check that writes are still
+   * accepted and record the backlog entry. Throwing rejects this write only.
+   */
   beforeCommit(vaultId: VaultId, seq: number): void;
-  /** After the vault transaction committed. */
+  /** After the batch holding the revision committed. */
   afterCommit(vaultId: VaultId, seq: number): void;
 }
 
@@ -38,22 +43,28 @@ export type RevisionWriter = ReturnType<typeof createRevisionWriter>;
 export function createRevisionWriter(deps: { hooks: WriteHooks; identity: () => WriterIdentity; now: () => Date }) {
   return {
     /**
-     * Appends one revision of `kind` about `subject` to `store`. `body(seq)` builds the body JSON
-     * text knowing the revision's seq (ciphertext AAD includes it). `audit` (one record or several,
-     * in order) commits in the same transaction. Returns the committed revision.
+     * Appends one revision of `kind` about `subject` to `store` in the next group commit.
+     * `body(seq)` builds the body JSON text knowing the revision's seq (ciphertext AAD includes
+     * it). `audit` (one record or several, in order) commits in the same savepoint. `check`, when
+     * given, runs first in the savepoint against the current state and may throw (e.g.
+     * VERSION_CONFLICT): then nothing of this write is stored. Resolves with the committed
+     * revision once its batch committed (fsync'd); rejects with what was thrown.
      */
-    append(store: VaultStore, kind: RevisionKind, subject: string | null, body: (seq: number) => string, audit?: AuditInput | readonly AuditInput[]): Revision {
-      const seq = store.maxSeq() + 1;
-      const id = deps.identity();
-      const at = deps.now().toISOString();
-      const rev: Revision = { vaultId: store.vaultId, seq, kind, subject, body: body(seq), epoch: id.epoch, originPop: id.popId, createdAt: at };
-      deps.hooks.beforeCommit(store.vaultId as VaultId, seq);
-      store.tx(() => {
+    append(store: VaultStore, kind: RevisionKind, subject: string | null, body: (seq: number) => string, audit?: AuditInput | readonly AuditInput[], check?: () => void): Promise<Revision> {
+      return store.commit(() => {
+        check?.();
+        const seq = store.maxSeq() + 1;
+        const id = deps.identity();
+        const at = deps.now().toISOString();
+        const rev: Revision = { vaultId: store.vaultId, seq, kind, subject, body: body(seq), epoch: id.epoch, originPop: id.popId, createdAt: at };
+        deps.hooks.beforeCommit(store.vaultId as VaultId, seq);
         applyRevision(store, rev);
         for (const a of audit === undefined ? [] : Array.isArray(audit) ? audit : [audit]) appendAudit(store, a as AuditInput, at);
+        return rev;
+      }).then((rev) => {
+        deps.hooks.afterCommit(store.vaultId as VaultId, rev.seq);
+        return rev;
       });
-      deps.hooks.afterCommit(store.vaultId as VaultId, seq);
-      return rev;
     },
   };
 }

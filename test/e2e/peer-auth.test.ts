@@ -67,8 +67,8 @@ test('a repeated batch changes nothing; a replayed or altered push is refused', 
   await waitFor('drained', async () => (await pair.primary.status()).replication.backlog === 0);
   await pair.primary.kill();
   const Database = (await import('better-sqlite3')).default;
-  const db = new Database(join(pair.primary.dataDir, 'vaults', `${vaultId}.db`), { readonly: true });
-  const rows = db.prepare('SELECT * FROM revisions ORDER BY seq').all() as { seq: number; kind: string; subject: string | null; body: string; epoch: number; origin_pop: string; created_at: string }[];
+  const db = new Database(join(pair.primary.dataDir, 'clavitor.db'), { readonly: true });
+  const rows = db.prepare('SELECT * FROM revisions WHERE vault_id = ? ORDER BY seq').all(vaultId) as { seq: number; kind: string; subject: string | null; body: string; epoch: number; origin_pop: string; created_at: string }[];
   db.close();
   const items = rows.map((r) => ({ vault_id: vaultId, seq: r.seq, kind: r.kind, subject: r.subject, body: r.body, epoch: r.epoch, origin_pop: r.origin_pop, created_at: r.created_at }));
   let pushSeq = Date.now() * 1000 + 1e9;

@@ -23,7 +23,7 @@ test('the community edition survives SIGHUP and creates owner-only files', async
   await waitFor('the SIGHUP to be handled', () => srv.logLines().some((l) => l.event === 'reload.noop'));
   assert.equal(srv.exitCode, null, 'still running after SIGHUP');
   const files = [...readdirSync(srv.dataDir).map((f) => join(srv.dataDir, f))].filter((f) => statSync(f).isFile());
-  assert.ok(files.some((f) => f.endsWith('node.db')));
+  assert.ok(files.some((f) => f.endsWith('clavitor.db')));
   for (const f of files) assert.equal(statSync(f).mode & 0o077, 0, `${f} is readable by group or others`);
 });
 

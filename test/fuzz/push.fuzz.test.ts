@@ -26,7 +26,7 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { cpSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
+import { cpSync, mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import fc from 'fast-check';
@@ -63,7 +63,7 @@ after(() => rmSync(root, { recursive: true, force: true }));
 // ---------------------------------------------------------------------------------------------
 // The primary: three vaults written through the real write path.
 
-function buildPrimary(): RevisionWire[][] {
+async function buildPrimary(): Promise<RevisionWire[][]> {
   const dir = join(root, 'primary');
   mkdirSync(dir);
   const node = openNodeStore(dir);
@@ -81,15 +81,15 @@ function buildPrimary(): RevisionWire[][] {
 
   const out: RevisionWire[][] = [];
   for (const size of [3, 2, 1]) {
-    const { vaultId, ownerToken } = vaults.createVault();
+    const { vaultId, ownerToken } = await vaults.createVault();
     const owner = vaults.authenticate(ownerToken);
-    const created = Array.from({ length: size }, (_, i) => entries.create(owner, entry(`entry ${i}`), null));
+    const created = await Promise.all(Array.from({ length: size }, (_, i) => entries.create(owner, entry(`entry ${i}`), null)));
     const ids = created.map((v) => v.id);
-    entries.update(owner, ids[0]!, created[0]!.version, entry('renamed'), null);
-    const agent = agents.create(owner, 'ci-bot', ids.slice(0, 1), null);
+    await entries.update(owner, ids[0]!, created[0]!.version, entry('renamed'), null);
+    const agent = await agents.create(owner, 'ci-bot', ids.slice(0, 1), null);
     if (size > 1) {
-      entries.remove(owner, ids[1]!, undefined, null);
-      agents.revoke(owner, agent.agent_id, null);
+      await entries.remove(owner, ids[1]!, undefined, null);
+      await agents.revoke(owner, agent.agent_id, null);
     }
     out.push([...files.find(vaultId)!.iterateRevisions()].map(toWire));
   }
@@ -98,7 +98,7 @@ function buildPrimary(): RevisionWire[][] {
   return out;
 }
 
-const [PA, PB, PC] = buildPrimary() as [RevisionWire[], RevisionWire[], RevisionWire[]];
+const [PA, PB, PC] = (await buildPrimary()) as [RevisionWire[], RevisionWire[], RevisionWire[]];
 const ALL = [...PA, ...PB, ...PC];
 /** Revisions of B the backup already holds. */
 const B_HELD = 3;
@@ -159,12 +159,13 @@ restore();
 
 /** Everything a push may change, as one comparable string. */
 function snapshot(b: Backup): string {
-  const dbFiles = readdirSync(join(WORK, 'vaults')).filter((f) => f.endsWith('.db')).sort();
-  const vaults = dbFiles.map((f) => {
-    const id = f.slice(0, -3);
+  // Every vault id with any row in clavitor.db (one database per POP, issue 12).
+  const db = b.node.db;
+  const ids = (db.prepare('SELECT vault_id FROM revisions UNION SELECT vault_id FROM vaults UNION SELECT vault_id FROM tokens UNION SELECT vault_id FROM entries ORDER BY 1').all() as { vault_id: string }[]).map((r) => r.vault_id);
+  const vaults = ids.map((id) => {
     const store = isVaultId(id) ? b.files.find(id as VaultId) : undefined;
-    if (!store) return [f, null];
-    return [f, vaultDigest(store), store.db.prepare('SELECT * FROM tokens ORDER BY token_id').all(), store.db.prepare('SELECT * FROM entries ORDER BY entry_id').all()];
+    if (!store) return [id, null];
+    return [id, vaultDigest(store), db.prepare('SELECT * FROM tokens WHERE vault_id = ? ORDER BY token_id').all(id), db.prepare('SELECT * FROM entries WHERE vault_id = ? ORDER BY entry_id').all(id)];
   });
   return JSON.stringify({
     epoch: b.epoch,

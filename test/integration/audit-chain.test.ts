@@ -13,7 +13,7 @@ import Database from 'better-sqlite3';
 import { BIN } from '../helpers/pop.js';
 import { createClient } from '../../src/bin/cli/http.js';
 import { verifyAudit } from '../../src/bin/cli/audit-cmd.js';
-import type { VaultId } from '../../src/lib/ids.js';
+import { join } from 'node:path';
 import { newEntry, newVault, startTestServer, type TestServer } from './harness.js';
 
 const run = promisify(execFile);
@@ -42,8 +42,9 @@ test('audit verify detects an edited, a deleted and a reordered record in the SQ
   const s = await startTestServer();
   t.after(() => s.stop());
   const tamper = (vaultId: string, sql: string) => {
-    const db = new Database(s.server.files.pathOf(vaultId as VaultId));
-    db.exec(sql);
+    // One database per POP (issue 12): the vault's audit rows are those with its vault_id.
+    const db = new Database(join(s.dataDir, 'clavitor.db'));
+    db.exec(sql.replace(/WHERE id = (\d+)/g, `WHERE vault_id = '${vaultId}' AND id = $1`));
     db.close();
   };
   const verify = (owner: string) => verifyAudit(createClient(s.url, owner), 2);

@@ -12,13 +12,13 @@
  */
 import { test, after } from 'node:test';
 import assert from 'node:assert/strict';
-import { mkdtempSync, rmSync } from 'node:fs';
+import { mkdirSync, mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { createRateLimiter, type RateVerdict } from '../../src/vault/rate-limit.js';
 import { createAgentGate } from '../../src/vault/agent-gate.js';
 import { createRevisionWriter, NO_HOOKS } from '../../src/vault/writer.js';
-import { openVaultStore } from '../../src/store/vault-store.js';
+import { createVaultFiles } from '../../src/store/vault-files.js';
 import { DEFAULT_LIMITS, type AgentPrincipal, type RateLimits } from '../../src/vault/principal.js';
 import { createAuthThrottle } from '../../src/http/auth-throttle.js';
 import { isCvError, type ClavitorError } from '../../src/lib/errors.js';
@@ -100,7 +100,13 @@ const VAULT = 'v_AAAAAAAAAAAAAAAAAAAAAA' as VaultId;
 let files = 0;
 
 function gateFixture() {
-  const store = openVaultStore(join(dir, `vault-${files++}.db`), VAULT);
+  // A POP database of its own per fixture (issue 12: one database per POP, vaults are facades).
+  const popDir = join(dir, `pop-${files++}`);
+  mkdirSync(popDir);
+  const vaults = createVaultFiles(popDir);
+  const store = vaults.openOrCreate(VAULT);
+  /** Refusal audits and the lock revision join the next group commit: wait for it before reading. */
+  const settled = () => vaults.settled();
   let nowMs = Date.parse('2026-01-01T00:00:00Z');
   const writer = createRevisionWriter({ hooks: NO_HOOKS, identity: () => ({ popId: 'calgary-01', epoch: 1 }), now: () => new Date(nowMs) });
   const gate = createAgentGate({ writer, now: () => new Date(nowMs), clock: { nowMs: () => nowMs } });
@@ -108,7 +114,7 @@ function gateFixture() {
     kind: 'agent', vaultId: VAULT, tokenId: 't_x' as TokenId, agentId: 'a_1' as AgentId, scopes: new Set(['e1', 'e2', 'e3', 'e4']),
     keys: { agent: Buffer.alloc(32) }, locked: false, limits: { perMinute: 2, perHour: 100 }, ...over,
   });
-  const audit = () => store.pageAudit(0, 1000).map((r) => [r.actor, r.action, r.entryId, r.outcome, r.code, r.ip]);
+  const audit = async () => (await settled(), store.pageAudit(0, 1000)).map((r) => [r.actor, r.action, r.entryId, r.outcome, r.code, r.ip]);
   const tryAdmit = (p: AgentPrincipal, entry: string, writable = true): ClavitorError | undefined => {
     try {
       gate.admit(store, p, entry, 'entry.read', { ip: '10.0.0.9', writable });
@@ -118,26 +124,26 @@ function gateFixture() {
       return e;
     }
   };
-  return { store, gate, agent, audit, tryAdmit, advance: (ms: number) => { nowMs += ms; } };
+  return { store, settled, gate, agent, audit, tryAdmit, advance: (ms: number) => { nowMs += ms; } };
 }
 
-test('agent gate: in scope and within limits passes without an audit record (the caller audits the read)', () => {
+test('agent gate: in scope and within limits passes without an audit record (the caller audits the read)', async () => {
   const f = gateFixture();
   assert.equal(f.tryAdmit(f.agent(), 'e1'), undefined);
-  assert.deepEqual(f.audit(), []);
+  assert.deepEqual((await f.audit()), []);
   f.store.close();
 });
 
-test('agent gate: locked agent gets 403 CV-2010, audited with the action, before any other check', () => {
+test('agent gate: locked agent gets 403 CV-2010, audited with the action, before any other check', async () => {
   const f = gateFixture();
   const e = f.tryAdmit(f.agent({ locked: true }), 'outside');
   assert.equal(e?.code, 'CV-2010');
   assert.equal(e?.status, 403);
-  assert.deepEqual(f.audit(), [['agent:a_1', 'entry.read', 'outside', 'denied', 'CV-2010', '10.0.0.9']]);
+  assert.deepEqual((await f.audit()), [['agent:a_1', 'entry.read', 'outside', 'denied', 'CV-2010', '10.0.0.9']]);
   f.store.close();
 });
 
-test('agent gate: out of scope is 403 CV-2007, audited, and counts toward the limit', () => {
+test('agent gate: out of scope is 403 CV-2007, audited, and counts toward the limit', async () => {
   const f = gateFixture();
   const e = f.tryAdmit(f.agent(), 'outside-1');
   assert.equal(e?.code, 'CV-2007');
@@ -145,7 +151,7 @@ test('agent gate: out of scope is 403 CV-2007, audited, and counts toward the li
   assert.equal(f.tryAdmit(f.agent(), 'outside-2')?.code, 'CV-2007');
   const r = f.tryAdmit(f.agent(), 'e1');
   assert.equal(r?.code, 'CV-2009', 'two probes used the per-minute limit of 2');
-  assert.deepEqual(f.audit(), [
+  assert.deepEqual((await f.audit()), [
     ['agent:a_1', 'entry.read', 'outside-1', 'denied', 'CV-2007', '10.0.0.9'],
     ['agent:a_1', 'entry.read', 'outside-2', 'denied', 'CV-2007', '10.0.0.9'],
     ['agent:a_1', 'agent.rate_limit', 'e1', 'denied', 'CV-2009', '10.0.0.9'],
@@ -153,7 +159,7 @@ test('agent gate: out of scope is 403 CV-2007, audited, and counts toward the li
   f.store.close();
 });
 
-test('agent gate: first breach 429 CV-2009 with Retry-After; second within 2 h locks with an agent.lock revision', () => {
+test('agent gate: first breach 429 CV-2009 with Retry-After; second within 2 h locks with an agent.lock revision', async () => {
   const f = gateFixture();
   const p = f.agent();
   assert.equal(f.tryAdmit(p, 'e1'), undefined);
@@ -168,9 +174,10 @@ test('agent gate: first breach 429 CV-2009 with Retry-After; second within 2 h l
   f.advance(1000);
   const second = f.tryAdmit(p, 'e4');
   assert.equal(second?.code, 'CV-2010');
+  await f.settled();
   const revs = f.store.revisionRange(1, 10);
   assert.deepEqual(revs.map((r) => [r.kind, r.subject, JSON.parse(r.body)]), [['agent.lock', 'a_1', { reason: 'rate_limit' }]]);
-  assert.deepEqual(f.audit(), [
+  assert.deepEqual((await f.audit()), [
     ['agent:a_1', 'agent.rate_limit', 'e3', 'denied', 'CV-2009', '10.0.0.9'],
     ['agent:a_1', 'agent.rate_limit', 'e4', 'denied', 'CV-2009', '10.0.0.9'],
     ['agent:a_1', 'agent.lockdown', 'e4', 'denied', 'CV-2010', '10.0.0.9'],
@@ -178,7 +185,7 @@ test('agent gate: first breach 429 CV-2009 with Retry-After; second within 2 h l
   f.store.close();
 });
 
-test('agent gate: on a POP that cannot write, a second breach is answered like the first and nothing is written', () => {
+test('agent gate: on a POP that cannot write, a second breach is answered like the first and nothing is written', async () => {
   const f = gateFixture();
   const p = f.agent({ limits: { perMinute: 1, perHour: 100 } });
   assert.equal(f.tryAdmit(p, 'e1', false), undefined);
@@ -189,11 +196,11 @@ test('agent gate: on a POP that cannot write, a second breach is answered like t
   assert.ok(Number(second?.headers?.['retry-after']) >= 1);
   assert.equal(second?.headers?.['retry-after'], String(second?.details?.retry_after_seconds));
   assert.equal(f.store.maxSeq(), 0);
-  assert.deepEqual(f.audit().map((r) => r[1]), ['agent.rate_limit', 'agent.rate_limit']);
+  assert.deepEqual((await f.audit()).map((r) => r[1]), ['agent.rate_limit', 'agent.rate_limit']);
   f.store.close();
 });
 
-test('agent gate: once unlocked, an agent starts with fresh windows', () => {
+test('agent gate: once unlocked, an agent starts with fresh windows', async () => {
   const f = gateFixture();
   const p = f.agent({ limits: { perMinute: 1, perHour: 100 } });
   assert.equal(f.tryAdmit(p, 'e1'), undefined);
@@ -204,13 +211,13 @@ test('agent gate: once unlocked, an agent starts with fresh windows', () => {
   f.store.close();
 });
 
-test('agent gate: deny audits an owner-only attempt and returns the named error', () => {
+test('agent gate: deny audits an owner-only attempt and returns the named error', async () => {
   const f = gateFixture();
   const e = f.gate.deny(f.store, f.agent(), 'agent.list', null, 'AGENT_LIST_FORBIDDEN', '10.0.0.9');
   assert.ok(isCvError(e, 'AGENT_LIST_FORBIDDEN'));
   const e2 = f.gate.deny(f.store, f.agent(), 'entry.delete', 'e1', 'FORBIDDEN', null);
   assert.ok(isCvError(e2, 'FORBIDDEN'));
-  assert.deepEqual(f.audit(), [
+  assert.deepEqual((await f.audit()), [
     ['agent:a_1', 'agent.list', null, 'denied', e.code, '10.0.0.9'],
     ['agent:a_1', 'entry.delete', 'e1', 'denied', e2.code, null],
   ]);

@@ -23,7 +23,7 @@ export async function agentRoutes(app: FastifyInstance, s: AppServices): Promise
     const p = principalOf(req, s.vaults);
     const body = parseInput(AgentBody, req.body);
     const limits = body.limits ? { perMinute: body.limits.per_minute, perHour: body.limits.per_hour } : undefined;
-    const out = s.agents.create(p, body.name, body.scopes, req.ip, limits);
+    const out = await s.agents.create(p, body.name, body.scopes, req.ip, limits);
     await s.afterWrite(req, reply);
     return reply.code(201).send(out);
   });
@@ -35,7 +35,7 @@ export async function agentRoutes(app: FastifyInstance, s: AppServices): Promise
   app.delete('/api/agents/:id', async function delete_agent(req, reply) {
     const p = principalOf(req, s.vaults);
     const { id } = parseInput(IdParams, req.params);
-    s.agents.revoke(p, id, req.ip);
+    await s.agents.revoke(p, id, req.ip);
     await s.afterWrite(req, reply);
     return reply.code(204).send();
   });
@@ -43,7 +43,7 @@ export async function agentRoutes(app: FastifyInstance, s: AppServices): Promise
   app.post('/api/agents/:id/unlock', async function post_agent_unlock(req, reply) {
     const p = principalOf(req, s.vaults);
     const { id } = parseInput(IdParams, req.params);
-    const out = s.agents.unlock(p, id, req.ip);
+    const out = await s.agents.unlock(p, id, req.ip);
     await s.afterWrite(req, reply);
     return reply.send(out);
   });

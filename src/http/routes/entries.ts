@@ -49,7 +49,7 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
   app.post('/api/entries', { schema: ENTRY_CREATED_RESPONSE }, async function post_entry(req, reply) {
     const p = principalOf(req, s.vaults);
     const input = parseInput(EntryBodySchema, req.body);
-    const view = s.entries.create(p, input, req.ip);
+    const view = await s.entries.create(p, input, req.ip);
     await s.afterWrite(req, reply);
     return reply.code(201).header('etag', `"${view.version}"`).send(view);
   });
@@ -80,7 +80,7 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
     const version = ifMatchOf(req);
     if (version === undefined) throw cvError('PRECONDITION_REQUIRED');
     const input = parseInput(EntryBodySchema, req.body);
-    const view = s.entries.update(p, id, version, input, req.ip);
+    const view = await s.entries.update(p, id, version, input, req.ip);
     await s.afterWrite(req, reply);
     return reply.header('etag', `"${view.version}"`).send(view);
   });
@@ -88,7 +88,7 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
   app.delete('/api/entries/:id', async function delete_entry(req, reply) {
     const p = principalOf(req, s.vaults);
     const { id } = parseInput(IdParams, req.params);
-    s.entries.remove(p, id, ifMatchOf(req), req.ip);
+    await s.entries.remove(p, id, ifMatchOf(req), req.ip);
     await s.afterWrite(req, reply);
     return reply.code(204).send();
   });

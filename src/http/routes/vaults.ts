@@ -10,7 +10,7 @@ import type { AppServices } from '../app.js';
 export async function vaultRoutes(app: FastifyInstance, s: AppServices): Promise<void> {
   app.post('/api/vaults', async function post_vault(req, reply) {
     requireAdmin(req, s.adminToken);
-    const out = s.vaults.createVault();
+    const out = await s.vaults.createVault();
     await s.afterWrite(req, reply);
     return reply.code(201).send({ vault_id: out.vaultId, owner_token: out.ownerToken });
   });
