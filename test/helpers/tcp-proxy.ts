@@ -3,18 +3,67 @@
  * connection, refuse new ones, black-hole traffic (accept, never answer; case F8), or delay it
  * (`delay`: every chunk of a connection accepted in that mode is passed on `delayMs` late, in order),
  * or lose every answer (`drop-replies`: requests reach the target, its replies are discarded — a
- * push applied by the backup whose acknowledgement never arrives).
+ * push applied by the backup whose acknowledgement never arrives), or limit bandwidth (`throttle`:
+ * a token bucket of `bytesPerSecond` each way, 20 ms of burst; the source is paused while more
+ * than 64 KiB waits, so backpressure reaches the sender as on a slow link).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
+import { performance } from 'node:perf_hooks';
+
+/** Bytes a throttled direction holds before pausing its source. */
+const THROTTLE_HIGH_WATER = 64 * 1024;
+
+/** Forwards `from` to `to` at most `rate` bytes per second (token bucket), calling `count` with what it passed. */
+function throttle(from: Socket, to: Socket, rate: number, count: (n: number) => void): void {
+  const queue: Buffer[] = [];
+  let queued = 0;
+  let tokens = 0;
+  let last = performance.now();
+  let timer: NodeJS.Timeout | undefined;
+  const burst = rate * 0.02;
+  const pump = (): void => {
+    timer = undefined;
+    const now = performance.now();
+    tokens = Math.min(burst, tokens + ((now - last) / 1000) * rate);
+    last = now;
+    while (queue.length > 0 && tokens >= 1 && !to.destroyed) {
+      const head = queue[0]!;
+      const n = Math.min(head.length, Math.floor(tokens));
+      to.write(head.subarray(0, n));
+      count(n);
+      tokens -= n;
+      queued -= n;
+      if (n === head.length) queue.shift();
+      else queue[0] = head.subarray(n);
+    }
+    if (queued < THROTTLE_HIGH_WATER && from.isPaused()) from.resume();
+    if (queue.length > 0 && !to.destroyed) timer = setTimeout(pump, 5);
+  };
+  from.on('data', (d: Buffer) => {
+    queue.push(d);
+    queued += d.length;
+    if (queued >= THROTTLE_HIGH_WATER) from.pause();
+    if (!timer) pump();
+  });
+  from.on('close', () => {
+    if (timer) clearTimeout(timer);
+  });
+}
 
 /** Proxy modes. */
-export type ProxyMode = 'forward' | 'refuse' | 'blackhole' | 'delay' | 'drop-replies';
+export type ProxyMode = 'forward' | 'refuse' | 'blackhole' | 'delay' | 'drop-replies' | 'throttle';
 
 /** A running proxy. */
 export interface TcpProxy {
   readonly port: number;
-  /** Switches mode; every mode but `forward` also cuts live connections. `delayMs` (default 500) is for `delay`. */
-  setMode(mode: ProxyMode, delayMs?: number): void;
+  /**
+   * Switches mode; every mode but `forward` also cuts live connections. `param` is the delay in ms
+   * for `delay` (default 500) and the rate in bytes per second, each way, for `throttle` (default
+   * 500,000: 4 Mbit/s).
+   */
+  setMode(mode: ProxyMode, param?: number): void;
+  /** Bytes passed client → target and target → client since start. */
+  bytes(): { up: number; down: number };
   /** Destroys every live connection (both sides). */
   cutAll(): void;
   close(): Promise<void>;
@@ -24,6 +73,8 @@ export interface TcpProxy {
 export async function startProxy(targetPort: number, listenPort = 0): Promise<TcpProxy> {
   let mode: ProxyMode = 'forward';
   let delay = 500;
+  let rate = 500_000;
+  const moved = { up: 0, down: 0 };
   const live = new Set<Socket>();
   const server: Server = createServer((client) => {
     live.add(client);
@@ -49,6 +100,11 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Tc
       upstream.on('data', later(client));
       return;
     }
+    if (mode === 'throttle') {
+      throttle(client, upstream, rate, (n) => { moved.up += n; });
+      throttle(upstream, client, rate, (n) => { moved.down += n; });
+      return;
+    }
     if (mode === 'drop-replies') {
       client.pipe(upstream);
       upstream.on('data', () => {});
@@ -64,12 +120,14 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Tc
   };
   return {
     port: (server.address() as { port: number }).port,
-    setMode(m, delayMs) {
+    setMode(m, param) {
       mode = m;
-      if (delayMs !== undefined) delay = delayMs;
+      if (param !== undefined && m === 'delay') delay = param;
+      if (param !== undefined && m === 'throttle') rate = param;
       if (m !== 'forward') cutAll();
     },
     cutAll,
+    bytes: () => ({ ...moved }),
     close: () => new Promise((r) => { cutAll(); server.close(() => r()); }),
   };
 }
