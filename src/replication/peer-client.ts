@@ -122,13 +122,21 @@ export interface PeerClientOptions {
 /** A peer client; see `createPeerClient`. */
 export type PeerClient = ReturnType<typeof createPeerClient>;
 
-/** Bytes of a socket handed to the kernel so far, and bytes read: the watchdog's progress counters. */
+/**
+ * The watchdog's progress counters of a socket: bytes handed to the kernel so far (`sent`), bytes
+ * read, and bytes written by the caller but not yet in the kernel (`queued`).
+ */
 function socketCounters(socket: Socket): { sent: number; read: number; queued: number } {
-  // Bytes not yet in the kernel: the stream's buffer plus libuv's write queue (for TLS, the TCP
-  // handle under the TLS wrap). `writeQueueSize` is how net.Socket itself reports `bufferSize`.
-  const h = (socket as unknown as { _handle?: { writeQueueSize?: number; _parent?: { writeQueueSize?: number } } })._handle;
-  const queued = socket.writableLength + (typeof h?.writeQueueSize === 'number' ? h.writeQueueSize : 0) + (typeof h?._parent?.writeQueueSize === 'number' ? h._parent.writeQueueSize : 0);
-  return { sent: Math.max(0, socket.bytesWritten - queued), read: socket.bytesRead, queued };
+  // net.Socket counts bytes passed to libuv in `_bytesDispatched` (its `bytesWritten` adds what is
+  // still buffered in the stream); libuv's `writeQueueSize` is what of that is not yet in the
+  // kernel (for TLS, also the TCP handle's under the TLS wrap). These are the counters net.Socket
+  // itself uses; when absent, progress is judged on the stream's own counters.
+  const sock = socket as unknown as { _bytesDispatched?: number; _handle?: { writeQueueSize?: number; _parent?: { writeQueueSize?: number } } };
+  const h = sock._handle;
+  const dispatched = typeof sock._bytesDispatched === 'number' ? sock._bytesDispatched : socket.bytesWritten - socket.writableLength;
+  const inLibuv = (typeof h?.writeQueueSize === 'number' ? h.writeQueueSize : 0) + (typeof h?._parent?.writeQueueSize === 'number' ? h._parent.writeQueueSize : 0);
+  const sent = Math.max(0, dispatched - inLibuv);
+  return { sent, read: socket.bytesRead, queued: Math.max(0, socket.bytesWritten - sent) };
 }
 
 /** Builds a client for one peer. Call `close()` when the peer or its credentials change. */
@@ -171,7 +179,7 @@ export function createPeerClient(opts: PeerClientOptions) {
   let watched: Socket | undefined;
   let last = { sent: 0, read: 0, queued: 0 };
   let lastProgressMs = 0;
-  let lastSampleMs = 0;
+  let backedUp: { atMs: number; sent: number } | undefined;
   let unconfirmed = 0;
   let rate = 0;
   /** Socket `sent` counter at the start of the oldest pending push (approximate: headers aside). */
@@ -181,7 +189,8 @@ export function createPeerClient(opts: PeerClientOptions) {
   function resetWatch(fresh: boolean): void {
     watched = pushSocket;
     last = watched && !fresh ? socketCounters(watched) : { sent: 0, read: 0, queued: 0 };
-    lastProgressMs = lastSampleMs = performance.now();
+    lastProgressMs = performance.now();
+    backedUp = undefined;
     unconfirmed = 0;
     rate = 0;
     baseSent = last.sent;
@@ -201,17 +210,18 @@ export function createPeerClient(opts: PeerClientOptions) {
       unconfirmed = 0;
     }
     if (c.sent !== last.sent) {
-      const delta = c.sent - last.sent;
-      // The queue stayed full across the interval: what left it is what the link carried.
-      if (last.queued > 0 && c.queued > 0 && now > lastSampleMs) {
-        const r = (delta * 1000) / (now - lastSampleMs);
-        rate = rate === 0 ? r : 0.5 * rate + 0.5 * r;
-      }
-      unconfirmed += delta;
+      unconfirmed += c.sent - last.sent;
       lastProgressMs = now;
     }
+    // While bytes wait to enter the kernel, its buffers are full: what enters them is what the
+    // link carries. Averaged over the whole backed-up stretch (the kernel takes bytes in lumps).
+    if (c.queued > 0) {
+      backedUp ??= { atMs: now, sent: c.sent };
+      if (now > backedUp.atMs && c.sent > backedUp.sent) rate = ((c.sent - backedUp.sent) * 1000) / (now - backedUp.atMs);
+    } else {
+      backedUp = undefined;
+    }
     last = c;
-    lastSampleMs = now;
     const allowance = timeout + (c.queued === 0 ? progressAllowanceMs(unconfirmed, rate) : 0);
     if (now - lastProgressMs > allowance) stall(now);
   }
