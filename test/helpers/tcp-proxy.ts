@@ -5,7 +5,9 @@
  * or lose every answer (`drop-replies`: requests reach the target, its replies are discarded — a
  * push applied by the backup whose acknowledgement never arrives), or limit bandwidth (`throttle`:
  * a token bucket of `bytesPerSecond` each way, 20 ms of burst; the source is paused while more
- * than 64 KiB waits, so backpressure reaches the sender as on a slow link).
+ * than 64 KiB waits, so backpressure reaches the sender as on a slow link), or answer every HTTP
+ * request itself with `503` and `Retry-After` (`unavailable`: as an overloaded backup or a load
+ * balancer in front of it would; the connection is closed after the answer).
  */
 import { createServer, connect, type Server, type Socket } from 'node:net';
 import { performance } from 'node:perf_hooks';
@@ -51,7 +53,7 @@ function throttle(from: Socket, to: Socket, rate: number, count: (n: number) => 
 }
 
 /** Proxy modes. */
-export type ProxyMode = 'forward' | 'refuse' | 'blackhole' | 'delay' | 'drop-replies' | 'throttle';
+export type ProxyMode = 'forward' | 'refuse' | 'blackhole' | 'delay' | 'drop-replies' | 'throttle' | 'unavailable';
 
 /** A running proxy. */
 export interface TcpProxy {
@@ -59,11 +61,13 @@ export interface TcpProxy {
   /**
    * Switches mode; every mode but `forward` also cuts live connections. `param` is the delay in ms
    * for `delay` (default 500) and the rate in bytes per second, each way, for `throttle` (default
-   * 500,000: 4 Mbit/s).
+   * 500,000: 4 Mbit/s), the `Retry-After` seconds for `unavailable` (default 3).
    */
   setMode(mode: ProxyMode, param?: number): void;
   /** Bytes passed client → target and target → client since start. */
   bytes(): { up: number; down: number };
+  /** Requests answered 503 in `unavailable` mode since start. */
+  unavailableAnswers(): number;
   /** Destroys every live connection (both sides). */
   cutAll(): void;
   close(): Promise<void>;
@@ -74,6 +78,8 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Tc
   let mode: ProxyMode = 'forward';
   let delay = 500;
   let rate = 500_000;
+  let retryAfterS = 3;
+  let answered503 = 0;
   const moved = { up: 0, down: 0 };
   const live = new Set<Socket>();
   const server: Server = createServer((client) => {
@@ -82,6 +88,22 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Tc
     client.on('error', () => {});
     if (mode === 'refuse') {
       client.destroy();
+      return;
+    }
+    if (mode === 'unavailable') {
+      // Reads one whole request (headers and Content-Length body), then answers 503 and closes.
+      let buf = Buffer.alloc(0);
+      const seconds = retryAfterS;
+      client.on('data', (d: Buffer) => {
+        buf = Buffer.concat([buf, d]);
+        const end = buf.indexOf('\r\n\r\n');
+        if (end < 0) return;
+        const len = Number(/\r\ncontent-length:\s*(\d+)/i.exec(buf.subarray(0, end).toString('latin1'))?.[1] ?? 0);
+        if (buf.length < end + 4 + len || client.writableEnded) return;
+        answered503++;
+        const body = JSON.stringify({ error: { code: 'CV-9999', message: 'proxy: service unavailable' } });
+        client.end(`HTTP/1.1 503 Service Unavailable\r\nRetry-After: ${seconds}\r\nContent-Type: application/json\r\nContent-Length: ${Buffer.byteLength(body)}\r\nConnection: close\r\n\r\n${body}`);
+      });
       return;
     }
     if (mode === 'blackhole') {
@@ -124,10 +146,12 @@ export async function startProxy(targetPort: number, listenPort = 0): Promise<Tc
       mode = m;
       if (param !== undefined && m === 'delay') delay = param;
       if (param !== undefined && m === 'throttle') rate = param;
+      if (param !== undefined && m === 'unavailable') retryAfterS = param;
       if (m !== 'forward') cutAll();
     },
     cutAll,
     bytes: () => ({ ...moved }),
+    unavailableAnswers: () => answered503,
     close: () => new Promise((r) => { cutAll(); server.close(() => r()); }),
   };
 }
