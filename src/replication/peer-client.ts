@@ -65,6 +65,7 @@ export function parseRetryAfter(value: string | string[] | undefined, nowMs: num
   if (v === undefined) return undefined;
   const t = v.trim();
   if (/^\d+$/.test(t)) return Number(t) * 1000;
+  if (!/ GMT$/.test(t)) return undefined; // an HTTP date is always in GMT
   const at = Date.parse(t);
   return Number.isNaN(at) ? undefined : Math.max(0, at - nowMs);
 }
