@@ -356,10 +356,12 @@ export function createPeerClient(opts: PeerClientOptions) {
       if ('error' in r) return { error: r.error };
       return r.status === 200 ? (r.json as { epoch: number; role?: string; positions: Record<string, number> }) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
     },
-    /** Closes pooled connections (pushes in flight fail as transport errors). */
+    /**
+     * Closes pooled connections gracefully: requests in flight finish (pushes still under the
+     * progress watchdog), then the connections close (SIGHUP replaces the client this way).
+     */
     async close(): Promise<void> {
-      stopWatch();
-      await Promise.all([dispatcher.close().catch(() => {}), pushClient.destroy(Object.assign(new Error('peer client closed'), { code: PUSH_FAILED_CODE })).catch(() => {})]);
+      await Promise.all([dispatcher.close().catch(() => {}), pushClient.close().catch(() => {})]);
     },
   };
 }

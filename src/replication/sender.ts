@@ -122,6 +122,8 @@ interface InFlight {
   readonly rows: number;
   readonly bytes: number;
   readonly result: Promise<PushResult>;
+  /** The peer client it was sent with (replaced on SIGHUP). */
+  readonly peer: PeerClient;
 }
 
 /** Creates a sender in state `idle`. It does nothing until `notify()`. */
@@ -245,12 +247,16 @@ export function createSender(deps: SenderDeps) {
       bytes += f.bytes;
       rows += f.rows;
     }
+    // Pushes stay on one connection so that they arrive in order: after SIGHUP replaced the peer
+    // client, new pushes wait until those sent with the old one are answered.
+    const peer = deps.peer();
+    if (inflight.length > 0 && inflight[0]!.peer !== peer) return;
     // A probe is one push; the window opens once it is acknowledged.
     while (inflight.length < (probe ? 1 : PUSH_WINDOW) && (inflight.length === 0 || bytes < PUSH_WINDOW_BYTES)) {
       const batch = nextBatch(batchSize, inflight.at(-1)?.lastId ?? 0, rows);
       if (!batch) return;
-      const result = deps.peer().push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
-      inflight.push({ ...batch, result });
+      const result = peer.push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
+      inflight.push({ ...batch, result, peer });
       bytes += batch.bytes;
       rows += batch.rows;
     }
@@ -264,7 +270,7 @@ export function createSender(deps: SenderDeps) {
    */
   async function drainWindow(): Promise<void> {
     const rest = inflight.splice(0);
-    if (rest.length > 0) deps.peer().abandonPushes();
+    for (const peer of new Set(rest.map((f) => f.peer))) peer.abandonPushes();
     const results = await Promise.all(rest.map((f) => f.result));
     const kinds = results.map((r) => (r.ok ? 'ok' : r.kind));
     if (kinds.length > 0) deps.logger.debug({ event: 'replication.window_discarded', pushes: kinds.length, results: kinds }, 'pushes after a failed one discarded; resending from the oldest unacknowledged record');
@@ -405,7 +411,7 @@ export function createSender(deps: SenderDeps) {
     },
     /** Pushes in flight and their progress (status `replication.in_flight`), or null. */
     inFlight(): PushProgress | null {
-      return isStopped() ? null : deps.peer().progress();
+      return isStopped() ? null : (inflight[0]?.peer ?? deps.peer()).progress();
     },
     /** True when a timer is pending (for the idle check: none while idle). */
     hasTimer(): boolean {
