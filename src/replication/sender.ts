@@ -400,7 +400,10 @@ export function createSender(deps: SenderDeps) {
       timer = probeTimer = undefined;
       notBeforeMs = 0;
       stats.attempts = 0;
-      if (running) return;
+      if (running) {
+        wake?.(); // records re-queued by a resync join the window
+        return;
+      }
       // Straight to 'sending', never through 'idle': idle ends a resync that was just queued (F3).
       setState('sending');
       setImmediate(() => void run(false));
