@@ -99,6 +99,8 @@ test('a 5 MiB entry and the writes after it replicate over a 4 Mbit/s link; stat
   assert.ok(elapsedS >= (5 * 1024 * 1024) / RATE * 0.9, `took ${elapsedS.toFixed(1)} s: at least 5 MiB at ${RATE} B/s`);
 
   // No push failed: nothing timed out and nothing was resent.
+  const failures = pair.primary.logLines().filter((l) => l.event === 'replication.retry' || l.event === 'replication.probe_failed' || (l.event === 'replication.push_sent' && l.ok === false));
+  for (const f of failures) t.diagnostic(`failed push: ${JSON.stringify(f)}`);
   assert.equal(failedPushes(String((await api(P, 'GET', '/metrics', { token: admin })).json)), 0, 'no failed push');
 
   // Status showed the large push in flight, its bytes_sent growing while nothing was acknowledged.
