@@ -4,13 +4,14 @@
  * token bucket): a ~5 MiB entry in one vault, then writes in three other vaults. Everything
  * replicates (read back through the backup's client API), no push fails, and while the large push
  * is on the wire `GET /api/status` shows it in `replication.in_flight` with `bytes_sent` growing
- * (docs/api.md). Before the change every push of the large entry hit the fixed 10 s limit and was
+ * and the later pushes pipelined behind it (at most PUSH_WINDOW in flight; docs/api.md). Before the change every push of the large entry hit the fixed 10 s limit and was
  * resent from the start, holding back every later revision of every vault.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
 import { api, createVault, runningPairBehindProxy, sleep, waitFor } from '../helpers/pop.js';
+import { PUSH_WINDOW } from '../../src/replication/peer-client.js';
 
 /** 4 Mbit/s in bytes per second. */
 const RATE = 500_000;
@@ -111,6 +112,9 @@ test('a 5 MiB entry and the writes after it replicate over a 4 Mbit/s link; stat
   assert.ok(partial.length >= 2, 'bytes_sent shown part-way');
   assert.ok(partial.some((s, i) => i > 0 && s.inFlight!.bytes_sent > partial[i - 1]!.inFlight!.bytes_sent), 'bytes_sent grew between samples');
   for (const s of big5) assert.ok(s.inFlight!.revisions >= 1 && s.inFlight!.pushes >= 1);
+  // The window: the later writes were sent behind the large push on the same connection.
+  assert.ok(big5.some((s) => s.inFlight!.pushes >= 2), `pushes in flight behind the large one: ${[...new Set(big5.map((s) => s.inFlight!.pushes))].join(', ')}`);
+  assert.ok(big5.every((s) => s.inFlight!.pushes <= PUSH_WINDOW), 'never more than the window');
   const last = samples.at(-1)!;
   assert.ok(last.acked >= 1 + later.length, `revisions_acknowledged ${last.acked} counts what was acknowledged`);
 });
