@@ -72,6 +72,13 @@ export function startNemesis(o: NemesisOptions): { completed(): number; stop(): 
   const { cluster, rng } = o;
   const res: NemesisResult = { faults: [], violations: [], anomalies: [] };
   let stopped = false;
+  /** The crashed primary's backlog just before the last unplanned failover's SIGKILL. */
+  let backlogAtCrash: number | null = null;
+  /** SIGKILLs the primary `pop` for an unplanned failover, noting its backlog first. */
+  async function crashPrimary(pop: PopName): Promise<void> {
+    backlogAtCrash = (await cluster.status(pop, 1000).catch(() => undefined))?.replication.backlog ?? null;
+    await cluster.stop(pop, 'SIGKILL');
+  }
   const ms = (min: number, max: number): number => rng.int(Math.round(min * o.scale), Math.round(max * o.scale));
   const kinds = o.kinds ?? FAULT_KINDS;
   const firstRound = rng.shuffle(kinds);
@@ -166,7 +173,7 @@ export function startNemesis(o: NemesisOptions): { completed(): number; stop(): 
   async function failover(beforeRestart?: () => void): Promise<string> {
     const old = cluster.primary();
     const next = otherPop(old);
-    await cluster.stop(old, 'SIGKILL');
+    await crashPrimary(old);
     cluster.writeYaml(next, 'primary');
     await cluster.reload(next);
     const promoted = await cluster.waitStatus(next, 'promoted', (s) => s.role === 'primary');
@@ -187,7 +194,7 @@ export function startNemesis(o: NemesisOptions): { completed(): number; stop(): 
   async function failoverRestart(): Promise<string> {
     const old = cluster.primary();
     const next = otherPop(old);
-    await cluster.stop(old, 'SIGKILL');
+    await crashPrimary(old);
     cluster.writeYaml(next, 'primary');
     await cluster.reload(next);
     const promoted = await cluster.waitStatus(next, 'promoted', (s) => s.role === 'primary');
@@ -218,6 +225,7 @@ export function startNemesis(o: NemesisOptions): { completed(): number; stop(): 
     const target = kind === 'switchover' || kind.startsWith('failover') || kind === 'switchover-crash' || kind === 'token-rotation' ? cluster.primary()
       : kind.startsWith('link-') ? linkTarget() : rng.pick(POPS);
     const rec: FaultRecord = { kind, target, start: o.clock(), end: 0, detail: '', completed: true };
+    backlogAtCrash = null;
     try {
       if (kind === 'kill') rec.detail = await kill(target);
       else if (kind === 'pause') rec.detail = await pause(target);
@@ -234,6 +242,7 @@ export function startNemesis(o: NemesisOptions): { completed(): number; stop(): 
       res.anomalies.push(`${(o.clock() / 1000).toFixed(1)} s: ${kind} on ${target} failed: ${(e as Error).message}`);
     }
     rec.end = o.clock();
+    if (kind === 'failover' || kind === 'failover-restart' || kind === 'switchover-crash') rec.backlogAtCrash = backlogAtCrash;
     return rec;
   }
 

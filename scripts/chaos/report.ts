@@ -2,7 +2,8 @@
  * The chaos report: a JSON document with everything the run recorded and concluded, and a
  * readable Markdown summary of it (operations by outcome, faults by kind, acknowledged / lost /
  * quarantined / unknown writes, acknowledged writes quarantined per unplanned failover with their
- * share of the run's acknowledged writes, unavailability windows with their causes, and each check).
+ * share of the run's acknowledged writes and the crashed primary's backlog just before the crash,
+ * unavailability windows with their causes, and each check).
  */
 import { mkdirSync, writeFileSync } from 'node:fs';
 import { dirname } from 'node:path';
@@ -134,10 +135,10 @@ export function renderMarkdown(rep: ChaosReport): string {
     '### Quarantined per unplanned failover',
     '',
     ...(w.byFailover.length === 0 ? ['No unplanned failover in this run.'] : [
-      '| at | kind | crashed and demoted | acknowledged writes quarantined | share of the run\'s acknowledged writes |',
-      '| --- | --- | --- | --- | --- |',
-      ...w.byFailover.map((q) => `| ${s(q.fault.start)}–${s(q.fault.end)} | ${q.fault.kind} | ${q.demoted} | ${q.quarantined} | ${pct(q.fractionOfAcknowledged)} |`),
-      `| **all** | | | ${w.byFailover.reduce((n, q) => n + q.quarantined, 0)} of ${w.acknowledged} | ${pct(w.byFailover.reduce((n, q) => n + q.fractionOfAcknowledged, 0))} |`,
+      '| at | kind | crashed and demoted | acknowledged writes quarantined | share of the run\'s acknowledged writes | its backlog just before the crash |',
+      '| --- | --- | --- | --- | --- | --- |',
+      ...w.byFailover.map((q) => `| ${s(q.fault.start)}–${s(q.fault.end)} | ${q.fault.kind} | ${q.demoted} | ${q.quarantined} | ${pct(q.fractionOfAcknowledged)} | ${q.fault.backlogAtCrash ?? '?'} |`),
+      `| **all** | | | ${w.byFailover.reduce((n, q) => n + q.quarantined, 0)} of ${w.acknowledged} | ${pct(w.byFailover.reduce((n, q) => n + q.fractionOfAcknowledged, 0))} | |`,
     ]),
     '',
     '## Operations',

@@ -56,6 +56,11 @@ export interface FaultRecord {
   detail: string;
   /** False when the procedure could not complete (e.g. a drain that timed out and was resumed). */
   completed: boolean;
+  /**
+   * Unplanned failovers: the crashed primary's backlog (revisions it had committed and its backup
+   * had not acknowledged) as its status reported just before the SIGKILL; null when unknown.
+   */
+  backlogAtCrash?: number | null;
 }
 
 /** A POP's role and epoch as its status reported it, sometime in [t0, t1]. */

@@ -1,6 +1,6 @@
 /**
- * The replication sender of a primary POP (DESIGN.md §4.4 items 1–5). This file is the
- * replication state machine; read it top to bottom.
+ * The replication sender of a primary POP (DESIGN.md §4.4 items 1–5, issue 12 item 4). This file
+ * is the replication state machine; read it top to bottom.
  *
  * ```
  *  state      event                              next        action
@@ -8,12 +8,21 @@
  *  idle       notify (write committed, hello,    sending     read backlog, push batches until empty
  *             SIGHUP, operator resume)
  *  sending    notify                             sending     (loop re-reads the backlog; nothing to do)
- *  sending    backlog empty                      idle        no timer left behind (event-driven)
- *  sending    push acknowledged                  sending     delete acknowledged backlog records
+ *  sending    window not full, backlog beyond    sending     send the next batch on the same connection
+ *             what is in flight                              (up to PUSH_WINDOW pushes, PUSH_WINDOW_BYTES)
+ *  sending    backlog empty, nothing in flight   idle        no timer left behind (event-driven)
+ *  sending    oldest push acknowledged           sending     delete its backlog records (in order only)
+ *  sending    a push fails                       (below)     go-back-N: wait for every later push in
+ *                                                            flight to settle, ignore their answers, and
+ *                                                            restart from the oldest unacknowledged record
  *  sending    gap answer (backup lacks revs)     sending     re-queue that vault from the expected seq
- *  sending    push failed, attempt ≤ max_retries retrying    one timer: backoff 1 s, 5 s, 25 s … ≤ 5 min
+ *  sending    push failed, attempt ≤ max_retries retrying    one timer: backoff 1 s, 5 s, 25 s … ≤ 5 min,
+ *                                                            at least the backup's Retry-After (≤ 5 min)
  *  retrying   timer fires                        sending     retry the same backlog head
- *  retrying   notify                             retrying    (the pending timer will retry)
+ *  retrying   notify (a write), ≥ PROBE_INTERVAL sending     probe at once (the head push); a probe that
+ *             since the last probe, no                       fails keeps the attempt count and re-arms
+ *             Retry-After pending                            the timer for the same deadline
+ *  retrying   notify, probe too soon             retrying    one timer for the earliest allowed probe
  *  sending    push failed, attempt > max_retries degraded    operator alert: error log CV-5007, metric,
  *                                                            status "degraded"; backlog kept, no timer
  *  degraded   notify                             sending     attempts reset; resume
@@ -21,19 +30,26 @@
  *  any        close                              stopped     timer cleared, waiters released
  * ```
  *
+ * Order is safe with the backup's rules (receiver.ts: per-vault gap check, (epoch, push_seq)
+ * strictly increasing): pushes travel in order on one pipelined connection (peer-client.ts), so
+ * they arrive in push_seq order; after a failure, a later push refused as a gap or replay is
+ * expected and harmless, and one applied anyway is skipped as identical when resent.
+ *
  * Nothing is ever dropped: a backlog record leaves the POP database only when the backup
- * acknowledged its revision. A record and its revision commit in the same transaction
- * (vault/writer.ts), so a record without its revision cannot arise from a crash; one found anyway
- * (a database edited by hand) is logged and dropped, as its write cannot have been acknowledged. Batches hold at most `batch_size` revisions and are split further when their
- * JSON would exceed PUSH_SPLIT_BYTES (case F4).
+ * acknowledged its revision and every one before it. A record and its revision commit in the same
+ * transaction (vault/writer.ts), so a record without its revision cannot arise from a crash; one
+ * found anyway (a database edited by hand) is logged and dropped, as its write cannot have been
+ * acknowledged. Batches hold at most `batch_size` revisions and are split further when their JSON
+ * would exceed PUSH_SPLIT_BYTES (case F4).
  */
 import type { Logger } from 'pino';
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import { toWire, type RevisionWire } from '../vault/revision.js';
-import type { PeerClient, PushResult } from './peer-client.js';
+import type { PeerClient, PushProgress, PushResult } from './peer-client.js';
 import { PUSH_SPLIT_BYTES } from './wire.js';
-import { backoffMs } from './backoff.js';
+import { retryDelayMs } from './backoff.js';
+import { PUSH_WINDOW } from './peer-client.js';
 import { Errors } from '../lib/errors.js';
 import type { VaultId } from '../lib/ids.js';
 
@@ -51,9 +67,23 @@ export interface SenderStats {
   /** ISO time of the last acknowledged push, or null. */
   lastAckAt: string | null;
   lastError: string | null;
-  /** Consecutive failed attempts. */
+  /** Consecutive failed attempts (a failed probe is not one). */
   attempts: number;
+  /** Probes: attempts made at once because a write arrived while backing off. */
+  probes: number;
 }
+
+/**
+ * Most body bytes of pushes in flight at once (the window's byte bound, with PUSH_WINDOW its count
+ * bound): 16 MiB. A single revision larger than that still travels, alone.
+ */
+export const PUSH_WINDOW_BYTES = 16 * 1024 * 1024;
+
+/**
+ * Least time between two probes, in milliseconds (issue 12 item 4): while backing off, a write
+ * makes the sender try the link at once rather than wait out the timer, at most once a second.
+ */
+export const PROBE_INTERVAL_MS = 1000;
 
 /** Dependencies and settings of a sender. */
 export interface SenderDeps {
@@ -85,12 +115,34 @@ export interface SenderDeps {
 /** A sender; see `createSender`. */
 export type Sender = ReturnType<typeof createSender>;
 
+/** One push in flight. */
+interface InFlight {
+  readonly items: RevisionWire[];
+  /** Backlog id of its last record; acknowledging it deletes every record up to it. */
+  readonly lastId: number;
+  /** Backlog rows it covers. */
+  readonly rows: number;
+  readonly bytes: number;
+  readonly result: Promise<PushResult>;
+  /** The peer client it was sent with (replaced on SIGHUP). */
+  readonly peer: PeerClient;
+}
+
 /** Creates a sender in state `idle`. It does nothing until `notify()`. */
 export function createSender(deps: SenderDeps) {
-  const stats: SenderStats = { state: 'idle', pushesSent: 0, pushesFailed: 0, revisionsSent: 0, retries: 0, alerts: 0, lastAckAt: null, lastError: null, attempts: 0 };
+  const stats: SenderStats = { state: 'idle', pushesSent: 0, pushesFailed: 0, revisionsSent: 0, retries: 0, alerts: 0, lastAckAt: null, lastError: null, attempts: 0, probes: 0 };
   let timer: NodeJS.Timeout | undefined;
+  let probeTimer: NodeJS.Timeout | undefined;
   let running = false;
   let gapRounds = 0;
+  /** Monotonic ms when the pending backoff timer fires (a failed probe re-arms it for the same time). */
+  let retryAtMs = 0;
+  /** Monotonic ms before which no attempt is made: the backup's Retry-After. */
+  let notBeforeMs = 0;
+  let lastProbeMs = Number.NEGATIVE_INFINITY;
+  const inflight: InFlight[] = [];
+  /** Set while the run loop waits for an answer: a write wakes it to send more. */
+  let wake: (() => void) | undefined;
 
   const isStopped = (): boolean => stats.state === 'stopped';
   const setState = (s: SenderState): void => {
@@ -99,10 +151,13 @@ export function createSender(deps: SenderDeps) {
     deps.onState?.(s);
   };
 
-  /** Reads the backlog head and builds one push's items; drops records whose revision never committed. */
-  function nextBatch(batchSize: number): { items: RevisionWire[]; lastId: number } | undefined {
+  /**
+   * Builds the next push after backlog id `afterId` (the last record in flight; `skipRows` rows are
+   * in flight ahead of it); drops records whose revision never committed.
+   */
+  function nextBatch(batchSize: number, afterId: number, skipRows: number): { items: RevisionWire[]; lastId: number; rows: number; bytes: number } | undefined {
     for (;;) {
-      const rows = deps.node.peekBacklog(batchSize);
+      const rows = deps.node.peekBacklog(skipRows + batchSize).filter((r) => r.id > afterId).slice(0, batchSize);
       if (rows.length === 0) return undefined;
       const items: RevisionWire[] = [];
       let bytes = 0;
@@ -130,7 +185,7 @@ export function createSender(deps: SenderDeps) {
         lastId = row.id;
       }
       if (dropped) continue;
-      return { items, lastId };
+      return { items, lastId, rows: items.length, bytes };
     }
   }
 
@@ -140,12 +195,36 @@ export function createSender(deps: SenderDeps) {
     return m;
   }
 
-  function fail(result: Exclude<PushResult, { ok: true }>, maxRetries: number): void {
+  const describe = (result: Exclude<PushResult, { ok: true }>): string =>
+    result.kind === 'transport' ? `transport: ${result.error}` : result.kind === 'auth' ? `authentication refused (HTTP ${result.status})` : result.kind === 'http' ? `HTTP ${result.status} ${result.code ?? ''}`.trim() : result.kind;
+
+  function arm(atMs: number): void {
+    if (timer) clearTimeout(timer);
+    timer = setTimeout(() => {
+      timer = undefined;
+      void run(false);
+    }, Math.max(0, atMs - performance.now()));
+  }
+
+  /**
+   * A failed attempt. `probe`: it was a probe, which does not count as an attempt while the backoff
+   * timer it cut short had not yet come due: the timer is re-armed for the same moment.
+   */
+  function fail(result: Exclude<PushResult, { ok: true }>, maxRetries: number, probe: boolean): void {
     // Stopped by a callback of this very push (fencing, a hold): no retry timer, state stays stopped.
     if (isStopped()) return;
+    const now = performance.now();
     stats.pushesFailed++;
+    stats.lastError = describe(result);
+    const retryAfterMs = result.kind === 'http' ? result.retryAfterMs : undefined;
+    if (retryAfterMs !== undefined) notBeforeMs = Math.max(notBeforeMs, now + retryDelayMs(1, retryAfterMs));
+    if (probe && retryAtMs > now) {
+      setState('retrying');
+      arm(Math.max(retryAtMs, notBeforeMs));
+      deps.logger.info({ event: 'replication.probe_failed', last_error: stats.lastError, retry_in_ms: Math.round(Math.max(retryAtMs, notBeforeMs) - now) }, 'probe of the backup link failed; the backoff timer stands');
+      return;
+    }
     stats.attempts++;
-    stats.lastError = result.kind === 'transport' ? `transport: ${result.error}` : result.kind === 'auth' ? `authentication refused (HTTP ${result.status})` : result.kind === 'http' ? `HTTP ${result.status} ${result.code ?? ''}`.trim() : result.kind;
     if (stats.attempts > maxRetries) {
       stats.alerts++;
       setState('degraded');
@@ -153,54 +232,105 @@ export function createSender(deps: SenderDeps) {
         `${Errors.REPLICATION_ALERT.code}: replication to the backup failed ${stats.attempts} times (${stats.lastError}); backlog kept; sending resumes on the next write, a backup hello, SIGHUP or operator resume`);
       return;
     }
-    const delay = backoffMs(stats.attempts);
+    const delay = retryDelayMs(stats.attempts, retryAfterMs);
+    retryAtMs = now + delay;
     stats.retries++;
     deps.onRetry?.();
     setState('retrying');
-    deps.logger.warn({ event: 'replication.retry', attempt: stats.attempts, delay_ms: delay, last_error: stats.lastError }, 'push failed; retrying');
-    timer = setTimeout(() => {
-      timer = undefined;
-      void run();
-    }, delay);
+    deps.logger.warn({ event: 'replication.retry', attempt: stats.attempts, delay_ms: delay, ...(retryAfterMs !== undefined ? { retry_after_ms: retryAfterMs } : {}), last_error: stats.lastError }, 'push failed; retrying');
+    arm(retryAtMs);
   }
 
-  async function run(): Promise<void> {
+  /** Fills the window: sends further batches behind those in flight, in backlog order. */
+  function fill(batchSize: number, epoch: number, probe: boolean): void {
+    let bytes = 0;
+    let rows = 0;
+    for (const f of inflight) {
+      bytes += f.bytes;
+      rows += f.rows;
+    }
+    // Pushes stay on one connection so that they arrive in order: after SIGHUP replaced the peer
+    // client, new pushes wait until those sent with the old one are answered.
+    const peer = deps.peer();
+    if (inflight.length > 0 && inflight[0]!.peer !== peer) return;
+    // A probe is one push; the window opens once it is acknowledged.
+    while (inflight.length < (probe ? 1 : PUSH_WINDOW) && (inflight.length === 0 || bytes < PUSH_WINDOW_BYTES)) {
+      const batch = nextBatch(batchSize, inflight.at(-1)?.lastId ?? 0, rows);
+      if (!batch) return;
+      const result = peer.push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
+      inflight.push({ ...batch, result, peer });
+      bytes += batch.bytes;
+      rows += batch.rows;
+    }
+  }
+
+  /**
+   * Go-back-N after a failed push: waits for every later push in flight (each ends: answered,
+   * failed, or timed out on lack of progress) and forgets them; their records stay in the backlog
+   * and are sent again from the oldest unacknowledged one. One that the backup applied anyway is
+   * skipped as identical when resent.
+   */
+  async function drainWindow(): Promise<void> {
+    const rest = inflight.splice(0);
+    for (const peer of new Set(rest.map((f) => f.peer))) peer.abandonPushes();
+    const results = await Promise.all(rest.map((f) => f.result));
+    const kinds = results.map((r) => (r.ok ? 'ok' : r.kind));
+    if (kinds.length > 0) deps.logger.debug({ event: 'replication.window_discarded', pushes: kinds.length, results: kinds }, 'pushes after a failed one discarded; resending from the oldest unacknowledged record');
+  }
+
+  async function run(probe: boolean): Promise<void> {
     if (running || stats.state === 'stopped') return;
+    const wait = notBeforeMs - performance.now();
+    if (wait > 0) {
+      // The backup asked for a pause (Retry-After): nothing is sent before it ends.
+      setState('retrying');
+      arm(notBeforeMs);
+      return;
+    }
     running = true;
+    let probing = probe;
     setState('sending');
     try {
       for (;;) {
         if (isStopped()) return;
         const { batchSize, maxRetries, epoch } = deps.settings();
-        const batch = nextBatch(batchSize);
-        if (!batch) {
+        fill(batchSize, epoch, probing);
+        const head = inflight[0];
+        if (!head) {
           gapRounds = 0;
           setState('idle');
           return;
         }
-        const result = await deps.peer().push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
+        // Wait for the oldest push's answer, or for a write that can join the window.
+        const result = await Promise.race([head.result, new Promise<undefined>((resolve) => { wake = () => resolve(undefined); })]);
+        wake = undefined;
         if (isStopped()) return;
-        deps.onPushResult?.(result.ok ? 'ok' : result.kind, result.ok ? batch.items.length : 0, result);
-        deps.logger.debug({ event: 'replication.push_sent', items: batch.items.length, ok: result.ok, ...(result.ok ? {} : { result: result.kind }) }, 'push sent');
+        if (result === undefined) continue;
+        inflight.shift();
+        deps.onPushResult?.(result.ok ? 'ok' : result.kind, result.ok ? head.items.length : 0, result);
+        deps.logger.debug({ event: 'replication.push_sent', items: head.items.length, in_flight: inflight.length, ok: result.ok, ...(result.ok ? {} : { result: result.kind }) }, 'push sent');
         if (result.ok) {
-          deps.node.deleteBacklogUpTo(batch.lastId);
+          deps.node.deleteBacklogUpTo(head.lastId);
           stats.pushesSent++;
-          stats.revisionsSent += batch.items.length;
+          stats.revisionsSent += head.items.length;
           stats.attempts = 0;
           stats.lastError = null;
           stats.lastAckAt = new Date(deps.now()).toISOString();
           gapRounds = 0;
-          deps.onAck?.(acked(batch.items));
+          probing = false;
+          deps.onAck?.(acked(head.items));
           if (result.ack.epoch > epoch) {
             deps.onHigherEpoch(result.ack.epoch);
             return;
           }
           continue;
         }
+        await drainWindow();
+        if (isStopped()) return;
         if (result.kind === 'stale_epoch' || result.kind === 'not_backup' || (result.kind !== 'transport' && result.kind !== 'auth' && result.kind !== 'http' && result.epoch > epoch)) {
           deps.logger.error({ event: 'replication.higher_epoch', peer_epoch: result.epoch, epoch, reason: result.kind }, 'the peer refused our push: it has a higher epoch or is itself a primary');
           if (result.epoch > epoch) deps.onHigherEpoch(result.epoch);
-          fail(result, maxRetries);
+          fail(result, maxRetries, probing);
           return;
         }
         if (result.kind === 'gap' && gapRounds < 3) {
@@ -213,55 +343,90 @@ export function createSender(deps: SenderDeps) {
           deps.logger.info({ event: 'replication.gap', vaults: result.expected.length }, 're-queued revisions the backup lacks');
           continue;
         }
-        fail(result, maxRetries);
+        fail(result, maxRetries, probing);
         return;
       }
     } catch (e) {
       deps.logger.error({ event: 'replication.sender_error', err: { message: (e as Error).message } }, 'sender failed');
-      fail({ ok: false, kind: 'transport', error: (e as Error).message }, deps.settings().maxRetries);
+      await drainWindow().catch(() => {});
+      fail({ ok: false, kind: 'transport', error: (e as Error).message }, deps.settings().maxRetries, probing);
     } finally {
       running = false;
     }
   }
 
+  /** Cuts the backoff short with a probe, at most once per PROBE_INTERVAL_MS and never within a Retry-After. */
+  function probe(): void {
+    if (running || probeTimer || stats.state !== 'retrying') return;
+    const now = performance.now();
+    if (now < notBeforeMs) return; // the timer is set for the end of the backup's pause
+    const at = Math.max(now, lastProbeMs + PROBE_INTERVAL_MS);
+    if (timer && retryAtMs <= at) return; // the retry comes first anyway
+    if (at > now) {
+      probeTimer = setTimeout(() => {
+        probeTimer = undefined;
+        probe();
+      }, at - now);
+      return;
+    }
+    lastProbeMs = now;
+    stats.probes++;
+    if (timer) clearTimeout(timer);
+    timer = undefined;
+    deps.logger.info({ event: 'replication.probe', attempt: stats.attempts, backlog: deps.node.backlogStats().count }, 'a write arrived while backing off: probing the backup link now');
+    void run(true);
+  }
+
   return {
     /**
      * Wakes the sender (a write committed, the backup said hello, SIGHUP, operator resume).
-     * From `degraded` it resets the attempt count; from `retrying` the pending timer decides.
+     * From `degraded` it resets the attempt count; from `retrying` it probes the link (bounded).
      */
     notify(): void {
-      if (stats.state === 'stopped' || stats.state === 'retrying') return;
+      if (stats.state === 'stopped') return;
+      if (stats.state === 'retrying') return probe();
       if (stats.state === 'degraded') stats.attempts = 0;
-      if (running) return;
+      if (running) {
+        wake?.();
+        return;
+      }
       // 'sending' at once: status read before the run starts must not say idle with a backlog (F8).
       setState('sending');
-      setImmediate(() => void run());
+      setImmediate(() => void run(false));
     },
-    /** Like notify, but also cuts a pending backoff short (hello, SIGHUP, resume). */
+    /** Like notify, but also cuts a pending backoff and a Retry-After pause short (hello, SIGHUP, resume). */
     resume(): void {
       if (stats.state === 'stopped') return;
-      if (timer) {
-        clearTimeout(timer);
-        timer = undefined;
-      }
+      if (timer) clearTimeout(timer);
+      if (probeTimer) clearTimeout(probeTimer);
+      timer = probeTimer = undefined;
+      notBeforeMs = 0;
       stats.attempts = 0;
-      if (running) return;
+      if (running) {
+        wake?.(); // records re-queued by a resync join the window
+        return;
+      }
       // Straight to 'sending', never through 'idle': idle ends a resync that was just queued (F3).
       setState('sending');
-      setImmediate(() => void run());
+      setImmediate(() => void run(false));
     },
     /** A snapshot of counters and state. */
     stats(): SenderStats {
       return { ...stats };
     },
+    /** Pushes in flight and their progress (status `replication.in_flight`), or null. */
+    inFlight(): PushProgress | null {
+      return isStopped() ? null : (inflight[0]?.peer ?? deps.peer()).progress();
+    },
     /** True when a timer is pending (for the idle check: none while idle). */
     hasTimer(): boolean {
-      return timer !== undefined;
+      return timer !== undefined || probeTimer !== undefined;
     },
-    /** Stops for good: clears the timer; an in-flight push's answer is ignored. */
+    /** Stops for good: clears the timers; the answers of pushes in flight are ignored. */
     stop(): void {
       if (timer) clearTimeout(timer);
-      timer = undefined;
+      if (probeTimer) clearTimeout(probeTimer);
+      timer = probeTimer = undefined;
       setState('stopped');
     },
   };

@@ -178,7 +178,7 @@ test('unplannedFailoverOf: the demoted POP, the fault kind and a ±1 s window de
 
 test('quarantine per unplanned failover: counts and share of the run\'s acknowledged writes, in the report', () => {
   const inp = base();
-  const f1 = fault('failover', 'calgary-01', 100, 200);
+  const f1 = { ...fault('failover', 'calgary-01', 100, 200), backlogAtCrash: 7 };
   const f2 = fault('switchover-crash', 'zurich-01', 4000, 4200);
   const f3 = fault('failover-restart', 'zurich-01', 8000, 8100);
   inp.faults = [fault('kill', 'zurich-01', 10, 20), f1, fault('switchover', 'calgary-01', 500, 600), f2, f3];
@@ -196,6 +196,9 @@ test('quarantine per unplanned failover: counts and share of the run\'s acknowle
   assert.match(md, /\| 0\.1 s–0\.2 s \| failover \| calgary-01 \| 4 \| 50\.00 % \|/);
   assert.match(md, /\| 4\.0 s–4\.2 s \| switchover-crash \| calgary-01 \| 2 \| 25\.00 % \|/);
   assert.match(md, /\| \*\*all\*\* \| \| \| 6 of 8 \| 75\.00 % \|/);
+  // The crashed primary's backlog just before the crash, '?' when not recorded.
+  assert.match(md, /\| failover \| calgary-01 \| 4 \| 50\.00 % \| 7 \|/);
+  assert.match(md, /\| switchover-crash \| calgary-01 \| 2 \| 25\.00 % \| \? \|/);
   const none = renderMarkdown({ ...rep, writes: { ...rep.writes, byFailover: [] } });
   assert.match(none, /No unplanned failover in this run\./);
 });
