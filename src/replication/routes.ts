@@ -12,6 +12,7 @@ import { peerTokenAccepted } from './peer-auth.js';
 import { PUSH_MAC_HEADER, pushMacValid } from './push-mac.js';
 import { DIGESTS_PATH, EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PushAck } from './wire.js';
 import type { VaultDigest } from './digest.js';
+import { createPushOrder, type PushTurn } from './push-order.js';
 
 /** What the routes need from the POP. */
 export interface ReplicationRouteDeps {
@@ -70,7 +71,22 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
   };
   const authenticate = authenticateAs(false);
 
-  app.post(PUSH_PATH, { bodyLimit: PUSH_BODY_LIMIT_BYTES, onRequest: authenticate }, async function post_push(req) {
+  // Pipelined pushes apply in arrival order (push-order.ts): a place is taken on arrival, given up
+  // when the request finishes whatever its outcome.
+  const order = createPushOrder();
+  type Ordered = FastifyRequest & { pushTurn?: PushTurn };
+  const takeTurn = async (req: FastifyRequest): Promise<void> => {
+    (req as Ordered).pushTurn = order.enter(req.raw.socket);
+  };
+  const endTurn = async (req: FastifyRequest): Promise<void> => {
+    (req as Ordered).pushTurn?.finish();
+  };
+  app.post(PUSH_PATH, {
+    bodyLimit: PUSH_BODY_LIMIT_BYTES,
+    onRequest: [takeTurn, authenticate],
+    onResponse: endTurn,
+    onRequestAbort: endTurn,
+  }, async function post_push(req) {
     const raw = (req as FastifyRequest & { rawBody?: string }).rawBody ?? '';
     const mac = req.headers[PUSH_MAC_HEADER];
     if (!pushMacValid(typeof mac === 'string' ? mac : undefined, raw, deps.acceptTokens())) {
@@ -89,7 +105,13 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
     }
     const socket = req.raw.socket as TLSSocket;
     const peerCert = socket.encrypted ? socket.getPeerCertificate()?.fingerprint256 : undefined;
-    return deps.applyPush(push, peerCert);
+    const turn = (req as Ordered).pushTurn;
+    if (turn) await turn.ready;
+    try {
+      return deps.applyPush(push, peerCert);
+    } finally {
+      turn?.finish();
+    }
   });
 
   app.post(HELLO_PATH, { onRequest: authenticate }, async function post_hello(req) {
