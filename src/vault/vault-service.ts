@@ -3,6 +3,7 @@
  * and agent keys wrapped under a new owner token, and turning a presented bearer token into a
  * Principal with its unwrapped keys.
  */
+import { randomBytes } from 'node:crypto';
 import { rmSync } from 'node:fs';
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
@@ -20,13 +21,25 @@ export interface VaultServiceDeps {
   readonly files: VaultFiles;
   readonly writer: RevisionWriter;
   readonly now: () => Date;
+  /**
+   * Compares a presented secret with a stored verifier (default `verifierMatches`: one HKDF-SHA256
+   * derivation and a constant-time compare). Injected by tests to count derivations.
+   */
+  readonly verify?: (secret: Buffer, tokenId: string, stored: string) => boolean;
 }
+
+/**
+ * Verifier compared against when the vault or the token id does not exist, so that a failed check
+ * costs one derivation whatever was wrong (issue 13 §2). Random per process: it matches nothing.
+ */
+const DUMMY_VERIFIER = randomBytes(32).toString('base64url');
 
 /** Vault service; see `createVaultService`. */
 export type VaultService = ReturnType<typeof createVaultService>;
 
 /** Builds the vault service. */
 export function createVaultService(deps: VaultServiceDeps) {
+  const verify = deps.verify ?? verifierMatches;
   return {
     /**
      * Creates a vault: random 256-bit vault (owner-tier) and agent-tier keys, both wrapped under
@@ -62,13 +75,17 @@ export function createVaultService(deps: VaultServiceDeps) {
      * a caller learns nothing about which part was wrong (issue 4, "errors reveal no internals").
      * `ip` is the caller's address, recorded when a revoked agent's genuine token is presented.
      * A locked agent authenticates (its `locked` flag is set); the read gate refuses it.
+     * Every well-formed token costs exactly one verifier derivation, against the stored verifier or
+     * a dummy one when the vault or token id is unknown: a real token id with a wrong secret takes
+     * as long to refuse as an unknown vault (issue 13 §2; figures in docs/security.md).
      */
     authenticate(text: string, ip: string | null = null): Principal {
       const parsed = parseToken(text);
       if (!parsed) throw cvError('AUTH_INVALID');
       const store = deps.node.hasVault(parsed.vaultId) ? deps.files.find(parsed.vaultId) : undefined;
       const row = store?.getToken(parsed.tokenId);
-      if (!store || !row || !verifierMatches(parsed.secret, parsed.tokenId, row.verifier)) throw cvError('AUTH_INVALID');
+      const matches = verify(parsed.secret, parsed.tokenId, row?.verifier ?? DUMMY_VERIFIER);
+      if (!store || !row || !matches) throw cvError('AUTH_INVALID');
       if (row.revoked) {
         // The genuine secret of a revoked agent: the vault is known, so the attempt is audited
         // (issue 6 item 4) under AGENT_REVOKED, while the caller sees the same AUTH_INVALID.
