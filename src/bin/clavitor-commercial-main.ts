@@ -11,7 +11,7 @@
  */
 import { Command } from 'commander';
 import { versionLine } from './version.js';
-import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, listenerLimitsOption, tlsOption, type ServeOptions } from './common.js';
 import { exitQuietlyOnEpipe } from './epipe.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommercialEdition, startupLines } from '../edition/commercial.js';
@@ -43,11 +43,12 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
     fatal(`${Errors.DATA_DIR_INVALID.code}: ${(e as Error).message}`, EXIT_CONFIG);
   }
   const tls = tlsOption(o);
+  const limits = listenerLimitsOption(o);
   if (cfg.auth.mtlsCa && !tls) fatal(`${cfg.path}:1:1: auth.mtls_ca: mutual TLS needs this POP to serve HTTPS; start it with --tls-cert and --tls-key`, EXIT_CONFIG);
   let currentEpoch: () => number | undefined = () => undefined;
   const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'commercial', pop_id: cfg.popId }, mixin: () => ({ epoch: currentEpoch() }) });
   try {
-    const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: (ctx) => createCommercialEdition(ctx, cfg) });
+    const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, limits, trustedProxies: cfg.trustedProxies, edition: (ctx) => createCommercialEdition(ctx, cfg) });
     const pop = server.edition as Pop;
     closeOnSignals(server);
     // The start-up line says the role the POP runs as, once its start-up check decided (bounded).
@@ -64,6 +65,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
           throw new Error(`pop_id cannot change while the POP runs (${pop.config().popId} → ${next.popId}); restart it to take a new identity`);
         }
         pop.reload(next);
+        server.setTrustedProxies(next.trustedProxies);
       } catch (e) {
         const line = isConfigError(e) ? e.line : `${o.replicationConfig}:1:1: (file): ${describeError(e)}`;
         process.stderr.write(`${line}\n`);

@@ -6,13 +6,13 @@
  */
 import { Command } from 'commander';
 import { versionLine } from './version.js';
-import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, tlsOption, type ServeOptions } from './common.js';
+import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, listenerLimitsOption, tlsOption, trustedProxiesOption, type ServeOptions } from './common.js';
 import { parseListen, startServer } from '../http/server.js';
 import { createCommunityEdition } from '../edition/community.js';
 import { createLogger } from '../lib/logger.js';
 import { Errors } from '../lib/errors.js';
 
-async function serve(o: ServeOptions): Promise<void> {
+async function serve(o: ServeOptions & { trustedProxies?: string }): Promise<void> {
   const proc = prepareProcess();
   let listen;
   try {
@@ -22,8 +22,10 @@ async function serve(o: ServeOptions): Promise<void> {
   }
   const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { edition: 'community' } });
   const tls = tlsOption(o);
+  const limits = listenerLimitsOption(o);
+  const trustedProxies = trustedProxiesOption(o.trustedProxies);
   try {
-    const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, edition: () => createCommunityEdition() });
+    const server = await startServer({ dataDir: o.data, ...listen, ...(tls ? { tls } : {}), logger, limits, trustedProxies, edition: () => createCommunityEdition() });
     process.stdout.write(`Community edition: single-node vault on ${tls ? 'https' : 'http'}://${server.address}\n`);
     closeOnSignals(server);
     proc.onReload(() => {
@@ -44,5 +46,7 @@ async function serve(o: ServeOptions): Promise<void> {
 
 const program = new Command('clavitor').description('Clavitor community edition: a single-node credential vault')
   .version(versionLine('clavitor'), '--version', 'print the version and edition');
-addServeOptions(program.command('serve', { isDefault: true }).description('run the vault server')).action((o: ServeOptions) => serve(o));
+addServeOptions(program.command('serve', { isDefault: true }).description('run the vault server'))
+  .option('--trusted-proxies <cidrs>', 'comma-separated address ranges whose X-Forwarded-For names the client (default: CLAVITOR_TRUSTED_PROXIES, else none)')
+  .action((o: ServeOptions & { trustedProxies?: string }) => serve(o));
 await program.parseAsync(process.argv);

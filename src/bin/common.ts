@@ -9,6 +9,8 @@ import { serverCertificateProblem } from '../lib/tls-files.js';
 import { onReload } from './early-signals.js';
 import { exitQuietlyOnEpipe } from './epipe.js';
 import type { RunningServer } from '../http/server.js';
+import { LISTENER_DEFAULTS, type ListenerLimits } from '../http/listener-limits.js';
+import { parseCidrList, type Cidr } from '../lib/cidr.js';
 
 /** Exit status for configuration errors (sysexits.h EX_CONFIG; DESIGN.md §4.1). */
 export const EXIT_CONFIG = 78;
@@ -28,6 +30,8 @@ export interface ServeOptions {
   tlsKey?: string;
   logLevel: string;
   logFormat: 'json' | 'pretty';
+  maxConnections: string;
+  maxConnectionsPerSource: string;
 }
 
 /** Adds the shared serve options to a commander command. */
@@ -38,7 +42,35 @@ export function addServeOptions(cmd: Command): Command {
     .option('--tls-cert <file>', 'PEM certificate for HTTPS to clients')
     .option('--tls-key <file>', 'PEM private key for HTTPS to clients')
     .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug, trace)', 'info')
-    .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['json', 'pretty']).default('json'));
+    .addOption(new Option('--log-format <format>', 'log format on stderr').choices(['json', 'pretty']).default('json'))
+    .option('--max-connections <n>', 'open connections in total; keep LimitNOFILE above it (docs/security.md "Connection limits")', String(LISTENER_DEFAULTS.maxConnections))
+    .option('--max-connections-per-source <n>', 'open connections from one source address (the replication peer and trusted proxies are exempt)', String(LISTENER_DEFAULTS.maxConnectionsPerSource));
+}
+
+/**
+ * The listener limits from `--max-connections` and `--max-connections-per-source` (positive
+ * integers, at most 1,000,000); timeouts keep their defaults. Exits 78 with one line otherwise.
+ */
+export function listenerLimitsOption(o: ServeOptions): ListenerLimits {
+  const count = (flag: string, v: string): number => {
+    const n = Number(v);
+    if (!/^\d+$/.test(v) || !Number.isSafeInteger(n) || n < 1 || n > 1_000_000) fatal(`${Errors.CONFIG_INVALID.code}: ${flag} must be a whole number from 1 to 1000000, got "${v}"`, EXIT_CONFIG);
+    return n;
+  };
+  return { ...LISTENER_DEFAULTS, maxConnections: count('--max-connections', o.maxConnections), maxConnectionsPerSource: count('--max-connections-per-source', o.maxConnectionsPerSource) };
+}
+
+/**
+ * Community `--trusted-proxies` (else `CLAVITOR_TRUSTED_PROXIES`): comma-separated CIDR ranges
+ * whose X-Forwarded-For names the client. Empty by default. Exits 78 with one line on a bad item.
+ */
+export function trustedProxiesOption(flag: string | undefined): Cidr[] {
+  const text = flag ?? process.env.CLAVITOR_TRUSTED_PROXIES ?? '';
+  try {
+    return parseCidrList(text);
+  } catch (e) {
+    fatal(`${Errors.CONFIG_INVALID.code}: ${flag !== undefined ? '--trusted-proxies' : 'CLAVITOR_TRUSTED_PROXIES'}: ${(e as Error).message}`, EXIT_CONFIG);
+  }
 }
 
 /**

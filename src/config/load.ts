@@ -70,6 +70,7 @@ function build(path: string, raw: RawReplicationConfig, files: CheckedFiles): Re
           }),
         }
       : {}),
+    trustedProxies: Object.freeze((raw.trusted_proxies ?? []).map((r) => Object.freeze(r))),
   };
   return Object.freeze(config);
 }

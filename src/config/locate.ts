@@ -1,9 +1,10 @@
 /**
- * Maps a key path in `replication.yaml` (e.g. `['backup_pop', 'url']`) to a 1-based line and
+ * Maps a key path in `replication.yaml` (e.g. `['backup_pop', 'url']`, or `['trusted_proxies', 1]`
+ * for the second item of a sequence) to a 1-based line and
  * column, using the node ranges that `yaml`'s `parseDocument` keeps and a `LineCounter`
  * (DESIGN.md §4.1: errors are reported as `<file>:<line>:<col>`).
  */
-import { isAlias, isMap, isScalar, type Document, type LineCounter, type Node, type Pair } from 'yaml';
+import { isAlias, isMap, isScalar, isSeq, type Document, type LineCounter, type Node, type Pair } from 'yaml';
 
 /**
  * Which node to point at: `key` (the key itself, e.g. an unknown key), `value` (its value, e.g. a
@@ -52,6 +53,14 @@ export function locate(doc: Document, lc: LineCounter, path: readonly PropertyKe
   const steps: Step[] = [];
   let current: Node | null = root;
   for (const seg of path) {
+    // An item of a sequence (e.g. `trusted_proxies[1]`): the item is both "key" and value.
+    if (isSeq(current) && typeof seg === 'number') {
+      const item = deref(doc, current.items[seg]);
+      if (!item) break;
+      steps.push({ key: item, value: item });
+      current = item;
+      continue;
+    }
     const pair = findPair(doc, current, seg);
     if (pair === undefined) break;
     current = deref(doc, pair.value);

@@ -10,6 +10,7 @@
 import { z } from 'zod';
 import { POP_ID_PATTERN } from '../lib/ids.js';
 import { normalizePeerUrl } from './url.js';
+import { parseCidr } from '../lib/cidr.js';
 
 /** Defaults for optional settings (DESIGN.md §4.2). */
 export const DEFAULTS = Object.freeze({
@@ -53,6 +54,15 @@ const peerUrl = z.string().transform((raw, ctx) => {
   return r.url;
 });
 
+const cidr = z.string().transform((raw, ctx) => {
+  const r = parseCidr(raw);
+  if (typeof r === 'string') {
+    ctx.addIssue({ code: 'custom', message: r, input: raw });
+    return z.NEVER;
+  }
+  return r;
+});
+
 function boundedInt(limits: { min: number; max: number }) {
   return z.int().min(limits.min).max(limits.max);
 }
@@ -87,6 +97,8 @@ const rootShape = {
   // An empty `replication:` (every line commented out) means "all defaults".
   replication: z.preprocess((v) => (v === null ? undefined : v), z.strictObject(replicationShape).optional()),
   control_plane: z.strictObject(controlPlaneShape).optional(),
+  // Addresses (CIDR) whose X-Forwarded-For names the client, for throttling and audit (issue 13 §2); none by default.
+  trusted_proxies: z.preprocess((v) => (v === null ? undefined : v), z.array(cidr).max(256).optional()),
 };
 
 /**

@@ -5,6 +5,7 @@
  * token files already read and checked.
  */
 import type { PopId } from '../lib/ids.js';
+import type { Cidr } from '../lib/cidr.js';
 
 /** POP role as written in the file (DESIGN.md §4.3). `fenced` is derived at run time, never configured. */
 export type ConfiguredRole = 'primary' | 'backup';
@@ -75,4 +76,9 @@ export interface ReplicationConfig {
   readonly auth: AuthConfig;
   readonly replication: ReplicationTuning;
   readonly controlPlane?: ControlPlaneConfig;
+  /**
+   * `trusted_proxies`: address ranges whose `X-Forwarded-For` names the client address (for the
+   * authentication throttle and the audit trail); empty (the default) trusts no proxy.
+   */
+  readonly trustedProxies: readonly Cidr[];
 }

@@ -59,6 +59,12 @@ export interface Edition {
    * Client-API callers present no certificate, so requested certificates are verified per route.
    */
   serverTls(): { ca?: Buffer } ;
+  /**
+   * True when `req` comes from the replication peer: a replication route with an accepted token
+   * (commercial only; absent means never). Such a request is exempt from the per-address
+   * authentication throttle and its connection from the connection caps (issue 13 §2).
+   */
+  isPeerRequest?(req: FastifyRequest): boolean;
   /** Registers edition-only routes (replication) on the app. */
   registerRoutes(app: FastifyInstance): Promise<void>;
   /** Status body for `GET /api/status`. */

@@ -9,6 +9,8 @@ import { Errors } from '../lib/errors.js';
 import { createAuthThrottle } from './auth-throttle.js';
 import type { Clock } from '../lib/clock.js';
 import { collectRoutes } from './openapi.js';
+import { installListenerLimits, isPeerRequest, LISTENER_DEFAULTS, listenerServerOptions, type ListenerLimits } from './listener-limits.js';
+import { addressMatcher, type AddressMatcher } from '../lib/cidr.js';
 import { entryRoutes } from './routes/entries.js';
 import { agentRoutes } from './routes/agents.js';
 import { vaultRoutes } from './routes/vaults.js';
@@ -53,11 +55,24 @@ export interface AppOptions {
   readonly https?: { key: Buffer; cert: Buffer; ca?: Buffer };
   /** Clock of the authentication throttle's windows and blocks (default: the monotonic system clock). */
   readonly clock?: Clock;
+  /** Timeouts and connection caps of the listener (default `LISTENER_DEFAULTS`; docs/security.md "Connection limits"). */
+  readonly limits?: ListenerLimits;
+  /**
+   * The current `trusted_proxies`: connections from these addresses may name the client in
+   * X-Forwarded-For, which then is `req.ip` for throttling and audit. Default: none trusted.
+   * Called per request, so a reload applies without a restart.
+   */
+  readonly trustedProxies?: () => AddressMatcher;
 }
+
+const NO_PROXIES = addressMatcher([]);
 
 /** Builds (but does not start) the HTTP application. */
 export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
+  const limits = opts.limits ?? LISTENER_DEFAULTS;
+  const trusted = opts.trustedProxies ?? (() => NO_PROXIES);
   const app = Fastify({
+    ...listenerServerOptions(limits, trusted),
     loggerInstance: opts.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: CLIENT_BODY_LIMIT_BYTES,
@@ -68,11 +83,14 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   const s: AppServices = { ...opts.services, afterWrite: (req, reply) => opts.services.edition.afterClientWrite(req, reply) };
 
   installErrorHandling(app);
+  installListenerLimits(app, { limits, trusted, logger: opts.logger, peer: (req) => s.edition.isPeerRequest?.(req) ?? false });
 
+  // The replication peer (a valid replication token) is never throttled for other clients'
+  // failures from its address (issue 13 §2: a NAT or proxy shared with a guesser).
   const throttle = createAuthThrottle(opts.clock ? { now: opts.clock.nowMs } : {});
   app.addHook('onRequest', async (req, reply) => {
     (req as unknown as { startNs: bigint }).startNs = process.hrtime.bigint();
-    const wait = req.routeOptions.url === '/healthz' ? undefined : throttle.blockedFor(req.ip);
+    const wait = req.routeOptions.url === '/healthz' || isPeerRequest(req) ? undefined : throttle.blockedFor(req.ip);
     if (wait !== undefined) {
       reply.header('retry-after', String(wait));
       return sendError(reply, Errors.RATE_LIMITED.code, 429, 'too many failed authentications from this address; retry later');
@@ -96,7 +114,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   });
 
   app.addHook('onResponse', async (req, reply) => {
-    if (reply.statusCode === 401) {
+    if (reply.statusCode === 401 && !isPeerRequest(req)) {
       const blocked = throttle.failure(req.ip);
       req.log.warn({ event: 'auth.failed', remote: req.ip, route: req.routeOptions.url ?? 'unmatched', blocked }, blocked ? 'authentication failures from this address exceeded the limit; blocking it' : 'authentication failed');
     }

@@ -21,6 +21,8 @@ import type { Edition } from '../edition/edition.js';
 import { cvError, Errors } from '../lib/errors.js';
 import { takeConversionReport } from '../store/legacy-convert.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { addressMatcher, type Cidr } from '../lib/cidr.js';
+import type { ListenerLimits } from './listener-limits.js';
 
 /** What an edition factory receives to build itself. */
 export interface EditionContext {
@@ -47,6 +49,10 @@ export interface ServerOptions {
   readonly edition: (ctx: EditionContext) => Edition;
   /** Clock (default `systemClock`): monotonic for rate-limit windows and throttle blocks, wall for records. Tests inject one. */
   readonly clock?: Clock;
+  /** Listener timeouts and connection caps (default `LISTENER_DEFAULTS`; docs/security.md "Connection limits"). */
+  readonly limits?: ListenerLimits;
+  /** `trusted_proxies`: addresses whose X-Forwarded-For names the client (default none). */
+  readonly trustedProxies?: readonly Cidr[];
 }
 
 /** A started server. */
@@ -63,6 +69,8 @@ export interface RunningServer {
    * leaving the previous context in place.
    */
   reloadTls(): void;
+  /** Replaces the `trusted_proxies` ranges for the requests that follow (SIGHUP). */
+  setTrustedProxies(ranges: readonly Cidr[]): void;
   /** Stops accepting, finishes in-flight requests, closes storage. */
   close(): Promise<void>;
 }
@@ -127,7 +135,8 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tlsFiles = opts.tls;
   const readTls = () => (tlsFiles ? { key: readFileSync(tlsFiles.keyFile), cert: readFileSync(tlsFiles.certFile), ...edition.serverTls() } : undefined);
   const https = readTls();
-  const app = await buildApp({ logger: opts.logger, services, clock, ...(https ? { https } : {}) });
+  let trusted = addressMatcher(opts.trustedProxies ?? []);
+  const app = await buildApp({ logger: opts.logger, services, clock, trustedProxies: () => trusted, ...(opts.limits ? { limits: opts.limits } : {}), ...(https ? { https } : {}) });
   await app.listen({ host: opts.host, port: opts.port });
   const addr = app.server.address();
   const address = typeof addr === 'object' && addr ? `${addr.family === 'IPv6' ? `[${addr.address}]` : addr.address}:${addr.port}` : String(addr);
@@ -138,6 +147,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
     reloadTls() {
       const next = readTls();
       if (next) (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({ ...next, minVersion: 'TLSv1.2' });
+    },
+    setTrustedProxies(ranges) {
+      trusted = addressMatcher(ranges);
     },
     async close() {
       await edition.close();

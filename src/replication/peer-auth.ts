@@ -16,3 +16,13 @@ export function peerTokenAccepted(authorization: string | undefined, accepted: r
   for (const t of accepted) ok = timingSafeEqual(p, digest(t)) || ok;
   return ok && presented.length > 0;
 }
+
+/**
+ * True when a request to a replication route (`/replication/…`) presents an accepted replication
+ * token: the replication peer. Such a request is never throttled for other clients' failures and
+ * its connection is never shed by the connection caps (issue 13 §2; docs/security.md "Connection
+ * limits"). Its own checks (certificate, push MAC, epochs) still apply on the route.
+ */
+export function presentsPeerToken(url: string, authorization: string | undefined, accepted: readonly string[]): boolean {
+  return url.startsWith('/replication/') && peerTokenAccepted(authorization, accepted);
+}

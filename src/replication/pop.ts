@@ -25,6 +25,7 @@ import { createPeerClient, type PeerClient, type PeerTls } from './peer-client.j
 import { createSender, type Sender } from './sender.js';
 import { applyPush } from './receiver.js';
 import { replicationRoutes } from './routes.js';
+import { presentsPeerToken } from './peer-auth.js';
 import { operatorPopRoutes } from './operator-routes.js';
 import { quarantineBacklog, releaseHeldQuarantine } from './demote.js';
 import { reconcile } from './reconcile.js';
@@ -429,6 +430,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       reply.header(REPLICATED_HEADER, ok ? 'true' : 'false');
     },
     serverTls: () => (cfg.auth.mtlsCa ? { ca: readFileSync(cfg.auth.mtlsCa) } : {}),
+    isPeerRequest: (req: FastifyRequest) => presentsPeerToken(req.url, req.headers.authorization, cfg.auth.acceptTokens),
     async registerRoutes(app) {
       await replicationRoutes(app, {
         acceptTokens: () => cfg.auth.acceptTokens,

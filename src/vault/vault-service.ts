@@ -3,6 +3,7 @@
  * and agent keys wrapped under a new owner token, and turning a presented bearer token into a
  * Principal with its unwrapped keys.
  */
+import { randomBytes } from 'node:crypto';
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { RevisionWriter } from './writer.js';
@@ -22,7 +23,18 @@ export interface VaultServiceDeps {
   readonly now: () => Date;
   /** Cache of verified tokens' unwrapped keys (token-cache.ts); default a fresh bounded one. */
   readonly tokenCache?: TokenKeyCache;
+  /**
+   * Compares a presented secret with a stored verifier (default `verifierMatches`: one HKDF-SHA256
+   * derivation and a constant-time compare). Injected by tests to count derivations.
+   */
+  readonly verify?: (secret: Buffer, tokenId: string, stored: string) => boolean;
 }
+
+/**
+ * Verifier compared against when the vault or the token id does not exist, so that a failed check
+ * costs one derivation whatever was wrong (issue 13 §2). Random per process: it matches nothing.
+ */
+const DUMMY_VERIFIER = randomBytes(32).toString('base64url');
 
 /** Vault service; see `createVaultService`. */
 export type VaultService = ReturnType<typeof createVaultService>;
@@ -30,6 +42,7 @@ export type VaultService = ReturnType<typeof createVaultService>;
 /** Builds the vault service. */
 export function createVaultService(deps: VaultServiceDeps) {
   const cache = deps.tokenCache ?? createTokenKeyCache();
+  const verify = deps.verify ?? verifierMatches;
   return {
     /**
      * Creates a vault: random 256-bit vault (owner-tier) and agent-tier keys, both wrapped under
@@ -60,15 +73,22 @@ export function createVaultService(deps: VaultServiceDeps) {
      * The token row is read on every call, so its `revoked` and `locked` flags are always the
      * committed (or replicated) ones; only the HKDFs and the key unwrap are skipped when the same
      * token text was verified against the same row before (token-cache.ts, issue 12 item 5).
+     *
+     * Every well-formed token costs exactly one verifier derivation, against the stored verifier or
+     * a dummy one when the vault or token id is unknown: a real token id with a wrong secret takes
+     * as long to refuse as an unknown vault (issue 13 §2; figures in docs/security.md).
      */
     authenticate(text: string, ip: string | null = null): Principal {
       const parsed = parseToken(text);
       if (!parsed) throw cvError('AUTH_INVALID');
       const store = deps.files.find(parsed.vaultId);
       const row = store?.getToken(parsed.tokenId);
+      let keys = row ? cache.get(text, row) : undefined;
+      if (!keys) {
+        const matches = verify(parsed.secret, parsed.tokenId, row?.verifier ?? DUMMY_VERIFIER);
+        if (!matches) throw cvError('AUTH_INVALID');
+      }
       if (!store || !row) throw cvError('AUTH_INVALID');
-      let keys = cache.get(text, row);
-      if (!keys && !verifierMatches(parsed.secret, parsed.tokenId, row.verifier)) throw cvError('AUTH_INVALID');
       if (row.revoked) {
         cache.dropToken(parsed.vaultId, parsed.tokenId);
         // The genuine secret of a revoked agent: the vault is known, so the attempt is audited

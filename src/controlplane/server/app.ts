@@ -14,6 +14,8 @@ import { cvError, Errors, isCvError } from '../../lib/errors.js';
 import { installErrorHandling, sendError } from '../../http/error-handler.js';
 import { parseInput } from '../../http/parse.js';
 import { createAuthThrottle } from '../../http/auth-throttle.js';
+import { installListenerLimits, LISTENER_DEFAULTS, listenerServerOptions } from '../../http/listener-limits.js';
+import { addressMatcher } from '../../lib/cidr.js';
 import { peerTokenAccepted } from '../../replication/peer-auth.js';
 import { CP_STATUS_PATH, HEARTBEAT_PATH, HeartbeatRequest } from '../protocol.js';
 import { timingProblem } from './decide.js';
@@ -44,7 +46,10 @@ function storeFailure(req: FastifyRequest, e: unknown): never {
 
 /** Builds (does not start) the control plane's HTTP application. */
 export async function buildControlApp(deps: ControlAppDeps): Promise<FastifyInstance> {
+  // Same timeouts and connection caps as a POP's listener (issue 13 §2); no proxy is trusted.
+  const noProxies = addressMatcher([]);
   const app = Fastify({
+    ...listenerServerOptions(LISTENER_DEFAULTS, () => noProxies),
     loggerInstance: deps.logger,
     logController: new LogController({ disableRequestLogging: true }),
     bodyLimit: CONTROL_BODY_LIMIT_BYTES,
@@ -52,6 +57,7 @@ export async function buildControlApp(deps: ControlAppDeps): Promise<FastifyInst
     ...(deps.https ? { https: { ...deps.https, minVersion: 'TLSv1.2' as const } } : {}),
   }) as unknown as FastifyInstance;
   installErrorHandling(app);
+  installListenerLimits(app, { limits: LISTENER_DEFAULTS, trusted: () => noProxies, logger: deps.logger });
   const throttle = createAuthThrottle();
 
   app.addHook('onRequest', async (req, reply) => {
