@@ -21,7 +21,10 @@
  *  retrying   timer fires                        sending     retry the same backlog head
  *  retrying   notify (a write), ≥ PROBE_INTERVAL sending     probe at once (the head push); a probe that
  *             since the last probe, no                       fails keeps the attempt count and re-arms
- *             Retry-After pending                            the timer for the same deadline
+ *             Retry-After pending, last failure              the timer for the same deadline
+ *             of the link (transport error, 5xx)
+ *  retrying   notify, last failure a refusal     retrying    no probe: a wrong token or a refused push
+ *             (401/403, 4xx, gap, epoch)                     is not cured by trying sooner
  *  retrying   notify, probe too soon             retrying    one timer for the earliest allowed probe
  *  sending    push failed, attempt > max_retries degraded    operator alert: error log CV-5007, metric,
  *                                                            status "degraded"; backlog kept, no timer
@@ -140,6 +143,12 @@ export function createSender(deps: SenderDeps) {
   /** Monotonic ms before which no attempt is made: the backup's Retry-After. */
   let notBeforeMs = 0;
   let lastProbeMs = Number.NEGATIVE_INFINITY;
+  /**
+   * Whether the last failure was one of the link (a transport error or a 5xx answer), which a probe
+   * may find cured; a refusal (wrong token, 4xx) is not, and probing it would only add refusals to
+   * the backup's log and its authentication throttle.
+   */
+  let lastFailureOfLink = false;
   const inflight: InFlight[] = [];
   /** Set while the run loop waits for an answer: a write wakes it to send more. */
   let wake: (() => void) | undefined;
@@ -216,6 +225,7 @@ export function createSender(deps: SenderDeps) {
     const now = performance.now();
     stats.pushesFailed++;
     stats.lastError = describe(result);
+    lastFailureOfLink = result.kind === 'transport' || (result.kind === 'http' && result.status >= 500);
     const retryAfterMs = result.kind === 'http' ? result.retryAfterMs : undefined;
     if (retryAfterMs !== undefined) notBeforeMs = Math.max(notBeforeMs, now + retryDelayMs(1, retryAfterMs));
     if (probe && retryAtMs > now) {
@@ -357,7 +367,7 @@ export function createSender(deps: SenderDeps) {
 
   /** Cuts the backoff short with a probe, at most once per PROBE_INTERVAL_MS and never within a Retry-After. */
   function probe(): void {
-    if (running || probeTimer || stats.state !== 'retrying') return;
+    if (running || probeTimer || stats.state !== 'retrying' || !lastFailureOfLink) return;
     const now = performance.now();
     if (now < notBeforeMs) return; // the timer is set for the end of the backup's pause
     const at = Math.max(now, lastProbeMs + PROBE_INTERVAL_MS);

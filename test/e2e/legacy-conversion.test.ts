@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { api, BIN, provisionPair, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
 import { freePort } from '../helpers/ports.js';
@@ -18,6 +18,23 @@ import { createClient } from '../../src/bin/cli/http.js';
 import { verifyAudit } from '../../src/bin/cli/audit-cmd.js';
 
 const FIXTURE = resolve(import.meta.dirname, '../fixtures/legacy-layout');
+
+/**
+ * Copies a fixture data directory to `dest` with the modes a POP's data directory has: git keeps
+ * no file modes, so a checkout's admin.token is as readable as the umask makes it, and the server
+ * rightly refuses a group- or world-readable token file (CV-1003).
+ */
+function copyFixture(name: string, dest: string): void {
+  cpSync(join(FIXTURE, name), dest, { recursive: true });
+  const walk = (dir: string): void => {
+    chmodSync(dir, 0o700);
+    for (const e of readdirSync(dir, { withFileTypes: true })) {
+      if (e.isDirectory()) walk(join(dir, e.name));
+      else chmodSync(join(dir, e.name), 0o600);
+    }
+  };
+  walk(dest);
+}
 const expected = JSON.parse(readFileSync(join(FIXTURE, 'expected.json'), 'utf8'));
 
 /** Every file under `dir` (relative path → SHA-256). */
@@ -33,7 +50,7 @@ function tree(dir: string, base = dir, out: Record<string, string> = {}): Record
 test('an old-layout primary is converted on start: entries, agents, audit, backlog (replicated to a fresh backup) all kept', async (t) => {
   const pair = await provisionPair();
   t.after(() => pair.stop());
-  cpSync(join(FIXTURE, 'primary'), pair.primary.dataDir, { recursive: true });
+  copyFixture('primary', pair.primary.dataDir);
   const before = tree(pair.primary.dataDir);
   const e = expected.primary;
 
@@ -93,7 +110,7 @@ test('an old-layout primary is converted on start: entries, agents, audit, backl
 test('an old-layout demoted POP keeps its quarantine through the conversion', async (t) => {
   const pair = await provisionPair();
   t.after(() => pair.stop());
-  cpSync(join(FIXTURE, 'demoted'), pair.primary.dataDir, { recursive: true });
+  copyFixture('demoted', pair.primary.dataDir);
   pair.writeConfig('primary', pair.yamlFor('primary', 'backup'));
   await pair.primary.start();
   const e = expected.demoted;
@@ -109,7 +126,7 @@ test('a damaged old-layout file stops the start with CV-5022: old files untouche
   const tmp = tempDir();
   t.after(() => tmp.cleanup());
   const data = join(tmp.dir, 'data');
-  cpSync(join(FIXTURE, 'primary'), data, { recursive: true });
+  copyFixture('primary', data);
   const vaultFile = join(data, 'vaults', `${expected.primary.vault_id}.db`);
   const bytes = readFileSync(vaultFile);
   bytes.fill(0x41, 0, 4096); // the header page: no longer a database
