@@ -80,7 +80,10 @@ test('a two-second link cut under steady writes leaves the backup behind by abou
   // PROBE_INTERVAL_MS of the restore, plus the push.
   const withoutProbes = backoffMs(1) + backoffMs(2) - 2000;
   t.diagnostic(`caught up ${Math.round(behindMs)} ms after the link returned (without probes: ≥ ${withoutProbes} ms)`);
-  assert.ok(behindMs < PROBE_INTERVAL_MS + 1500, `caught up ${Math.round(behindMs)} ms after the link returned`);
+  // The bound is the backoff schedule's floor without probes, not a speed: a loaded machine may
+  // take a while to push, but only a probe can beat the timer.
+  assert.ok(behindMs < withoutProbes, `caught up ${Math.round(behindMs)} ms after the link returned (probe interval ${PROBE_INTERVAL_MS} ms)`);
+  assert.ok((await pair.primary.status()).replication.probes >= 1, 'a probe was made');
   const st = (await pair.primary.status()).replication;
   assert.ok(st.retries <= 3, `failed probes are not counted as attempts (retries ${st.retries})`);
   assert.ok(ids.length > 0);
@@ -88,13 +91,14 @@ test('a two-second link cut under steady writes leaves the backup behind by abou
   assert.equal(last.status, 200, 'the last write is on the backup');
 });
 
-test('a 503 with Retry-After: 3 makes the next attempt wait 3 s (not the 1 s backoff), and writes do not probe meanwhile', async (t) => {
+test('a 503 with Retry-After makes the next attempt wait that long (not the 1 s backoff), and writes do not probe meanwhile', async (t) => {
   const { pair, proxy } = await runningPairBehindProxy(t, { maxRetries: 10 });
   const P = pair.primary.url;
   const { owner } = await createVault(P, pair.primary.adminToken());
   await waitFor('vault replicated', async () => (await pair.primary.status()).replication.backlog === 0);
 
-  const RETRY_AFTER_S = 3;
+  // Long enough that the writes below fit inside the pause even on a loaded machine.
+  const RETRY_AFTER_S = 8;
   proxy.setMode('unavailable', RETRY_AFTER_S);
   assert.equal((await api(P, 'POST', '/api/entries', { token: owner, body: entry(1) })).status, 201);
   const first = await waitFor('first 503', () => pair.primary.logLines().find((l) => l.event === 'replication.retry'), 10_000);
@@ -107,12 +111,12 @@ test('a 503 with Retry-After: 3 makes the next attempt wait 3 s (not the 1 s bac
     await sleep(400);
   }
   assert.equal(proxy.unavailableAnswers(), 1, 'nothing was sent during the Retry-After pause');
-  const second = await waitFor('second attempt', () => pair.primary.logLines().filter((l) => l.event === 'replication.retry')[1], 10_000);
+  const second = await waitFor('second attempt', () => pair.primary.logLines().filter((l) => l.event === 'replication.retry')[1], 30_000);
   const gap = logTime(second) - logTime(first);
   assert.ok(gap >= RETRY_AFTER_S * 1000 - 50, `second attempt ${gap} ms after the first failure`);
   assert.equal(proxy.unavailableAnswers(), 2);
 
   proxy.setMode('forward');
-  await waitFor('drained once the backup answers again', async () => (await pair.primary.status()).replication.backlog === 0, 15_000);
+  await waitFor('drained once the backup answers again', async () => (await pair.primary.status()).replication.backlog === 0, 30_000);
   assert.ok(pair.primary.logLines().filter((l) => l.event === 'replication.probe').length === 0, 'no probe during the pauses');
 });
