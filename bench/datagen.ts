@@ -18,7 +18,7 @@ import { openNodeStore, type NodeStore } from '../src/store/node-store.js';
 import { createVaultFiles, type VaultFiles } from '../src/store/vault-files.js';
 import type { Db } from '../src/store/sqlite.js';
 import { POP_DB_FILE } from '../src/store/pop-db.js';
-import { createMetrics } from '../src/http/metrics.js';
+import { createMetrics } from '../src/lib/metrics.js';
 import { loadOrCreateAdminToken } from '../src/http/admin-token.js';
 import { loadReplicationConfig } from '../src/config/load.js';
 import { createPop } from '../src/replication/pop.js';

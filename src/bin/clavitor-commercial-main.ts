@@ -14,7 +14,7 @@ import { versionLine } from './version.js';
 import { addServeOptions, checkTlsForReload, closeOnSignals, prepareProcess, describeError, EXIT_CONFIG, EXIT_SOFTWARE, fatal, listenerLimitsOption, tlsOption, type ServeOptions } from './common.js';
 import { exitQuietlyOnEpipe } from './epipe.js';
 import { parseListen, startServer } from '../http/server.js';
-import { createCommercialEdition, startupLines } from '../edition/commercial.js';
+import { createCommercialEdition, startupLines } from '../replication/commercial-edition.js';
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
 import { isConfigError } from '../config/config-error.js';
 import { writeKeyFile } from '../config/keygen.js';

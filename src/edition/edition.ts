@@ -4,7 +4,11 @@
  * so the community entry point never imports `replication/` or `controlplane/`.
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
+import type { Logger } from 'pino';
 import type { WriteHooks, WriterIdentity } from '../vault/writer.js';
+import type { NodeStore } from '../store/node-store.js';
+import type { VaultFiles } from '../store/vault-files.js';
+import type { Metrics } from '../lib/metrics.js';
 
 /** The role a POP reports (DESIGN.md §3): `standalone` for community. */
 export type ReportedRole = 'standalone' | 'primary' | 'backup' | 'fenced';
@@ -37,6 +41,19 @@ export interface StatusBody {
 export interface WriteRefusal {
   readonly error: 'READ_ONLY_BACKUP' | 'FENCED' | 'DRAINING' | 'STARTING' | 'LEASE_EXPIRED' | 'PEER_IS_PRIMARY' | 'BACKUP_AHEAD';
   readonly headers: Record<string, string>;
+}
+
+/**
+ * What an edition factory receives to build itself: the opened storage, the process's logger and
+ * metrics registry, and the operator's admin token. Built by `startServer` (http/server.ts).
+ */
+export interface EditionContext {
+  readonly node: NodeStore;
+  readonly files: VaultFiles;
+  readonly logger: Logger;
+  readonly metrics: Metrics;
+  /** The operator's admin token (for edition-only operator routes). */
+  readonly adminToken: string;
 }
 
 /** What an edition provides to the shared server. */

@@ -2,7 +2,7 @@
  * The Fastify application shared by both editions (DESIGN.md §3): error handling, the role-based
  * write gate (DESIGN.md §4.3), client routes, operator routes, and the edition's own routes.
  */
-import Fastify, { LogController, type FastifyInstance, type FastifyReply, type FastifyRequest } from 'fastify';
+import Fastify, { LogController, type FastifyInstance } from 'fastify';
 import type { Logger } from 'pino';
 import { installErrorHandling, onFrameworkError, sendError } from './error-handler.js';
 import { Errors } from '../lib/errors.js';
@@ -18,29 +18,7 @@ import { auditRoutes } from './routes/audit.js';
 import { generateRoutes } from './routes/generate.js';
 import { operatorRoutes } from './routes/operator.js';
 import { quarantineRoutes } from './routes/quarantine.js';
-import type { Edition } from '../edition/edition.js';
-import type { VaultService } from '../vault/vault-service.js';
-import type { EntriesService } from '../vault/entries-service.js';
-import type { AgentsService } from '../vault/agents-service.js';
-import type { QuarantineService } from '../vault/quarantine-service.js';
-import type { VaultFiles } from '../store/vault-files.js';
-import type { Metrics } from './metrics.js';
-
-/** Everything the routes need. */
-export interface AppServices {
-  readonly vaults: VaultService;
-  readonly entries: EntriesService;
-  readonly agents: AgentsService;
-  /** The owner's read of quarantined revisions (issue 11 item 8). */
-  readonly quarantine: QuarantineService;
-  readonly files: VaultFiles;
-  readonly edition: Edition;
-  readonly metrics: Metrics;
-  /** Operator admin token (DESIGN.md §3). */
-  readonly adminToken: string;
-  /** Runs after a client write commits (synchronous-write wait). */
-  afterWrite(req: FastifyRequest, reply: FastifyReply): Promise<void>;
-}
+import type { AppServices } from './services.js';
 
 /** Client API body limit in bytes (8 MiB: an SSH-key entry with several MiB of notes fits; case F4). */
 export const CLIENT_BODY_LIMIT_BYTES = 8 * 1024 * 1024;

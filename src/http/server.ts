@@ -14,25 +14,15 @@ import { createEntriesService } from '../vault/entries-service.js';
 import { createQuarantineService } from '../vault/quarantine-service.js';
 import { createAgentsService } from '../vault/agents-service.js';
 import { buildApp } from './app.js';
-import { createMetrics, type Metrics } from './metrics.js';
+import { createMetrics, type Metrics } from '../lib/metrics.js';
 import { Gauge } from 'prom-client';
 import { loadOrCreateAdminToken } from './admin-token.js';
-import type { Edition } from '../edition/edition.js';
+import type { Edition, EditionContext } from '../edition/edition.js';
 import { cvError, Errors } from '../lib/errors.js';
 import { takeConversionReport } from '../store/legacy-convert.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { addressMatcher, type Cidr } from '../lib/cidr.js';
 import type { ListenerLimits } from './listener-limits.js';
-
-/** What an edition factory receives to build itself. */
-export interface EditionContext {
-  readonly node: NodeStore;
-  readonly files: VaultFiles;
-  readonly logger: Logger;
-  readonly metrics: Metrics;
-  /** The operator's admin token (for edition-only operator routes). */
-  readonly adminToken: string;
-}
 
 /** Options of `startServer`. */
 export interface ServerOptions {

@@ -18,8 +18,7 @@
 import { readFileSync } from 'node:fs';
 import type { FastifyReply, FastifyRequest } from 'fastify';
 import type { ReplicationConfig } from '../config/types.js';
-import type { EditionContext } from '../http/server.js';
-import type { Edition, StatusBody, WriteRefusal } from '../edition/edition.js';
+import type { Edition, EditionContext, StatusBody, WriteRefusal } from '../edition/edition.js';
 import { createEpochStore } from './epoch.js';
 import { createPeerClient, type PeerClient, type PeerTls } from './peer-client.js';
 import { createSender, type Sender } from './sender.js';

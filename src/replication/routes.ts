@@ -8,7 +8,7 @@ import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
 import { sendError } from '../http/error-handler.js';
 import { parseInput } from '../http/parse.js';
 import { Errors, cvError } from '../lib/errors.js';
-import { peerTokenAccepted } from './peer-auth.js';
+import { bearerTokenAccepted } from '../lib/bearer-token.js';
 import { PUSH_MAC_HEADER, pushMacValid } from './push-mac.js';
 import { DIGESTS_PATH, EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PushAck } from './wire.js';
 import type { VaultDigest } from './digest.js';
@@ -65,7 +65,7 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
       deps.onAuthFailure(req, certProblem);
       return sendError(reply, Errors.REPLICATION_AUTH.code, 401, `${Errors.REPLICATION_AUTH.message}: ${certProblem}`);
     }
-    if (peerTokenAccepted(req.headers.authorization, deps.acceptTokens())) return;
+    if (bearerTokenAccepted(req.headers.authorization, deps.acceptTokens())) return;
     deps.onAuthFailure(req, 'bad or missing bearer token');
     return sendError(reply, Errors.REPLICATION_AUTH.code, 401, Errors.REPLICATION_AUTH.message);
   };

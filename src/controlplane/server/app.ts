@@ -16,7 +16,7 @@ import { parseInput } from '../../http/parse.js';
 import { createAuthThrottle } from '../../http/auth-throttle.js';
 import { installListenerLimits, LISTENER_DEFAULTS, listenerServerOptions } from '../../http/listener-limits.js';
 import { addressMatcher } from '../../lib/cidr.js';
-import { peerTokenAccepted } from '../../replication/peer-auth.js';
+import { bearerTokenAccepted } from '../../lib/bearer-token.js';
 import { CP_STATUS_PATH, HEARTBEAT_PATH, HeartbeatRequest } from '../protocol.js';
 import { timingProblem } from './decide.js';
 import type { Engine } from './engine.js';
@@ -71,7 +71,7 @@ export async function buildControlApp(deps: ControlAppDeps): Promise<FastifyInst
   const authenticate = async (req: FastifyRequest, reply: FastifyReply) => {
     const auth = req.headers.authorization;
     if (auth === undefined) return sendError(reply, Errors.AUTH_MISSING.code, 401, Errors.AUTH_MISSING.message);
-    if (!peerTokenAccepted(auth, deps.tokens())) return sendError(reply, Errors.AUTH_INVALID.code, 401, Errors.AUTH_INVALID.message);
+    if (!bearerTokenAccepted(auth, deps.tokens())) return sendError(reply, Errors.AUTH_INVALID.code, 401, Errors.AUTH_INVALID.message);
   };
   app.addHook('onResponse', async (req, reply) => {
     if (reply.statusCode !== 401) return;

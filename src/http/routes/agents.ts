@@ -7,7 +7,7 @@ import { z } from 'zod';
 import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
 import { AgentLimits } from '../../vault/revision.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 
 /** Body of `POST /api/agents`: name, entry ids in scope, optional `limits: {per_minute, per_hour}`. */
 export const AgentBody = z.strictObject({

@@ -8,7 +8,7 @@ import { z } from 'zod';
 import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
 import { createAuditService } from '../../vault/audit-service.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 
 const AuditQuery = z.strictObject({
   after: z.coerce.number().int().min(0).default(0),

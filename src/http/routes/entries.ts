@@ -11,7 +11,7 @@ import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
 import { cvError } from '../../lib/errors.js';
 import type { ReadContext } from '../../vault/entries-service.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 import { ENTRY_CREATED_RESPONSE, ENTRY_LIST_RESPONSE, ENTRY_OK_RESPONSE } from '../response-schemas.js';
 
 /** Request body of create and update. */

@@ -9,7 +9,7 @@ import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
 import { cvError } from '../../lib/errors.js';
 import { CLASS_NAMES, DEFAULT_LENGTH, generatePassword, MAX_LENGTH, MIN_LENGTH, type CharClass } from '../../vault/password-gen.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 
 const GenerateQuery = z.strictObject({
   length: z.coerce.number().int().min(MIN_LENGTH).max(MAX_LENGTH).default(DEFAULT_LENGTH),

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../auth.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 import { STATUS_RESPONSE } from '../response-schemas.js';
 
 /** Registers health, status and metrics. */

@@ -10,7 +10,7 @@ import type { FastifyInstance } from 'fastify';
 import { z } from 'zod';
 import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 
 /** Path parameters of `GET /api/quarantine/{id}`: the quarantine id, a positive integer. */
 export const QuarantineIdParams = z.strictObject({ id: z.coerce.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });

@@ -4,7 +4,7 @@
  */
 import type { FastifyInstance } from 'fastify';
 import { requireAdmin } from '../auth.js';
-import type { AppServices } from '../app.js';
+import type { AppServices } from '../services.js';
 
 /** Registers the vault routes. */
 export async function vaultRoutes(app: FastifyInstance, s: AppServices): Promise<void> {

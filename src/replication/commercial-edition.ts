@@ -1,11 +1,13 @@
 /**
  * The commercial edition (DESIGN.md §4): a POP configured by replication.yaml. The edition is the
- * POP runtime from replication/pop.ts; this module exists so that the entry points choose an
- * edition by name and the community entry point never imports replication code.
+ * POP runtime from replication/pop.ts, so it lives here, above `edition/` (which holds only the
+ * `Edition` interface and the community edition): an `edition/` module importing `replication/`
+ * while `replication/` implements `edition/`'s interface was a cycle (issue 16 item 1; the allowed
+ * arrows are in test/unit/import-rules.md). Only the commercial entry point imports this module.
  */
 import type { ReplicationConfig } from '../config/types.js';
-import type { EditionContext } from '../http/server.js';
-import { createPop, type Pop } from '../replication/pop.js';
+import type { EditionContext } from '../edition/edition.js';
+import { createPop, type Pop } from './pop.js';
 
 /** Builds the commercial edition for a validated configuration. */
 export function createCommercialEdition(ctx: EditionContext, cfg: ReplicationConfig): Pop {
