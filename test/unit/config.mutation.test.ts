@@ -63,7 +63,7 @@ test('docs/config.md error examples, line:col and reason', () => {
   assert.equal(errorOf(edit(PRIMARY, 2, 'role: "backup"')), '4:1: backup_pop: not allowed when role is "backup": a backup never replicates further (no cascade); remove backup_pop or set role: "primary"');
   assert.equal(errorOf(edit(PRIMARY, 5, null)), '4:1: backup_pop.url: required key is missing');
   assert.equal(errorOf(edit(PRIMARY, 5, '  url: "http://zurich-01.clavitor.ai"')), '6:8: backup_pop.url: must use https:// for a non-loopback host (zurich-01.clavitor.ai); plain http:// is allowed only for localhost, 127.0.0.0/8 and [::1]');
-  assert.equal(errorOf([...edit(PRIMARY, 1, 'regoin: "x"')]), '2:1: regoin: unknown key; did you mean "region"? (allowed at the top level: pop_id, region, role, backup_pop, primary_pop, auth, replication, control_plane)');
+  assert.equal(errorOf([...edit(PRIMARY, 1, 'regoin: "x"')]), '2:1: regoin: unknown key; did you mean "region"? (allowed at the top level: pop_id, region, role, backup_pop, primary_pop, auth, replication, control_plane, trusted_proxies)');
   assert.equal(errorOf([...PRIMARY, 'replication:', '  batch_size: "100"']), '11:15: replication.batch_size: must be a whole number from 1 to 10000 (revisions per push), got the string "100" (write numbers without quotes)');
 });
 
@@ -83,7 +83,7 @@ test('the first problem: an unknown key first, else the one nearest the top', ()
 test('unknown keys: suggestions only for near misses, a hint for inline secrets, the allowed keys of that mapping', () => {
   assert.equal(errorOf([...PRIMARY, '  token: "x"']), '10:3: auth.token: unknown key; secrets are never written in this file, name a file holding them (token_file) (allowed in auth: token_file, mtls_cert, mtls_key, mtls_ca)');
   assert.equal(errorOf([...PRIMARY, '  password: "x"']), '10:3: auth.password: unknown key; secrets are never written in this file, name a file holding them (token_file) (allowed in auth: token_file, mtls_cert, mtls_key, mtls_ca)');
-  assert.equal(errorOf([...PRIMARY, 'zzzzzzzz: 1']), '10:1: zzzzzzzz: unknown key (allowed at the top level: pop_id, region, role, backup_pop, primary_pop, auth, replication, control_plane)');
+  assert.equal(errorOf([...PRIMARY, 'zzzzzzzz: 1']), '10:1: zzzzzzzz: unknown key (allowed at the top level: pop_id, region, role, backup_pop, primary_pop, auth, replication, control_plane, trusted_proxies)');
   assert.match(errorOf([...PRIMARY, 'replication:', '  batchsize: 5']), /^11:3: replication\.batchsize: unknown key; did you mean "batch_size"\? \(allowed in replication: batch_size, max_retries\)$/);
   assert.match(errorOf([...PRIMARY, 'Region: "x"']), /did you mean "region"\?/, 'case is ignored when suggesting');
   assert.match(errorOf([...PRIMARY, 'control_plane:', '  url: "https://cp.clavitor.ai"', '  token_file: "t"', '  heartbeat_intervall: 5']), /did you mean "heartbeat_interval"\?/);
