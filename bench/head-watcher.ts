@@ -10,8 +10,8 @@
  *
  * The main thread tells the poller about every acknowledged write (`{ expect: [head, key] }`:
  * the write's position in the replica's apply order and the entry id or key to read). The poller
- * always reads the OLDEST acknowledged write it has not seen yet; once that one is readable it
- * moves to the next. Both replicas apply in order (a vault's revisions in seq order; Redis's
+ * reads the OLDEST acknowledged write it has not seen yet; once that one is readable it asks for
+ * the NEWEST (see the loop below), and a miss sends it back to the oldest. Both replicas apply in order (a vault's revisions in seq order; Redis's
  * stream in command order), so seeing write k readable means every earlier write is too, and a
  * sample's head (the highest write known readable) only grows. When every known write is seen, the
  * poller waits for the next acknowledgement. After `stop`, it keeps polling until every write it
@@ -19,8 +19,7 @@
  *
  * Each sample is (sent ms, received ms, head) on the process-wide monotonic clock: the watcher.ts
  * side takes the first sample whose head reaches a write as its "readable" time (an upper bound).
- * The lag therefore includes one request's round trip and, when several writes become readable at
- * once, the poller's walk through the older ones ahead of it — the same for both systems.
+ * The lag therefore includes one request's round trip — the same for both systems.
  */
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client } from 'undici';
@@ -59,6 +58,12 @@ export class PendingWrites {
   /** The oldest unseen write, or undefined when every known write has been seen. */
   next(): { head: number; key: string } | undefined {
     return this.heads.length > 0 ? { head: this.heads[0]!, key: this.keys[0]! } : undefined;
+  }
+
+  /** The newest unseen write, or undefined when every known write has been seen. */
+  last(): { head: number; key: string } | undefined {
+    const n = this.heads.length;
+    return n > 0 ? { head: this.heads[n - 1]!, key: this.keys[n - 1]! } : undefined;
   }
 
   /** Records that the write at `head` is readable: it and every older one are seen. */
@@ -104,10 +109,17 @@ async function main(target: WatchTarget): Promise<void> {
     close = async () => { r.disconnect(); };
   }
   const samples: number[] = [];
+  // After the oldest unseen write is found readable, the next request asks for the NEWEST
+  // acknowledged one: both replicas apply in order, so one readable answer credits every write in
+  // between (with that answer's time, still an upper bound for each). Without this the poller
+  // needs one request per write and, at rates where a request to the replica takes longer than the
+  // gap between writes, it falls behind and reports its own backlog as lag. A miss sends it back
+  // to the oldest.
+  let tryNewest = false;
   parentPort!.postMessage({ ready: true });
   for (;;) {
     if (stopAt !== undefined && (pending.size === 0 || nowMs() - stopAt > target.drainMs)) break;
-    const want = pending.next();
+    const want = tryNewest ? pending.last() : pending.next();
     if (!want) {
       await new Promise<void>((res) => { wake = res; });
       wake = undefined;
@@ -115,8 +127,11 @@ async function main(target: WatchTarget): Promise<void> {
     }
     const sent = nowMs();
     try {
-      if (await readable(want.key)) pending.seen(want.head);
+      const ok = await readable(want.key);
+      if (ok) pending.seen(want.head);
+      tryNewest = ok && pending.size > 1;
     } catch {
+      tryNewest = false;
       await sleep(5);
       continue;
     }

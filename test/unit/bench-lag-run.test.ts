@@ -73,6 +73,7 @@ test('the one poller reads the oldest unseen acknowledged write; acks out of ord
   p.add(1, 'a');
   p.add(2, 'b');
   assert.deepEqual(p.next(), { head: 1, key: 'a' }, 'oldest first, whatever the order of the acknowledgements');
+  assert.deepEqual(p.last(), { head: 3, key: 'c' }, 'and the newest, to credit every write in between with one read');
   p.seen(2); // write 2 readable: write 1 is too (in-order apply)
   assert.equal(p.known, 2);
   assert.deepEqual(p.next(), { head: 3, key: 'c' });
@@ -80,6 +81,7 @@ test('the one poller reads the oldest unseen acknowledged write; acks out of ord
   assert.equal(p.size, 1, 'a write already known readable is not polled again');
   p.seen(3);
   assert.equal(p.next(), undefined);
+  assert.equal(p.last(), undefined);
   assert.equal(p.size, 0);
 });
 
