@@ -140,6 +140,16 @@ function socketCounters(socket: Socket): { sent: number; read: number; queued: n
   return { sent, read: socket.bytesRead, queued: Math.max(0, socket.bytesWritten - sent) };
 }
 
+/** A peer's answer body as JSON, or null when it is empty or not JSON (the status still counts). */
+function jsonOrNull(text: string): unknown {
+  if (!text) return null;
+  try {
+    return JSON.parse(text);
+  } catch {
+    return null;
+  }
+}
+
 /** Builds a client for one peer. Call `close()` when the peer or its credentials change. */
 export function createPeerClient(opts: PeerClientOptions) {
   const timeout = opts.timeoutMs ?? PEER_TIMEOUT_MS;
@@ -256,13 +266,7 @@ export function createPeerClient(opts: PeerClientOptions) {
         idempotent: true,
         blocking: false,
       });
-      const text = await res.body.text();
-      let json: unknown = null;
-      try {
-        json = text ? JSON.parse(text) : null;
-      } catch {
-        json = null;
-      }
+      const json = jsonOrNull(await res.body.text());
       const retryAfterMs = res.statusCode === 429 || res.statusCode === 503 ? parseRetryAfter(res.headers['retry-after'], Date.now()) : undefined;
       return { status: res.statusCode, json, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     } catch (e) {
@@ -281,13 +285,7 @@ export function createPeerClient(opts: PeerClientOptions) {
   async function call(method: 'GET' | 'POST', path: string, body?: string, extra?: Record<string, string>): Promise<{ status: number; json: unknown } | { error: string }> {
     try {
       const res = await request(`${opts.url}${path}`, { method, headers: { ...headers, ...(extra ?? {}) }, ...(body !== undefined ? { body } : {}), dispatcher });
-      const text = await res.body.text();
-      let json: unknown = null;
-      try {
-        json = text ? JSON.parse(text) : null;
-      } catch {
-        json = null;
-      }
+      const json = jsonOrNull(await res.body.text());
       return { status: res.statusCode, json };
     } catch (e) {
       const err = e as { code?: string; message?: string };
