@@ -149,6 +149,8 @@ export function createSender(deps: SenderDeps) {
    * the backup's log and its authentication throttle.
    */
   let lastFailureOfLink = false;
+  /** Whether a push was acknowledged since this sender started or last failed (opens the window). */
+  let linkAcked = false;
   const inflight: InFlight[] = [];
   /** Set while the run loop waits for an answer: a write wakes it to send more. */
   let wake: (() => void) | undefined;
@@ -225,6 +227,7 @@ export function createSender(deps: SenderDeps) {
     const now = performance.now();
     stats.pushesFailed++;
     stats.lastError = describe(result);
+    linkAcked = false;
     lastFailureOfLink = result.kind === 'transport' || (result.kind === 'http' && result.status >= 500);
     const retryAfterMs = result.kind === 'http' ? result.retryAfterMs : undefined;
     if (retryAfterMs !== undefined) notBeforeMs = Math.max(notBeforeMs, now + retryDelayMs(1, retryAfterMs));
@@ -263,8 +266,10 @@ export function createSender(deps: SenderDeps) {
     // client, new pushes wait until those sent with the old one are answered.
     const peer = deps.peer();
     if (inflight.length > 0 && inflight[0]!.peer !== peer) return;
-    // A probe is one push; the window opens once it is acknowledged.
-    while (inflight.length < (probe ? 1 : PUSH_WINDOW) && (inflight.length === 0 || bytes < PUSH_WINDOW_BYTES)) {
+    // A probe is one push, and so is the first push after a start or a failure: the window opens
+    // once the link has acknowledged one (a wrong token or a refusing backup costs one request per
+    // attempt, not a window of them).
+    while (inflight.length < (probe || !linkAcked ? 1 : PUSH_WINDOW) && (inflight.length === 0 || bytes < PUSH_WINDOW_BYTES)) {
       const batch = nextBatch(batchSize, inflight.at(-1)?.lastId ?? 0, rows);
       if (!batch) return;
       const result = peer.push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
@@ -328,6 +333,7 @@ export function createSender(deps: SenderDeps) {
           stats.lastAckAt = new Date(deps.now()).toISOString();
           gapRounds = 0;
           probing = false;
+          linkAcked = true;
           deps.onAck?.(acked(head.items));
           if (result.ack.epoch > epoch) {
             deps.onHigherEpoch(result.ack.epoch);
