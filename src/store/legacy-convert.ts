@@ -16,7 +16,9 @@
  * crash between the rename and the move leaves both; the next start finishes the move (the new
  * database only ever appears verified). Vault files that node.db does not list (a crash during
  * creation, before the change) are moved with the rest and counted as `unlisted`, not converted:
- * the old server did not serve them either.
+ * the old server did not serve them either. Damage is not converted around: vault files with no
+ * node.db, or a listed vault without its file (or with an empty one) whose backlog or quarantine
+ * records show that it held revisions, fail the conversion.
  */
 import { createHash } from 'node:crypto';
 import { existsSync, mkdirSync, readdirSync, renameSync, rmSync } from 'node:fs';
@@ -142,11 +144,19 @@ export function convertLegacyLayout(dataDir: string, now = new Date()): Conversi
     const files = existsSync(vdir) ? readdirSync(vdir).filter((f) => f.endsWith('.db')) : [];
     const listedIds = new Set(listed.map((v) => v.vault_id));
     const unlisted = files.filter((f) => !listedIds.has(f.slice(0, -3))).length;
+    // Missing pieces are damage, never a reason to convert less: vault files without node.db, or a
+    // listed vault whose file is gone or empty while node.db still holds its backlog or quarantine
+    // (revisions that committed), stop the conversion (found by a newcomer's try-out).
+    if (!node && files.length > 0) throw new Error(`${files.length} vault file(s) under vaults/ but no node.db to list them`);
     const vaults = new Map<string, ReturnType<typeof readVault>>();
+    const referenced = new Set([...backlog.map((b) => b.vault_id), ...quarantine.map((q) => String(q.vault_id))]);
     for (const v of listed) {
       step = `reading vaults/${v.vault_id}.db`;
       const f = join(vdir, `${v.vault_id}.db`);
       if (existsSync(f)) vaults.set(v.vault_id, readVault(f));
+      if (!(vaults.get(v.vault_id)?.revs.length) && referenced.has(v.vault_id)) {
+        throw new Error(`the file is missing or holds no revision, but node.db holds backlog or quarantine records of that vault`);
+      }
     }
 
     step = 'writing clavitor.db';

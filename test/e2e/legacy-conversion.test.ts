@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
-import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
+import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { api, BIN, provisionPair, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
 import { freePort } from '../helpers/ports.js';
@@ -140,4 +140,28 @@ test('a damaged old-layout file stops the start with CV-5022: old files untouche
   assert.doesNotMatch(srv.stderr, /cvt1\./, 'no token in the error');
   assert.deepEqual(tree(data), before, 'old files untouched, nothing added');
   assert.ok(!existsSync(join(data, 'clavitor.db')));
+});
+
+test('missing old-layout pieces stop the start with CV-5022 instead of converting less: a vault file gone, node.db gone', async (t) => {
+  const cases: [string, (data: string) => void, RegExp][] = [
+    ['vault file removed', (data) => rmSync(join(data, 'vaults', `${expected.primary.vault_id}.db`)), /failed while reading vaults\/v_[A-Za-z0-9_-]+\.db: .*backlog or quarantine/],
+    ['node.db removed', (data) => { for (const f of readdirSync(data)) if (f.startsWith('node.db')) rmSync(join(data, f)); }, /failed while reading node\.db: 1 vault file\(s\) under vaults\/ but no node\.db/],
+  ];
+  assert.ok(cases.length > 0);
+  for (const [name, damage, message] of cases) {
+    const tmp = tempDir();
+    t.after(() => tmp.cleanup());
+    const data = join(tmp.dir, 'data');
+    copyFixture('primary', data);
+    damage(data);
+    const before = tree(data);
+    const port = await freePort();
+    const srv = new ServerProc('community', BIN.community, ['serve', '--data', data, '--listen', `127.0.0.1:${port}`], port, data);
+    await assert.rejects(srv.start(), /exited/, name);
+    assert.notEqual(srv.exitCode, 0, name);
+    assert.match(srv.stderr, /CV-5022: /, name);
+    assert.match(srv.stderr, message, name);
+    assert.deepEqual(tree(data), before, `${name}: old files untouched, nothing added`);
+    assert.ok(!existsSync(join(data, 'clavitor.db')), name);
+  }
 });
