@@ -154,7 +154,19 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
    */
   let positionTotal: number | undefined;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
-  let resync: { queued: number; startedAt: string } | undefined;
+  /** A full resync in progress: `upToId` is the last backlog record it queued. */
+  let resync: { queued: number; startedAt: string; upToId: number } | undefined;
+  /**
+   * Ends a full resync once every record it queued is acknowledged: under constant writes the
+   * sender may never be idle (its window keeps taking new writes), so "idle" alone is not the end.
+   */
+  const resyncAcknowledged = (): void => {
+    if (!resync) return;
+    const oldest = node.backlogMinId();
+    if (oldest !== undefined && oldest <= resync.upToId) return;
+    logger.info({ event: 'replication.resync_done', revisions: resync.queued }, 'full resync complete');
+    resync = undefined;
+  };
   /** Failure kind of the sender's last push (NOT_A_BACKUP says the peer is a primary: row 29). */
   let lastPushFailure: string | undefined;
   let startDecision: Promise<void> = Promise.resolve();
@@ -207,7 +219,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       case 'resumeSender': sender?.resume(); return;
       case 'clearResync': resync = undefined; return;
       case 'noteResync':
-        resync = { queued: (resync?.queued ?? 0) + e.revisions, startedAt: resync?.startedAt ?? new Date().toISOString() };
+        resync = { queued: (resync?.queued ?? 0) + e.revisions, startedAt: resync?.startedAt ?? new Date().toISOString(), upToId: node.backlogMaxId() };
         logger.warn({ event: 'replication.resync', vaults: e.vaults, revisions: e.revisions }, `full resync: queued ${e.revisions} revisions of ${e.vaults} vaults the backup lacks`);
         return;
       case 'alert': counters.alerts.inc({ reason: e.reason }); return;
@@ -267,7 +279,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       peer: () => peer!,
       settings: () => ({ batchSize: cfg.replication.batchSize, maxRetries: cfg.replication.maxRetries, epoch: rs.epoch }),
       onHigherEpoch: (e) => void dispatch({ kind: 'higherEpoch', source: 'sender', epoch: e, peerIsPrimary: lastPushFailure === 'not_backup' }),
-      onAck: (acked) => waiters.ack(acked),
+      onAck: (acked) => {
+        waiters.ack(acked);
+        resyncAcknowledged();
+      },
       onPushResult: (result, revisions, detail) => {
         counters.pushes.inc({ direction: 'sent', result });
         if (revisions > 0) counters.revisions.inc({ direction: 'sent' }, revisions);
@@ -282,10 +297,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       onRetry: () => counters.retries.inc(),
       onState: (s) => {
         if (s === 'degraded') counters.alerts.inc({ reason: 'retries_exhausted' });
-        if (s === 'idle' && resync) {
-          logger.info({ event: 'replication.resync_done', revisions: resync.queued }, 'full resync complete');
-          resync = undefined;
-        }
+        if (s === 'idle') resyncAcknowledged();
       },
       now: steadyWallMs,
     });

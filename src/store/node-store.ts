@@ -72,6 +72,8 @@ export function openNodeStore(dataDir: string) {
     deleteBacklogVault: db.prepare('DELETE FROM backlog WHERE vault_id = ?'),
     clearBacklog: db.prepare('DELETE FROM backlog'),
     countBacklog: db.prepare<[], { n: number; oldest: number | null }>('SELECT count(*) AS n, (SELECT queued_at_ms FROM backlog ORDER BY id LIMIT 1) AS oldest FROM backlog'),
+    backlogMaxId: db.prepare<[], { m: number | null }>('SELECT max(id) AS m FROM backlog'),
+    backlogMinId: db.prepare<[], { m: number | null }>('SELECT min(id) AS m FROM backlog'),
     backlogMinSeq: db.prepare<[string], { m: number | null }>('SELECT min(seq) AS m FROM backlog WHERE vault_id = ?'),
     allBacklog: db.prepare<[], { id: number; vault_id: string; seq: number }>('SELECT id, vault_id, seq FROM backlog ORDER BY id'),
     addQuarantine: db.prepare('INSERT INTO quarantine (vault_id, seq, kind, subject, epoch, revision, reason, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
@@ -170,6 +172,14 @@ export function openNodeStore(dataDir: string) {
     backlogStats(): { count: number; oldestMs: number | null } {
       const r = q.countBacklog.get()!;
       return { count: r.n, oldestMs: r.oldest };
+    },
+    /** Highest backlog record id, or 0 for an empty backlog (marks where a full resync's records end). */
+    backlogMaxId(): number {
+      return q.backlogMaxId.get()!.m ?? 0;
+    },
+    /** Lowest backlog record id, or undefined for an empty backlog. */
+    backlogMinId(): number | undefined {
+      return q.backlogMinId.get()!.m ?? undefined;
     },
     /** Lowest queued seq of one vault, or undefined when none is queued. */
     backlogMinSeq(vaultId: string): number | undefined {
