@@ -27,6 +27,7 @@ import type { ReplicationConfig } from '../config/types.js';
 import { ClavitorError, Errors } from '../lib/errors.js';
 import { clientAgent, describeTransportError, loadClientTls, type ClientTlsFiles } from '../lib/client-tls.js';
 import { openNodeStore } from '../store/node-store.js';
+import { describeConversion, takeConversionReport } from '../store/legacy-convert.js';
 import { differingVaults, type VaultDigest } from '../replication/digest.js';
 import { DIGESTS_PATH } from '../replication/wire.js';
 import { DEFAULT_DATA_DIR } from './common.js';
@@ -43,7 +44,10 @@ function fail(msg: string, code = 2): never {
 function openExistingNode(dataDir: string) {
   if (!existsSync(join(dataDir, 'clavitor.db')) && !existsSync(join(dataDir, 'node.db'))) fail(`${dataDir}: no clavitor.db here; pass the POP's data directory with --data`);
   try {
-    return openNodeStore(dataDir);
+    const node = openNodeStore(dataDir);
+    const converted = takeConversionReport(dataDir);
+    if (converted) process.stderr.write(`storage.converted: ${describeConversion(converted)}\n`);
+    return node;
   } catch (e) {
     fail(`${dataDir}: cannot open clavitor.db (${(e as Error).message})`);
   }

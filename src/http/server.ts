@@ -19,7 +19,8 @@ import { Gauge } from 'prom-client';
 import { loadOrCreateAdminToken } from './admin-token.js';
 import type { Edition, EditionContext } from '../edition/edition.js';
 import { cvError, Errors } from '../lib/errors.js';
-import { takeConversionReport } from '../store/legacy-convert.js';
+import { describeConversion, takeConversionReport } from '../store/legacy-convert.js';
+import { lockDataDir } from '../store/data-lock.js';
 import { systemClock, type Clock } from '../lib/clock.js';
 import { addressMatcher, type Cidr } from '../lib/cidr.js';
 import type { ListenerLimits } from './listener-limits.js';
@@ -97,14 +98,23 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   } catch {
     throw cvError('DATA_DIR_INVALID', `${opts.dataDir}: cannot create or use the data directory`);
   }
-  const adminToken = loadOrCreateAdminToken(opts.dataDir);
-  const node = openNodeStore(opts.dataDir);
+  // One server per data directory: taken before anything reads or converts it (DESIGN.md §2).
+  const lock = lockDataDir(opts.dataDir);
+  let adminToken: string;
+  let node: NodeStore;
+  try {
+    adminToken = loadOrCreateAdminToken(opts.dataDir);
+    node = openNodeStore(opts.dataDir);
+  } catch (e) {
+    lock.release();
+    throw e;
+  }
   const files = createVaultFiles(opts.dataDir);
   files.onError((e) => opts.logger.error({ event: 'storage.audit_write_failed', code: Errors.INTERNAL.code, error: (e as Error).message }, 'an audit record of a read or refusal could not be committed'));
   const converted = takeConversionReport(opts.dataDir);
   if (converted) {
     opts.logger.warn({ event: 'storage.converted', ...converted },
-      `data directory converted to one database (clavitor.db): ${converted.vaults} vaults, ${converted.revisions} revisions, ${converted.auditRecords} audit records, ${converted.backlog} backlog records, ${converted.quarantine} quarantined revisions; the old files were kept in ${converted.movedTo}/`);
+      describeConversion(converted));
   }
   const metrics = createMetrics();
   registerCommitMetrics(metrics, files);
@@ -146,6 +156,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       await app.close();
       files.closeAll();
       node.close();
+      lock.release();
     },
   };
 }

@@ -32,6 +32,7 @@ export const Errors = Object.freeze({
   TOKEN_FILE_INVALID: def('CV-1003', 500, 'token file is missing, unprotected or too weak'),
   KEYGEN_EXISTS: def('CV-1004', 500, 'refusing to overwrite an existing key file'),
   DATA_DIR_INVALID: def('CV-1005', 500, 'data directory cannot be used'),
+  DATA_DIR_LOCKED: def('CV-1006', 500, 'the data directory is in use by another Clavitor server'),
 
   // 2xxx — authentication and authorisation
   AUTH_MISSING: def('CV-2001', 401, 'missing bearer token: send Authorization: Bearer <token>'),

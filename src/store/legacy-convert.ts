@@ -52,6 +52,11 @@ export function hasLegacyLayout(dataDir: string): boolean {
 
 const reports = new Map<string, ConversionReport>();
 
+/** The operator's one-line account of a conversion (the server logs it as `storage.converted`). */
+export function describeConversion(r: ConversionReport): string {
+  return `data directory converted to one database (clavitor.db): ${r.vaults} vaults, ${r.revisions} revisions, ${r.auditRecords} audit records, ${r.backlog} backlog records, ${r.quarantine} quarantined revisions; the old files were kept in ${r.movedTo}/`;
+}
+
 /** The report of a conversion this process made of `dataDir`, once (then forgotten). */
 export function takeConversionReport(dataDir: string): ConversionReport | undefined {
   const r = reports.get(dataDir);

@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { api, BIN, provisionPair, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
+import { api, BIN, provisionPair, runCommercial, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
 import { freePort } from '../helpers/ports.js';
 import { createClient } from '../../src/bin/cli/http.js';
 import { verifyAudit } from '../../src/bin/cli/audit-cmd.js';
@@ -37,9 +37,13 @@ function copyFixture(name: string, dest: string): void {
 }
 const expected = JSON.parse(readFileSync(join(FIXTURE, 'expected.json'), 'utf8'));
 
-/** Every file under `dir` (relative path → SHA-256). */
+/**
+ * Every file under `dir` (relative path → SHA-256), leaving out the server's own lock file
+ * (`clavitor.lock`, docs/operations.md), which every `serve` holds whatever the layout.
+ */
 function tree(dir: string, base = dir, out: Record<string, string> = {}): Record<string, string> {
   for (const name of readdirSync(dir)) {
+    if (dir === base && name === 'clavitor.lock') continue;
     const p = join(dir, name);
     if (statSync(p).isDirectory()) tree(p, base, out);
     else out[p.slice(base.length + 1)] = createHash('sha256').update(readFileSync(p)).digest('hex');
@@ -164,4 +168,18 @@ test('missing old-layout pieces stop the start with CV-5022 instead of convertin
     assert.deepEqual(tree(data), before, `${name}: old files untouched, nothing added`);
     assert.ok(!existsSync(join(data, 'clavitor.db')), name);
   }
+});
+
+test('an offline command converts an old-layout directory and says so on stderr, as the server logs it', async (t) => {
+  const tmp = tempDir();
+  t.after(() => tmp.cleanup());
+  const data = join(tmp.dir, 'data');
+  copyFixture('demoted', data);
+  const r = await runCommercial(['quarantine', 'list', '--data', data, '--json']);
+  assert.equal(r.code, 0, r.stderr);
+  assert.match(r.stderr, /storage\.converted: data directory converted to one database \(clavitor\.db\): 1 vaults, \d+ revisions, .*kept in legacy-layout-\d{8}T\d{6}Z\//);
+  assert.equal(JSON.parse(r.stdout).length, expected.demoted.quarantined);
+  // Converted once: the next command has nothing to say about it.
+  const again = await runCommercial(['quarantine', 'list', '--data', data, '--json']);
+  assert.doesNotMatch(again.stderr, /storage\.converted/);
 });
