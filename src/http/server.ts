@@ -89,6 +89,19 @@ export function parseListen(s: string): { host: string; port: number } {
   return { host: (m[1] ?? m[2])!, port };
 }
 
+/**
+ * Logs a warning when `trusted_proxies` holds a range of every address (`0.0.0.0/0`, `::/0`): then
+ * any client can name its own address in `X-Forwarded-For`, escaping the per-address throttle and
+ * writing what it likes into the audit trail's `ip` (issue 13 §2; docs/security.md). Accepted, as
+ * a deliberate setting behind a proxy that strips the header, but never silently.
+ */
+export function warnIfEveryoneTrusted(logger: Logger, ranges: readonly Cidr[]): void {
+  const all = ranges.filter((r) => r.prefix === 0).map((r) => `${r.address}/0`);
+  if (all.length === 0) return;
+  logger.warn({ event: 'config.trusted_proxies_everyone', ranges: all },
+    `trusted_proxies ${all.join(', ')} trusts every address: any client can name its own address in X-Forwarded-For (throttling and audit use it); list only your proxies' addresses`);
+}
+
 /** Opens storage, builds the edition and the app, and listens. */
 export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   try {
@@ -135,6 +148,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const tlsFiles = opts.tls;
   const readTls = () => (tlsFiles ? { key: readFileSync(tlsFiles.keyFile), cert: readFileSync(tlsFiles.certFile), ...edition.serverTls() } : undefined);
   const https = readTls();
+  warnIfEveryoneTrusted(opts.logger, opts.trustedProxies ?? []);
   let trusted = addressMatcher(opts.trustedProxies ?? []);
   const app = await buildApp({ logger: opts.logger, services, clock, trustedProxies: () => trusted, ...(opts.limits ? { limits: opts.limits } : {}), ...(https ? { https } : {}) });
   await app.listen({ host: opts.host, port: opts.port });
@@ -149,6 +163,7 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
       if (next) (app.server as unknown as { setSecureContext(o: object): void }).setSecureContext({ ...next, minVersion: 'TLSv1.2' });
     },
     setTrustedProxies(ranges) {
+      warnIfEveryoneTrusted(opts.logger, ranges);
       trusted = addressMatcher(ranges);
     },
     async close() {
