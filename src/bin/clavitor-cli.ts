@@ -43,6 +43,11 @@ try {
 } catch (err) {
   if (err instanceof CommanderError) {
     process.exitCode = err.exitCode === 0 ? EXIT.OK : EXIT.USAGE;
+    // docs/cli.md: "with --json, an error is JSON too", a usage error included (commander has
+    // printed its line on stderr; it may stop before it parsed --json itself).
+    if (err.exitCode !== 0 && process.argv.slice(2).includes('--json')) {
+      process.stdout.write(`${JSON.stringify({ error: { code: Errors.CLI_BAD_INPUT.code, message: err.message.replace(/^error: /, '') } }, null, 2)}\n`);
+    }
   } else {
     for (const line of describe(err)) process.stderr.write(`${line}\n`);
     if (program.opts<{ json?: boolean }>().json) process.stdout.write(`${JSON.stringify(errorJson(err), null, 2)}\n`);

@@ -156,3 +156,16 @@ test('client API answers carrying decrypted values (and errors) say Cache-Contro
   const put = await s.call('PUT', `/api/entries/${id}`, { token: owner, headers: { 'if-match': '"2"' }, body: { title: 't', fields: [{ label: 'pw', value: 'x', tier: 'owner' }] } });
   assert.equal(put.headers.get('cache-control'), 'no-store', `PUT (${put.status})`);
 });
+
+test('with --json a usage error is JSON on stdout too (docs/cli.md), with the line on stderr', async () => {
+  for (const args of [['--json', 'get'], ['get', '--json', '--bogus', 'x'], ['--json', 'no-such-command']]) {
+    const out = await runCli(args);
+    assert.equal(out.code, 2, args.join(' '));
+    assert.match(out.stderr, /CV-6006/, args.join(' '));
+    const doc = JSON.parse(out.stdout) as { error: { code: string; message: string } };
+    assert.equal(doc.error.code, 'CV-6006', args.join(' '));
+    assert.ok(doc.error.message.length > 0);
+  }
+  const plain = await runCli(['get']);
+  assert.equal(plain.stdout, '');
+});
