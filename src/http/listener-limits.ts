@@ -54,7 +54,26 @@ export function listenerServerOptions(limits: ListenerLimits, trusted: () => Add
     keepAliveTimeout: limits.keepAliveTimeoutMs,
     requestTimeout: limits.requestTimeoutMs,
     trustProxy: (address: string) => trusted().matches(address),
+    clientErrorHandler: answerClientError,
   };
+}
+
+/**
+ * Fastify's `clientErrorHandler`: what Node's HTTP parser rejects before any request exists — a
+ * request whose headers (or whole request) did not arrive within the limits, headers too large,
+ * bytes that are not HTTP. Answered in the registry's shape, as every other error (fastify's own
+ * handler sends `{"error":"Request Timeout",…}` without a CV code; found by a newcomer's try-out),
+ * then the connection is closed. Nothing of the request is echoed.
+ */
+export function answerClientError(err: NodeJS.ErrnoException, socket: Socket): void {
+  if (err.code === 'ECONNRESET' || socket.destroyed) return;
+  const [status, reason, code, message] =
+    err.code === 'ERR_HTTP_REQUEST_TIMEOUT' ? [408, 'Request Timeout', Errors.REQUEST_TIMEOUT.code, Errors.REQUEST_TIMEOUT.message]
+      : err.code === 'HPE_HEADER_OVERFLOW' ? [431, 'Request Header Fields Too Large', Errors.BAD_REQUEST.code, 'request headers are too large']
+        : [400, 'Bad Request', Errors.BAD_REQUEST.code, 'malformed HTTP request'];
+  const body = JSON.stringify({ error: { code, message } });
+  if (socket.writable) socket.write(`HTTP/1.1 ${status} ${reason}\r\nContent-Length: ${Buffer.byteLength(body)}\r\nContent-Type: application/json\r\nConnection: close\r\n\r\n${body}`);
+  socket.destroy();
 }
 
 const PEER = Symbol('clavitor.peer');

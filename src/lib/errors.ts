@@ -45,6 +45,7 @@ export const Errors = Object.freeze({
   AGENT_LIST_FORBIDDEN: def('CV-2008', 403, 'agents cannot list or search entries'),
   AGENT_RATE_LIMITED: def('CV-2009', 429, 'agent rate limit exceeded (distinct entries per minute or per hour); wait Retry-After seconds — a second breach within 2 hours locks the agent'),
   REQUEST_TOO_SLOW: def('CV-2011', 408, 'the request body did not arrive in time; the connection is closed (send the whole request promptly)'),
+  REQUEST_TIMEOUT: def('CV-2013', 408, 'the request headers (or the whole request) did not arrive in time; the connection is closed'),
   CONNECTION_LIMIT: def('CV-2012', 503, 'connection limits reached: connections were closed (per source address or in total); see docs/security.md "Connection limits"'),
   AGENT_LOCKED: def('CV-2010', 403, 'agent is locked after repeated rate-limit breaches; the vault owner must unlock it (clavitor-cli agent unlock <id>)'),
 

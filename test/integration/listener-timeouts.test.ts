@@ -63,6 +63,25 @@ test('a withheld body gets 408 CV-2011 and the connection is closed', async (t) 
   assert.equal(body.error.code, 'CV-2011');
 });
 
+test('headers that stop half-way are closed without an answer; trickled headers get 408 CV-2013 (docs/security.md)', async (t) => {
+  const s = await server(t);
+  const stalled = raw(s.address);
+  stalled.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+  await waitFor('stalled headers closed by the server', () => stalled.closed(), 10_000);
+  assert.equal(stalled.received(), '');
+  // A byte now and then keeps the connection active; Node's headersTimeout then answers 408, on
+  // its check that runs every 30 s (so up to 30 s after the 400 ms limit).
+  const trickle = raw(s.address);
+  trickle.socket.write('GET /healthz HTTP/1.1\r\nHost: x\r\n');
+  const drip = setInterval(() => { if (!trickle.closed()) trickle.socket.write('X-Slow: 1\r\n'); }, 100);
+  t.after(() => clearInterval(drip));
+  await waitFor('trickled headers closed by the server', () => trickle.closed(), 60_000);
+  clearInterval(drip);
+  assert.match(trickle.received(), /^HTTP\/1\.1 408 /);
+  const body = JSON.parse(trickle.received().split('\r\n\r\n')[1]!);
+  assert.equal(body.error.code, 'CV-2013');
+});
+
 test('an idle keep-alive connection is closed after its last answer', async (t) => {
   const s = await server(t);
   const c = raw(s.address);
