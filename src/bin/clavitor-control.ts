@@ -21,7 +21,8 @@ import { createLogger } from '../lib/logger.js';
 import { clientAgent, loadClientTls } from '../lib/client-tls.js';
 import { Errors } from '../lib/errors.js';
 import { loadControlConfig, type ControlConfig } from '../controlplane/server/config.js';
-import { parseEtcdEndpoints } from '../controlplane/server/kv-etcd.js';
+import { parseEtcdEndpoints, type EtcdTls } from '../controlplane/server/kv-etcd.js';
+import { readFileSync } from 'node:fs';
 import { startControl } from '../controlplane/server/serve.js';
 import { fetchControlStatus } from '../controlplane/server/status-client.js';
 import { renderStatusTable } from '../controlplane/server/status-table.js';
@@ -37,6 +38,35 @@ interface ControlServeOptions extends ServeOptions {
   tokenFile: string;
   config?: string;
   etcd?: string;
+  etcdCaFile?: string;
+  etcdCert?: string;
+  etcdKey?: string;
+}
+
+/**
+ * `--etcd-ca-file`, `--etcd-cert`, `--etcd-key` read into PEM bytes. Exits 78 (CV-1001) when one is
+ * unreadable, when only one of cert and key is given, or when they are given for `http://`
+ * endpoints (they would be silently unused: the state would cross the network in the clear).
+ */
+function etcdTlsOrExit(o: ControlServeOptions, hosts: readonly string[]): EtcdTls | undefined {
+  const named = [o.etcdCaFile, o.etcdCert, o.etcdKey].some((f) => f !== undefined);
+  if (!named) return undefined;
+  const bad = (m: string): never => fatal(`${Errors.CONFIG_INVALID.code}: ${m}`, EXIT_CONFIG);
+  if ((o.etcdCert === undefined) !== (o.etcdKey === undefined)) bad('--etcd-cert and --etcd-key go together');
+  const plain = hosts.filter((h) => !h.startsWith('https://'));
+  if (plain.length > 0) bad(`--etcd-ca-file/--etcd-cert/--etcd-key need https:// endpoints; ${plain.join(', ')} would talk to etcd in the clear`);
+  const read = (flag: string, f: string | undefined): Buffer | undefined => {
+    if (f === undefined) return undefined;
+    try {
+      return readFileSync(f);
+    } catch (e) {
+      return bad(`${flag} ${f}: ${(e as NodeJS.ErrnoException).code ?? (e as Error).message}`);
+    }
+  };
+  const ca = read('--etcd-ca-file', o.etcdCaFile);
+  const cert = read('--etcd-cert', o.etcdCert);
+  const key = read('--etcd-key', o.etcdKey);
+  return { ...(ca ? { ca } : {}), ...(cert ? { cert } : {}), ...(key ? { key } : {}) };
 }
 
 function configOrExit(path: string | undefined): ControlConfig {
@@ -68,11 +98,13 @@ async function serve(o: ControlServeOptions): Promise<void> {
   } catch (e) {
     fatal(`${Errors.DATA_DIR_INVALID.code}: ${(e as Error).message}`, EXIT_CONFIG);
   }
+  const etcdTls = etcdHosts ? etcdTlsOrExit(o, etcdHosts) : undefined;
+  if (!etcdHosts && (o.etcdCaFile ?? o.etcdCert ?? o.etcdKey) !== undefined) fatal(`${Errors.CONFIG_INVALID.code}: --etcd-ca-file/--etcd-cert/--etcd-key need --etcd`, EXIT_CONFIG);
   const tls = tlsOption(o);
   const logger = createLogger({ level: o.logLevel, format: o.logFormat, base: { service: 'clavitor-control' } });
   let running;
   try {
-    running = await startControl({ dataDir: o.data, ...listen, tokenFile: o.tokenFile, config, ...(etcdHosts ? { etcdHosts } : {}), ...(tls ? { tls } : {}), logger });
+    running = await startControl({ dataDir: o.data, ...listen, tokenFile: o.tokenFile, config, ...(etcdHosts ? { etcdHosts } : {}), ...(etcdTls ? { etcdTls } : {}), ...(tls ? { tls } : {}), logger });
   } catch (e) {
     if (e instanceof TokenFileError) fatal(`${Errors.TOKEN_FILE_INVALID.code}: --token-file ${o.tokenFile}: ${e.reason}`, EXIT_CONFIG);
     fatal(describeError(e), EXIT_SOFTWARE);
@@ -131,6 +163,9 @@ program.command('serve').description('run a control-plane instance')
   .requiredOption('--token-file <file>', 'token file (mode 0600, one or two tokens) POPs and operators must present')
   .option('--config <file>', 'control-plane settings (YAML); defaults apply without it')
   .option('--etcd <endpoints>', 'share state and elect the deciding instance in etcd, e.g. http://127.0.0.1:2379,http://10.0.0.2:2379')
+  .option('--etcd-ca-file <file>', 'PEM CA that signed the etcd servers\' certificates (https:// endpoints; default: the system roots)')
+  .option('--etcd-cert <file>', 'PEM client certificate for etcd\'s --client-cert-auth (with --etcd-key)')
+  .option('--etcd-key <file>', 'PEM private key of --etcd-cert')
   .option('--tls-cert <file>', 'PEM certificate for HTTPS')
   .option('--tls-key <file>', 'PEM private key for HTTPS')
   .option('--log-level <level>', 'pino log level (fatal, error, warn, info, debug, trace)', 'info')

@@ -5,7 +5,8 @@
  * The built entry point is used (`npm run build --silent` first, as `npm test` does).
  */
 import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
-import { existsSync, mkdirSync, writeFileSync } from 'node:fs';
+import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
+import { Agent, request } from 'undici';
 import { join, resolve } from 'node:path';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../../src/controlplane/protocol.js';
@@ -204,10 +205,22 @@ export interface EtcdServer {
 }
 
 /**
- * Starts Debian's `etcd` (package etcd-server). When the binary is absent this throws — the tests
+ * Files for an etcd that serves `https://` (its certificate and key) and requires client
+ * certificates signed by `ca` (`--client-cert-auth`); `client` is the pair the health check uses.
+ */
+export interface EtcdServerTls {
+  readonly ca: string;
+  readonly cert: string;
+  readonly key: string;
+  readonly client: { readonly cert: string; readonly key: string };
+}
+
+/**
+ * Starts Debian's `etcd` (package etcd-server), with TLS and client-certificate authentication
+ * when `tls` is given. When the binary is absent this throws — the tests
  * fail — unless CLAVITOR_NO_ETCD=1, in which case it returns undefined and the caller skips.
  */
-export async function startEtcd(dir: string): Promise<EtcdServer | undefined> {
+export async function startEtcd(dir: string, tls?: EtcdServerTls): Promise<EtcdServer | undefined> {
   const probe = spawnSync('etcd', ['--version'], { encoding: 'utf8' });
   if (probe.error) {
     if (process.env.CLAVITOR_NO_ETCD === '1') return undefined;
@@ -216,13 +229,15 @@ export async function startEtcd(dir: string): Promise<EtcdServer | undefined> {
   const [client, peer] = [await freePort(), await freePort()];
   const data = join(dir, 'etcd');
   mkdirSync(data, { recursive: true, mode: 0o700 });
-  const endpoint = `http://127.0.0.1:${client}`;
+  const endpoint = `${tls ? 'https' : 'http'}://127.0.0.1:${client}`;
   const proc = spawn('etcd', [
     '--name', 'test', '--data-dir', data,
     '--listen-client-urls', endpoint, '--advertise-client-urls', endpoint,
     '--listen-peer-urls', `http://127.0.0.1:${peer}`, '--initial-advertise-peer-urls', `http://127.0.0.1:${peer}`,
     '--initial-cluster', `test=http://127.0.0.1:${peer}`, '--log-level', 'error',
+    ...(tls ? ['--cert-file', tls.cert, '--key-file', tls.key, '--client-cert-auth', '--trusted-ca-file', tls.ca] : []),
   ], { stdio: ['ignore', 'ignore', 'pipe'] });
+  const dispatcher = tls ? new Agent({ connect: { ca: readFileSync(tls.ca), cert: readFileSync(tls.client.cert), key: readFileSync(tls.client.key) } }) : undefined;
   let stderr = '';
   let exited = false;
   proc.stderr!.on('data', (d) => (stderr += d));
@@ -231,8 +246,8 @@ export async function startEtcd(dir: string): Promise<EtcdServer | undefined> {
   for (;;) {
     if (exited) throw new Error(`etcd exited: ${stderr.slice(-2000)}`);
     try {
-      const r = await fetch(`${endpoint}/health`);
-      if (r.ok && ((await r.json()) as { health?: string }).health === 'true') break;
+      const r = await request(`${endpoint}/health`, dispatcher ? { dispatcher } : {});
+      if (r.statusCode === 200 && ((await r.body.json()) as { health?: string }).health === 'true') break;
     } catch { /* not up yet */ }
     if (performance.now() - t0 > 20_000) throw new Error(`etcd did not become healthy: ${stderr.slice(-2000)}`);
     await sleep(100);
@@ -241,6 +256,7 @@ export async function startEtcd(dir: string): Promise<EtcdServer | undefined> {
     endpoint,
     async stop() {
       if (exited) return;
+      await dispatcher?.close();
       const done = new Promise<void>((r) => proc.once('exit', () => r()));
       proc.kill('SIGKILL');
       await done;

@@ -23,10 +23,29 @@ export function parseEtcdEndpoints(spec: string): string[] {
   return hosts;
 }
 
-/** An etcd client for `hosts` with a deadline on every unary call. */
-export function connectEtcd(hosts: string[]): Etcd3 {
+/**
+ * TLS towards etcd (PEM bytes): the CA that signed etcd's server certificate (default: the system
+ * roots) and, for etcd's `--client-cert-auth`, this instance's client certificate and key. Used
+ * only with `https://` endpoints.
+ */
+export interface EtcdTls {
+  readonly ca?: Buffer;
+  readonly cert?: Buffer;
+  readonly key?: Buffer;
+}
+
+/**
+ * An etcd client for `hosts` with a deadline on every unary call (the deadline is a wall-clock
+ * Date because gRPC takes one; it spans 2 s). `https://` endpoints use TLS with `tls` (system
+ * roots when no CA is given); `http://` ones are plain.
+ */
+export function connectEtcd(hosts: string[], tls?: EtcdTls): Etcd3 {
+  const credentials = tls && (tls.ca || tls.cert)
+    ? { rootCertificate: tls.ca as Buffer, ...(tls.key ? { privateKey: tls.key } : {}), ...(tls.cert ? { certChain: tls.cert } : {}) }
+    : undefined;
   return new Etcd3({
     hosts,
+    ...(credentials ? { credentials } : {}),
     dialTimeout: ETCD_CALL_TIMEOUT_MS,
     defaultCallOptions: (ctx) => (ctx.isStream ? {} : { deadline: Date.now() + ETCD_CALL_TIMEOUT_MS }),
   });

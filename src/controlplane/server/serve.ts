@@ -13,7 +13,7 @@ import type { ControlConfig } from './config.js';
 import { createClock } from './clock.js';
 import { settingsOf } from './decide.js';
 import { createEngine, TICK_MS, type Engine } from './engine.js';
-import { connectEtcd, createEtcdKv } from './kv-etcd.js';
+import { connectEtcd, createEtcdKv, type EtcdTls } from './kv-etcd.js';
 import { CONTROL_DB_FILE, openSqliteKv } from './kv-sqlite.js';
 import { etcdLeadership, soleLeadership, type Leadership } from './leadership.js';
 import type { VersionedKv } from './kv.js';
@@ -32,6 +32,8 @@ export interface ControlOptions {
   readonly config: ControlConfig;
   /** etcd endpoints; SQLite in `dataDir` when absent. */
   readonly etcdHosts?: readonly string[];
+  /** TLS towards `https://` etcd endpoints (a private CA, a client certificate). */
+  readonly etcdTls?: EtcdTls;
   /** PEM certificate and key files for HTTPS. */
   readonly tls?: { certFile: string; keyFile: string };
   readonly logger: Logger;
@@ -62,7 +64,7 @@ function openBackend(o: ControlOptions, instanceId: string): Backend {
     const kv = openSqliteKv(o.dataDir);
     return { kv, leadership: soleLeadership(), close: () => kv.close() };
   }
-  const client = connectEtcd([...o.etcdHosts]);
+  const client = connectEtcd([...o.etcdHosts], o.etcdTls);
   const leadership = etcdLeadership(client, instanceId, o.logger);
   return {
     kv: createEtcdKv(client),
