@@ -7,19 +7,21 @@
 import type { FastifyInstance, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { EntryBodySchema } from './routes/entries.js';
-import { AgentBody } from './routes/agents.js';
+import { AgentBody, AgentPatchBody } from './routes/agents.js';
 
 /** Request bodies by `METHOD path`. */
 const BODIES: Record<string, z.ZodType> = {
   'POST /api/entries': EntryBodySchema,
   'PUT /api/entries/{id}': EntryBodySchema,
   'POST /api/agents': AgentBody,
+  'PATCH /api/agents/{id}': AgentPatchBody,
 };
 
 /** Who may call a route, by path prefix (DESIGN.md §3). */
 function whoMay(method: string, path: string): string {
   if (path === '/healthz' || path === '/api/openapi.json') return 'anyone';
   if (path === '/api/vaults' || path === '/api/status' || path === '/metrics' || path.startsWith('/admin/')) return 'operator (admin token)';
+  if (method === 'GET' && path === '/api/entries') return 'owner (every entry), or agent (the entries in its scope)';
   if (method === 'GET' && (path === '/api/entries/{id}' || path === '/api/entries/{id}/totp' || path === '/api/generate')) return 'owner, or agent in scope';
   return 'owner';
 }

@@ -35,7 +35,7 @@ export const FIELD_VIEW_SCHEMA = {
 export const ENTRY_VIEW_SCHEMA = {
   type: 'object',
   properties: {
-    id: str, type: str, parent: nullableStr, title: str, version: num, created_at: str, updated_at: str,
+    id: str, type: str, parent: nullableStr, title: str, tags: { type: 'array', items: str }, version: num, created_at: str, updated_at: str,
     fields: { type: 'array', items: FIELD_VIEW_SCHEMA },
   },
 } as const;
@@ -44,7 +44,16 @@ export const ENTRY_VIEW_SCHEMA = {
 export const ENTRY_LIST_SCHEMA = {
   type: 'object',
   properties: {
-    entries: { type: 'array', items: { type: 'object', properties: { id: str, type: str, parent: nullableStr, title: str, version: num, updated_at: str } } },
+    entries: {
+      type: 'array',
+      items: {
+        type: 'object',
+        properties: {
+          id: str, type: str, parent: nullableStr, title: str, tags: { type: 'array', items: str }, version: num, updated_at: str,
+          fields: { type: 'array', items: { type: 'object', properties: { label: str, kind: str, tier: str } } },
+        },
+      },
+    },
   },
 } as const;
 

@@ -136,9 +136,9 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const now = (): Date => clock.wallNow();
   const writer = createRevisionWriter({ hooks: edition.hooks, identity: () => edition.identity(), now });
   const services = {
-    vaults: createVaultService({ node, files, writer, now }),
+    vaults: createVaultService({ node, files, writer, now, clock }),
     entries: createEntriesService({ node, files, writer, now, clock }),
-    agents: createAgentsService({ files, writer }),
+    agents: createAgentsService({ files, writer, now }),
     quarantine: createQuarantineService({ node, files, now }),
     files,
     edition,

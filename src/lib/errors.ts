@@ -66,6 +66,11 @@ export const Errors = Object.freeze({
   TOTP_SEALED: def('CV-4005', 409, 'the TOTP secret is in the sealed tier; compute the code client-side (clavitor-cli totp does)'),
   TOTP_INVALID: def('CV-4006', 422, 'the totp field holds neither an otpauth://totp/ URI nor a base32 secret'),
 
+  // 30xx/40xx issue 14 item 2 (agent scopes and expiry)
+  AGENT_SCOPE_INVALID: def('CV-3030', 400, 'agent scope or expiry is invalid: give expires_at (a future ISO-8601 date) or ttl_seconds, not both, within 10 years'),
+  AGENT_REVOKED_UPDATE: def('CV-4031', 409, 'this agent is revoked; its scope cannot change: create a new agent'),
+  TOKEN_EXPIRED: def('CV-4030', 401, 'this agent token has expired; the vault owner can extend it (clavitor-cli agent update <id> --ttl …) or create a new agent'),
+
   // 5xxx — roles and replication
   READ_ONLY_BACKUP: def('CV-5001', 503, 'this POP is a backup and accepts no client writes; write to the primary'),
   FENCED: def('CV-5002', 503, 'this POP is fenced: a higher epoch exists elsewhere; it accepts no client writes until an operator reloads it'),

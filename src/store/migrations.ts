@@ -98,4 +98,12 @@ export const POP_MIGRATIONS: readonly Migration[] = [
      held_at TEXT
    );
    CREATE INDEX quarantine_vault ON quarantine (vault_id, seq);`,
+  `-- Issue 14 item 2: an agent's scope also names folders (an entry's parent chain) and tags, and a
+   -- token may expire. Derived from agent.create / agent.update revisions (src/vault/apply.ts).
+   -- expires_at: ISO-8601 UTC date after which the token is refused; ttl_seconds: the TTL it
+   -- was given as, when it was (the POP also counts it down on its monotonic clock).
+   ALTER TABLE tokens ADD COLUMN folders TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE tokens ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
+   ALTER TABLE tokens ADD COLUMN expires_at TEXT;
+   ALTER TABLE tokens ADD COLUMN ttl_seconds INTEGER;`,
 ];

@@ -20,7 +20,7 @@ export const POP_DB_FILE = 'clavitor.db';
 /** Row of `revisions` as SQLite returns it. */
 export type RevDbRow = { lsn: number; vault_id: string; seq: number; kind: string; subject: string | null; body: string; epoch: number; origin_pop: string; created_at: string };
 /** Row of `tokens`. */
-export type TokDbRow = { vault_id: string; token_id: string; kind: 'owner' | 'agent'; agent_id: string | null; verifier: string; wrapped: string; scopes: string; name: string | null; revoked: number; created_seq: number; locked: number; per_minute: number | null; per_hour: number | null };
+export type TokDbRow = { vault_id: string; token_id: string; kind: 'owner' | 'agent'; agent_id: string | null; verifier: string; wrapped: string; scopes: string; name: string | null; revoked: number; created_seq: number; locked: number; per_minute: number | null; per_hour: number | null; folders: string; tags: string; expires_at: string | null; ttl_seconds: number | null };
 /** Row of `entries`. */
 export type EntryDbRow = { vault_id: string; entry_id: string; head_seq: number; created_seq: number; deleted: number };
 /** Row of `audit`. */
@@ -52,7 +52,8 @@ function prepareAll(db: Db) {
       ON CONFLICT(vault_id, entry_id) DO UPDATE SET head_seq = excluded.head_seq, deleted = excluded.deleted`),
     deleteEntries: db.prepare('DELETE FROM entries WHERE vault_id = ?'),
     // tokens
-    insertToken: db.prepare('INSERT INTO tokens (vault_id, token_id, kind, agent_id, verifier, wrapped, scopes, name, created_seq, per_minute, per_hour) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    insertToken: db.prepare('INSERT INTO tokens (vault_id, token_id, kind, agent_id, verifier, wrapped, scopes, name, created_seq, per_minute, per_hour, folders, tags, expires_at, ttl_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    updateAgent: db.prepare('UPDATE tokens SET scopes = ?, folders = ?, tags = ?, expires_at = ?, ttl_seconds = ? WHERE vault_id = ? AND agent_id = ?'),
     getToken: db.prepare<[string, string], TokDbRow>('SELECT * FROM tokens WHERE vault_id = ? AND token_id = ?'),
     getAgent: db.prepare<[string, string], TokDbRow>('SELECT * FROM tokens WHERE vault_id = ? AND agent_id = ?'),
     listAgents: db.prepare<[string], TokDbRow>("SELECT * FROM tokens WHERE vault_id = ? AND kind = 'agent' ORDER BY created_seq"),

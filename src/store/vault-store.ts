@@ -34,6 +34,23 @@ export interface TokenRow {
   /** Agent's distinct-entries-per-hour limit; null means the default. */
   readonly perHour: number | null;
   readonly createdSeq: number;
+  /** Folders (entry ids) in the agent's scope: every entry whose parent chain holds one (issue 14 item 2). */
+  readonly folders: readonly string[];
+  /** Tags in the agent's scope: every entry carrying one (issue 14 item 2). */
+  readonly tags: readonly string[];
+  /** ISO-8601 UTC date after which the token is refused; null: never expires (issue 14 item 2). */
+  readonly expiresAt: string | null;
+  /** The TTL in seconds the expiry was given as, or null when it was given as a date or not at all. */
+  readonly ttlSeconds: number | null;
+}
+
+/** What an `agent.update` revision changes: the whole scope and the expiry (issue 14 item 2). */
+export interface AgentScopeRow {
+  readonly scopes: readonly string[];
+  readonly folders: readonly string[];
+  readonly tags: readonly string[];
+  readonly expiresAt: string | null;
+  readonly ttlSeconds: number | null;
 }
 
 /** One audit record (hash-chained; DESIGN.md §3 audit). */
@@ -57,6 +74,7 @@ const toTok = (r: TokDbRow): TokenRow => ({
   tokenId: r.token_id, kind: r.kind, agentId: r.agent_id, verifier: r.verifier, wrapped: r.wrapped,
   scopes: JSON.parse(r.scopes) as string[], name: r.name, revoked: r.revoked === 1, createdSeq: r.created_seq,
   locked: r.locked === 1, perMinute: r.per_minute, perHour: r.per_hour,
+  folders: JSON.parse(r.folders) as string[], tags: JSON.parse(r.tags) as string[], expiresAt: r.expires_at, ttlSeconds: r.ttl_seconds,
 });
 const toEntry = (r: EntryDbRow): EntryRow => ({
   entryId: r.entry_id, headSeq: r.head_seq, createdSeq: r.created_seq, deleted: r.deleted === 1,
@@ -156,7 +174,13 @@ export class VaultStore {
 
   /** Stores a token (neither revoked nor locked; limits null for the owner or default limits). */
   insertToken(t: Omit<TokenRow, 'revoked' | 'locked'>): void {
-    this.pop.q.insertToken.run(this.vaultId, t.tokenId, t.kind, t.agentId, t.verifier, t.wrapped, JSON.stringify(t.scopes), t.name, t.createdSeq, t.perMinute, t.perHour);
+    this.pop.q.insertToken.run(this.vaultId, t.tokenId, t.kind, t.agentId, t.verifier, t.wrapped, JSON.stringify(t.scopes), t.name, t.createdSeq, t.perMinute, t.perHour,
+      JSON.stringify(t.folders), JSON.stringify(t.tags), t.expiresAt, t.ttlSeconds);
+  }
+
+  /** Replaces an agent's scope and expiry (derived from `agent.update`). */
+  updateAgent(agentId: string, u: AgentScopeRow): void {
+    this.pop.q.updateAgent.run(JSON.stringify(u.scopes), JSON.stringify(u.folders), JSON.stringify(u.tags), u.expiresAt, u.ttlSeconds, this.vaultId, agentId);
   }
 
   /** A token by id, or undefined. */

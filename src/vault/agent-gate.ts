@@ -9,6 +9,8 @@
  * |                            | revision written (primary only) | in the lock revision's transaction      |
  * | entry outside the scope    | 403 AGENT_SCOPE (CV-2007)       | `<action>` denied CV-2007               |
  *
+ * The scope names entries, folders and tags (scope.ts, issue 14 item 2).
+ *
  * Out-of-scope attempts count toward the distinct-entry limit: probing for entries is exactly the
  * behaviour the limit exists to stop.
  *
@@ -26,6 +28,7 @@ import { appendAudit, type AuditInput } from './audit.js';
 import { ClavitorError, cvError, Errors } from '../lib/errors.js';
 import { createRateLimiter, type RateLimiter } from './rate-limit.js';
 import { systemClock, type Clock } from '../lib/clock.js';
+import { entryInScope } from './scope.js';
 
 /** What the HTTP layer knows about a read request. */
 export interface ReadContext {
@@ -86,10 +89,22 @@ export function createAgentGate(deps: { writer: RevisionWriter; now: () => Date;
         const retry = verdict.kind === 'breach' ? verdict.retryAfterSeconds : 60;
         throw new ClavitorError(Errors.AGENT_RATE_LIMITED, undefined, { retry_after_seconds: retry }, { 'retry-after': String(retry) });
       }
-      if (!p.scopes.has(entryId)) {
+      if (!entryInScope(store, p, entryId)) {
         audit(store, { actor, action, entryId, outcome: 'denied', code: Errors.AGENT_SCOPE.code, ip: ctx.ip });
         throw cvError('AGENT_SCOPE');
       }
+    },
+
+    /**
+     * Admits agent `p` to list the entries in its scope (issue 14 item 2): a locked agent is
+     * refused (AGENT_LOCKED, audited) as for a read; the listing reveals no value, so it does not
+     * count toward the distinct-entry rate limit.
+     */
+    admitList(store: VaultStore, p: AgentPrincipal, ctx: ReadContext): void {
+      if (!p.locked) return;
+      seenLocked.add(p.agentId);
+      audit(store, { actor: actorOf(p), action: 'entry.list', entryId: null, outcome: 'denied', code: Errors.AGENT_LOCKED.code, ip: ctx.ip });
+      throw cvError('AGENT_LOCKED');
     },
 
     /** Audits an agent's attempt at an owner-only action and returns the error to throw. */

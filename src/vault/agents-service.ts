@@ -4,7 +4,7 @@
  * working on the next request, on either POP. Locks are written by the read gate (agent-gate.ts).
  */
 import type { VaultFiles } from '../store/vault-files.js';
-import type { VaultStore } from '../store/vault-store.js';
+import type { TokenRow, VaultStore } from '../store/vault-store.js';
 import type { RevisionWriter } from './writer.js';
 import { newAgentId, type VaultId } from '../lib/ids.js';
 import { cvError, Errors } from '../lib/errors.js';
@@ -13,16 +13,61 @@ import { open, seal } from './crypto.js';
 import { agentNameAad } from './aad.js';
 import { actorOf, DEFAULT_LIMITS, type OwnerPrincipal, type Principal, type RateLimits } from './principal.js';
 import { appendAudit } from './audit.js';
+import { MAX_TTL_SECONDS } from './revision.js';
 
-/** An agent as listed to its owner. `limits` in distinct entries per minute and per hour. */
+/**
+ * An agent as listed to its owner. `limits` in distinct entries per minute and per hour;
+ * `scopes` entry ids, `folders` folder entry ids, `tags` tags (issue 14 item 2); `expires_at` the
+ * ISO-8601 UTC date its token stops working, null when it never expires; `expired` whether it has.
+ */
 export interface AgentView {
   agent_id: string;
   name: string;
   scopes: string[];
+  folders: string[];
+  tags: string[];
+  expires_at: string | null;
+  expired: boolean;
   revoked: boolean;
   locked: boolean;
   limits: { per_minute: number; per_hour: number };
 }
+
+/**
+ * An agent's scope and expiry as the owner gives them (issue 14 item 2). `expires_at`: an
+ * ISO-8601 date in the future; `ttl_seconds`: seconds from the write; at most one of the two,
+ * within `MAX_TTL_SECONDS` (10 years). On update, an absent part keeps its value and
+ * `expires_at: null` removes the expiry.
+ */
+export interface AgentScopeInput {
+  readonly scopes?: readonly string[];
+  readonly folders?: readonly string[];
+  readonly tags?: readonly string[];
+  readonly expires_at?: string | null;
+  readonly ttl_seconds?: number;
+}
+
+/**
+ * The stored expiry of `input` at wall-clock time `now`: `{expires_at, ttl_seconds}` (either
+ * absent), `null` to clear, or undefined when `input` names none. Throws AGENT_SCOPE_INVALID
+ * (CV-3030) for both at once, an unparsable or past date, or one more than 10 years ahead.
+ */
+export function expiryOf(input: AgentScopeInput, now: Date): { expires_at?: string; ttl_seconds?: number } | null | undefined {
+  if (input.expires_at !== undefined && input.ttl_seconds !== undefined) throw cvError('AGENT_SCOPE_INVALID', 'give expires_at or ttl_seconds, not both');
+  if (input.ttl_seconds !== undefined) {
+    if (!Number.isInteger(input.ttl_seconds) || input.ttl_seconds < 1 || input.ttl_seconds > MAX_TTL_SECONDS) throw cvError('AGENT_SCOPE_INVALID', `ttl_seconds must be an integer from 1 to ${MAX_TTL_SECONDS}`);
+    return { expires_at: new Date(now.getTime() + input.ttl_seconds * 1000).toISOString(), ttl_seconds: input.ttl_seconds };
+  }
+  if (input.expires_at === null) return null;
+  if (input.expires_at === undefined) return undefined;
+  const at = Date.parse(input.expires_at);
+  if (!Number.isFinite(at)) throw cvError('AGENT_SCOPE_INVALID', 'expires_at must be an ISO-8601 date, e.g. 2026-12-31T23:59:59Z');
+  if (at <= now.getTime()) throw cvError('AGENT_SCOPE_INVALID', 'expires_at is not in the future');
+  if (at - now.getTime() > MAX_TTL_SECONDS * 1000) throw cvError('AGENT_SCOPE_INVALID', 'expires_at is more than 10 years ahead');
+  return { expires_at: new Date(at).toISOString() };
+}
+
+const uniq = (xs: readonly string[] | undefined): string[] => [...new Set(xs ?? [])];
 
 /** Agents service; see `createAgentsService`. */
 export type AgentsService = ReturnType<typeof createAgentsService>;
@@ -48,14 +93,25 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
     return a;
   };
 
+  const viewOf = (p: OwnerPrincipal, a: TokenRow): AgentView => ({
+    agent_id: a.agentId!, name: open(p.keys.agent, a.name!, agentNameAad(p.vaultId, a.agentId!)).toString('utf8'), scopes: [...a.scopes],
+    folders: [...a.folders], tags: [...a.tags], expires_at: a.expiresAt, expired: a.expiresAt !== null && !(now().getTime() < Date.parse(a.expiresAt)), revoked: a.revoked,
+    locked: a.locked, limits: { per_minute: a.perMinute ?? DEFAULT_LIMITS.perMinute, per_hour: a.perHour ?? DEFAULT_LIMITS.perHour },
+  });
+
   return {
     /**
-     * Creates an agent with `scopes` (entry ids) and optional `limits` (defaults 3 distinct entries
-     * per minute, 10 per hour). Returns its id and token text (shown once).
+     * Creates an agent with `scopes` (entry ids), optional `extra` folders, tags and expiry
+     * (issue 14 item 2; AGENT_SCOPE_INVALID CV-3030 on a bad expiry) and optional `limits`
+     * (defaults 3 distinct entries per minute, 10 per hour). Returns its id, token text (shown
+     * once) and `expires_at` (null: never).
      */
-    async create(principal: Principal, name: string, scopes: readonly string[], ip: string | null, limits?: RateLimits): Promise<{ agent_id: string; token: string }> {
+    async create(principal: Principal, name: string, scopes: readonly string[], ip: string | null, limits?: RateLimits, extra: AgentScopeInput = {}): Promise<{ agent_id: string; token: string; expires_at: string | null }> {
       const { store, p } = ownerStore(principal, 'agent.create', ip);
       const agentId = newAgentId();
+      const expiry = expiryOf(extra, now()) ?? {};
+      const folders = uniq(extra.folders);
+      const tags = uniq(extra.tags);
       const tok = mintToken(p.vaultId);
       const body = JSON.stringify({
         token_id: tok.tokenId,
@@ -64,18 +120,45 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
         name: seal(p.keys.agent, name, agentNameAad(p.vaultId, agentId)),
         scopes: [...scopes],
         ...(limits ? { limits: { per_minute: limits.perMinute, per_hour: limits.perHour } } : {}),
+        ...(folders.length > 0 ? { folders } : {}),
+        ...(tags.length > 0 ? { tags } : {}),
+        ...expiry,
       });
       await deps.writer.append(store, 'agent.create', agentId, () => body, { actor: 'owner', action: 'agent.create', entryId: agentId, outcome: 'ok', ip });
-      return { agent_id: agentId, token: tok.text };
+      return { agent_id: agentId, token: tok.text, expires_at: expiry.expires_at ?? null };
     },
 
-    /** Lists the vault's agents, oldest first. */
+    /**
+     * Changes an agent's scope and/or expiry (issue 14 item 2) with an `agent.update` revision,
+     * which replicates and is audited (`agent.update`); the agent's next request, on either POP,
+     * is judged by the new scope. Parts absent from `input` keep their value; `expires_at: null`
+     * removes the expiry. NOT_FOUND when unknown; AGENT_REVOKED_UPDATE (CV-4031) for a revoked
+     * agent; AGENT_SCOPE_INVALID (CV-3030) for a bad expiry. Returns the agent as listed.
+     */
+    async update(principal: Principal, agentId: string, input: AgentScopeInput, ip: string | null): Promise<AgentView> {
+      const { store, p } = ownerStore(principal, 'agent.update', ip);
+      agentOf(store, agentId);
+      const expiry = expiryOf(input, now());
+      await deps.writer.append(store, 'agent.update', agentId, () => {
+        const a = agentOf(store, agentId);
+        if (a.revoked) throw cvError('AGENT_REVOKED_UPDATE');
+        const keep = a.expiresAt === null ? {} : { expires_at: a.expiresAt, ...(a.ttlSeconds === null ? {} : { ttl_seconds: a.ttlSeconds }) };
+        const folders = input.folders === undefined ? a.folders : uniq(input.folders);
+        const tags = input.tags === undefined ? a.tags : uniq(input.tags);
+        return JSON.stringify({
+          scopes: input.scopes === undefined ? [...a.scopes] : uniq(input.scopes),
+          ...(folders.length > 0 ? { folders } : {}),
+          ...(tags.length > 0 ? { tags } : {}),
+          ...(expiry === undefined ? keep : expiry ?? {}),
+        });
+      }, { actor: 'owner', action: 'agent.update', entryId: agentId, outcome: 'ok', ip });
+      return viewOf(p, agentOf(store, agentId));
+    },
+
+    /** Lists the vault's agents, oldest first. `expired` compares `expires_at` with the wall clock. */
     list(principal: Principal, ip: string | null = null): AgentView[] {
       const { store, p } = ownerStore(principal, 'agent.list', ip);
-      return store.listAgents().map((a) => ({
-        agent_id: a.agentId!, name: open(p.keys.agent, a.name!, agentNameAad(p.vaultId, a.agentId!)).toString('utf8'), scopes: [...a.scopes], revoked: a.revoked,
-        locked: a.locked, limits: { per_minute: a.perMinute ?? DEFAULT_LIMITS.perMinute, per_hour: a.perHour ?? DEFAULT_LIMITS.perHour },
-      }));
+      return store.listAgents().map((a) => viewOf(p, a));
     },
 
     /** Revokes an agent; NOT_FOUND when unknown. Revoking twice is a no-op. Resolves once committed. */

@@ -7,7 +7,7 @@
  * does not match its kind's schema.
  */
 import type { VaultStore } from '../store/vault-store.js';
-import { AgentCreateBody, AgentLockBody, EmptyBody, EntryPutBody, VaultCreateBody, type Revision } from './revision.js';
+import { AgentCreateBody, AgentLockBody, AgentUpdateBody, EmptyBody, EntryPutBody, VaultCreateBody, type Revision } from './revision.js';
 import { cvError } from '../lib/errors.js';
 import type { z } from 'zod';
 
@@ -31,6 +31,7 @@ const BODY_SCHEMAS = {
   'agent.revoke': EmptyBody,
   'agent.lock': AgentLockBody,
   'agent.unlock': EmptyBody,
+  'agent.update': AgentUpdateBody,
 } as const;
 
 /**
@@ -66,7 +67,10 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
   switch (rev.kind) {
     case 'vault.create': {
       const b = body as z.infer<typeof VaultCreateBody>;
-      store.insertToken({ tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq, perMinute: null, perHour: null });
+      store.insertToken({
+        tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq,
+        perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null,
+      });
       return;
     }
     case 'entry.put':
@@ -80,7 +84,13 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
       store.insertToken({
         tokenId: b.token_id, kind: 'agent', agentId: rev.subject, verifier: b.verifier, wrapped: b.wrapped, scopes: b.scopes, name: b.name, createdSeq: rev.seq,
         perMinute: b.limits?.per_minute ?? null, perHour: b.limits?.per_hour ?? null,
+        folders: b.folders ?? [], tags: b.tags ?? [], expiresAt: b.expires_at ?? null, ttlSeconds: b.ttl_seconds ?? null,
       });
+      return;
+    }
+    case 'agent.update': {
+      const b = body as z.infer<typeof AgentUpdateBody>;
+      store.updateAgent(rev.subject!, { scopes: b.scopes, folders: b.folders ?? [], tags: b.tags ?? [], expiresAt: b.expires_at ?? null, ttlSeconds: b.ttl_seconds ?? null });
       return;
     }
     case 'agent.revoke':

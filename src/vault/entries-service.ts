@@ -19,19 +19,22 @@ import { appendAudit, type AuditInput } from './audit.js';
 import { checkEntryInput, decryptView, encryptEntry, entryBody, keyFor, openField, openTitle, type EntryInput, type EntryView } from './entry-codec.js';
 import { createAgentGate, type AgentGate, type ReadContext } from './agent-gate.js';
 import { totpCode, TOTP_KIND, type TotpCode } from './totp.js';
+import { entryInScope } from './scope.js';
 import type { Clock } from '../lib/clock.js';
 
 export type { EntryInput, EntryView, FieldInput, FieldView } from './entry-codec.js';
 export type { ReadContext } from './agent-gate.js';
 
-/** An entry in a listing: no field values. */
+/** An entry in a listing: no field values, only each field's label, kind and tier (issue 14 item 2). */
 export interface EntrySummary {
   id: string;
   type: string;
   parent: string | null;
   title: string;
+  tags: string[];
   version: number;
   updated_at: string;
+  fields: { label: string; kind: string; tier: string }[];
 }
 
 /** One revision in an entry's history. */
@@ -173,16 +176,27 @@ export function createEntriesService(deps: EntriesServiceDeps) {
       return code;
     },
 
-    /** Lists live entries without field values (owner only; agents get AGENT_LIST_FORBIDDEN, audited). */
-    list(p: Principal, ip: string | null = null): EntrySummary[] {
+    /**
+     * Lists live entries without field values: titles, tags and each field's label, kind and tier.
+     * The owner sees every entry; an agent exactly the entries its scope covers (entries, folders,
+     * tags; scope.ts, issue 14 item 2), audited as `entry.list`; a locked agent gets AGENT_LOCKED.
+     * `c`: source IP and whether this POP may write.
+     */
+    list(p: Principal, c: ReadContext | string | null = null): EntrySummary[] {
+      const ctx: ReadContext = typeof c === 'object' && c !== null ? c : { ip: c, writable: false };
       const store = storeOf(p.vaultId);
-      if (p.kind !== 'owner') throw gate.deny(store, p, 'entry.list', null, 'AGENT_LIST_FORBIDDEN', ip);
-      const out = store.listEntries().map((en) => {
+      if (p.kind === 'agent') gate.admitList(store, p, ctx);
+      const out: EntrySummary[] = [];
+      for (const en of store.listEntries()) {
         const rev = store.getRevision(en.headSeq)!;
         const body = entryBody(rev);
-        return { id: en.entryId, type: body.type, parent: body.parent, title: openTitle(p, rev, body), version: rev.seq, updated_at: rev.createdAt };
-      });
-      audit(store, { actor: 'owner', action: 'entry.list', outcome: 'ok', ip });
+        if (p.kind === 'agent' && !entryInScope(store, p, en.entryId, body)) continue;
+        out.push({
+          id: en.entryId, type: body.type, parent: body.parent, title: openTitle(p, rev, body), tags: body.tags ?? [], version: rev.seq, updated_at: rev.createdAt,
+          fields: body.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier })),
+        });
+      }
+      audit(store, { actor: actorOf(p), action: 'entry.list', outcome: 'ok', ip: ctx.ip });
       return out;
     },
 

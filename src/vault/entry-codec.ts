@@ -27,6 +27,8 @@ export interface EntryInput {
   readonly parent: string | null;
   readonly title: string;
   readonly fields: readonly FieldInput[];
+  /** Tags (issue 14 item 2; revision.ts `Tag`), stored in clear; absent or empty: none. */
+  readonly tags?: readonly string[];
 }
 
 /** A field as returned to a caller: the value, or `redacted: true` when the caller may not read it. */
@@ -40,6 +42,8 @@ export interface EntryView {
   type: string;
   parent: string | null;
   title: string;
+  /** Tags in clear (issue 14 item 2); `[]` when none. */
+  tags: string[];
   version: number;
   created_at: string;
   updated_at: string;
@@ -76,6 +80,7 @@ export function encryptEntry(p: OwnerPrincipal, entryId: string, input: EntryInp
     parent: input.parent,
     title: seal(p.keys.agent, input.title, titleAad(p.vaultId, entryId, seq)),
     fields: input.fields.map((f, i) => ({ label: f.label, kind: f.kind, tier: f.tier, value: seal(keyFor(p, f.tier)!, f.value, fieldAad(p.vaultId, entryId, i, seq)) })),
+    ...(input.tags && input.tags.length > 0 ? { tags: [...new Set(input.tags)] } : {}),
   };
   return JSON.stringify(body);
 }
@@ -105,6 +110,7 @@ export function decryptView(p: Principal, rev: Revision, createdAt: string): Ent
     type: body.type,
     parent: body.parent,
     title: openTitle(p, rev, body),
+    tags: body.tags ?? [],
     version: rev.seq,
     created_at: createdAt,
     updated_at: rev.createdAt,

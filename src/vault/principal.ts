@@ -28,6 +28,10 @@ export interface AgentPrincipal {
   readonly agentId: AgentId;
   /** Entry ids the agent may read. */
   readonly scopes: ReadonlySet<string>;
+  /** Folder entry ids: the agent may read each and every entry whose parent chain holds one (issue 14 item 2). */
+  readonly folders: ReadonlySet<string>;
+  /** Tags: the agent may read every entry carrying one (issue 14 item 2). */
+  readonly tags: ReadonlySet<string>;
   readonly keys: TierKeys;
   /** Locked by a replicated `agent.lock` revision (issue 6 item 3): every read is refused. */
   readonly locked: boolean;

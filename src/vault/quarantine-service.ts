@@ -26,6 +26,8 @@ export interface QuarantinedEntry {
   parent: string | null;
   title: string;
   fields: FieldView[];
+  /** Tags of the entry (issue 14 item 2); absent when it had none. */
+  tags?: string[];
 }
 
 /** One quarantined revision as the owner sees it. */
@@ -73,7 +75,7 @@ export function createQuarantineService(deps: { node: NodeStore; files: VaultFil
   /** The decrypted entry of an entry.put revision `rev` (any seq: AAD binds vault, entry, field, seq). */
   function entryOf(p: OwnerPrincipal, rev: Revision): QuarantinedEntry {
     const v = decryptView(p, rev, rev.createdAt);
-    return { type: v.type, parent: v.parent, title: v.title, fields: v.fields };
+    return { type: v.type, parent: v.parent, title: v.title, fields: v.fields, ...(v.tags.length > 0 ? { tags: v.tags } : {}) };
   }
 
   /** What the vault holds now for `entryId`: its decrypted content, null when absent or deleted. */

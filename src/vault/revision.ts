@@ -36,12 +36,25 @@ export const StoredField = z.strictObject({
 /** A stored field. */
 export type StoredField = z.infer<typeof StoredField>;
 
-/** Body of `entry.put` (create or update): title and values are ciphertexts (AAD: see aad.ts). */
+/**
+ * One entry tag (issue 14 item 2): 1..64 characters, letters, digits and `._:/-`, starting with a
+ * letter or digit. Tags are stored in clear, like field labels and `parent`, so that any POP can
+ * evaluate an agent's scope without keys: never put a secret in a tag.
+ */
+export const Tag = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, 'a tag is 1..64 letters, digits or ._:/- starting with a letter or digit');
+/** At most this many tags per entry, and per agent scope. */
+export const MAX_TAGS = 64;
+
+/**
+ * Body of `entry.put` (create or update): title and values are ciphertexts (AAD: see aad.ts).
+ * `tags` (issue 14 item 2) is absent in revisions written before tags existed, and when empty.
+ */
 export const EntryPutBody = z.strictObject({
   type: z.enum(ENTRY_TYPES),
   parent: z.string().max(64).nullable(),
   title: ct,
   fields: z.array(StoredField).max(1000),
+  tags: z.array(Tag).max(MAX_TAGS).optional(),
 });
 /** Parsed entry.put body. */
 export type EntryPutBody = z.infer<typeof EntryPutBody>;
@@ -60,7 +73,25 @@ export const AgentLimits = z.strictObject({
 /** Parsed per-agent limits. */
 export type AgentLimits = z.infer<typeof AgentLimits>;
 
-/** Body of `agent.create`: token verifier, agent key wrapped for the agent token, scopes, optional limits. */
+/** An ISO-8601 UTC timestamp as `Date.prototype.toISOString` writes it. */
+const isoDate = z.string().regex(/^\d{4}-\d{2}-\d{2}T\d{2}:\d{2}:\d{2}(\.\d{3})?Z$/);
+/** Longest TTL or expiry distance accepted: 10 years, in seconds. */
+export const MAX_TTL_SECONDS = 10 * 366 * 24 * 3600;
+
+/**
+ * The scope and expiry parts of an agent revision (issue 14 item 2): `folders` (entry ids whose
+ * subtree is in scope) and `tags`; `expires_at` the ISO date after which the token is refused,
+ * `ttl_seconds` the TTL it was computed from (when given as a TTL). Absent in revisions written
+ * before issue 14: no folders, no tags, never expires.
+ */
+const AgentScopeParts = {
+  folders: z.array(z.string().max(64)).max(10000).optional(),
+  tags: z.array(Tag).max(MAX_TAGS).optional(),
+  expires_at: isoDate.optional(),
+  ttl_seconds: z.number().int().min(1).max(MAX_TTL_SECONDS).optional(),
+};
+
+/** Body of `agent.create`: token verifier, agent key wrapped for the agent token, scopes, optional limits, folders, tags, expiry. */
 export const AgentCreateBody = z.strictObject({
   token_id: z.string().min(1).max(64),
   verifier: z.string().min(1).max(128),
@@ -68,6 +99,16 @@ export const AgentCreateBody = z.strictObject({
   name: ct,
   scopes: z.array(z.string().max(64)).max(10000),
   limits: AgentLimits.optional(),
+  ...AgentScopeParts,
+});
+
+/**
+ * Body of `agent.update` (issue 14 item 2): the agent's whole new scope (entry ids in `scopes`,
+ * plus folders and tags) and expiry; an absent `expires_at` means the token never expires.
+ */
+export const AgentUpdateBody = z.strictObject({
+  scopes: z.array(z.string().max(64)).max(10000),
+  ...AgentScopeParts,
 });
 
 /** Body of `agent.lock`: why the agent was locked (`rate_limit`: second breach within 2 hours). */

@@ -14,6 +14,8 @@ import { cvError, Errors } from '../lib/errors.js';
 import { DEFAULT_LIMITS, type Principal } from './principal.js';
 import { appendAudit } from './audit.js';
 import { createTokenKeyCache, type TokenKeyCache } from './token-cache.js';
+import { createTokenExpiry } from './token-expiry.js';
+import type { Clock } from '../lib/clock.js';
 
 /** Dependencies of the vault service. */
 export interface VaultServiceDeps {
@@ -28,6 +30,8 @@ export interface VaultServiceDeps {
    * derivation and a constant-time compare). Injected by tests to count derivations.
    */
   readonly verify?: (secret: Buffer, tokenId: string, stored: string) => boolean;
+  /** Clock of token expiry (token-expiry.ts): wall clock for `expires_at`, monotonic for TTL windows. Default `systemClock`. */
+  readonly clock?: Pick<Clock, 'nowMs' | 'wallNow'>;
 }
 
 /**
@@ -43,6 +47,7 @@ export type VaultService = ReturnType<typeof createVaultService>;
 export function createVaultService(deps: VaultServiceDeps) {
   const cache = deps.tokenCache ?? createTokenKeyCache();
   const verify = deps.verify ?? verifierMatches;
+  const expiry = createTokenExpiry(deps.clock);
   return {
     /**
      * Creates a vault: random 256-bit vault (owner-tier) and agent-tier keys, both wrapped under
@@ -69,6 +74,9 @@ export function createVaultService(deps: VaultServiceDeps) {
      * a caller learns nothing about which part was wrong (issue 4, "errors reveal no internals").
      * `ip` is the caller's address, recorded when a revoked agent's genuine token is presented.
      * A locked agent authenticates (its `locked` flag is set); the read gate refuses it.
+     * An expired agent token (token-expiry.ts, issue 14 item 2) is refused with TOKEN_EXPIRED
+     * (CV-4030, 401), audited as `auth` denied CV-4030: only after its secret verified, so the
+     * code tells nothing to someone who does not hold the token.
      *
      * The token row is read on every call, so its `revoked` and `locked` flags are always the
      * committed (or replicated) ones; only the HKDFs and the key unwrap are skipped when the same
@@ -96,6 +104,10 @@ export function createVaultService(deps: VaultServiceDeps) {
         store.txRelaxed(() => appendAudit(store, { actor: `agent:${row.agentId}`, action: 'auth', outcome: 'denied', code: Errors.AGENT_REVOKED.code, ip }, deps.now().toISOString()));
         throw cvError('AUTH_INVALID');
       }
+      if (row.kind === 'agent' && expiry.expired(parsed.vaultId, parsed.tokenId, row)) {
+        store.txRelaxed(() => appendAudit(store, { actor: `agent:${row.agentId}`, action: 'auth', outcome: 'denied', code: Errors.TOKEN_EXPIRED.code, ip }, deps.now().toISOString()));
+        throw cvError('TOKEN_EXPIRED', undefined, { expired_at: row.expiresAt });
+      }
       if (!keys) {
         const raw = unwrapKeys(kekOf(parsed.secret, parsed.tokenId), parsed.vaultId, parsed.tokenId, row.wrapped);
         keys = row.kind === 'owner' ? { owner: raw.subarray(0, KEY_BYTES), agent: raw.subarray(KEY_BYTES) } : { agent: raw };
@@ -105,7 +117,7 @@ export function createVaultService(deps: VaultServiceDeps) {
         return { kind: 'owner', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, keys: { owner: keys.owner!, agent: keys.agent } };
       }
       return {
-        kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), keys: { agent: keys.agent },
+        kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), folders: new Set(row.folders), tags: new Set(row.tags), keys: { agent: keys.agent },
         locked: row.locked, limits: { perMinute: row.perMinute ?? DEFAULT_LIMITS.perMinute, perHour: row.perHour ?? DEFAULT_LIMITS.perHour },
       };
     },

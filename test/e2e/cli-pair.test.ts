@@ -42,9 +42,9 @@ test('the CLI drives a POP pair: agents, lockdown, unlock and revocation replica
   assert.equal(onBackup, 'ssh-ed25519 AAAA-deploy\n');
   const json = JSON.parse(ok(await agent(B, '--json', 'get', id)));
   assert.deepEqual(json.fields.map((f: { label: string; value?: string; redacted?: boolean }) => [f.label, f.value ?? 'redacted']), [['key', 'ssh-ed25519 AAAA-deploy'], ['note', 'redacted']]);
-  const listByAgent = await agent(B, 'list');
-  assert.equal(listByAgent.code, 3);
-  assert.match(listByAgent.stderr, /CV-2008/);
+  // Issue 14 item 2: an agent lists exactly its scope, on the backup too.
+  const listByAgent = ok(await agent(B, 'list'));
+  assert.deepEqual(listByAgent.trim().split('\n').map((l) => [l.split('\t')[0], l.split('\t')[3]]), [[id, 'deploy-key']]);
 
   const writeOnBackup = await owner('--server', B, 'put', '--title', 'nope');
   assert.equal(writeOnBackup.code, 5);

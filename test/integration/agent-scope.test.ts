@@ -1,7 +1,7 @@
 /**
  * Issue 6 items 1, 2 and 4 over a real SQLite data directory and a real HTTP server: an agent reads
- * only entries in its scope, receives only agent-tier values (owner and sealed redacted), cannot
- * list or call owner routes, stops working on revocation; every denial is audited.
+ * only entries in its scope, receives only agent-tier values (owner and sealed redacted), lists only
+ * its scope (issue 14 item 2), cannot call owner routes, stops working on revocation; every denial is audited.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
@@ -48,10 +48,13 @@ test('scope, redaction per tier, listing, owner routes and revocation for agents
     assert.doesNotMatch(JSON.stringify(r.json), /1234|bank/);
   });
 
-  await t.test('listing: 403 CV-2008; owner-only routes: 403 CV-2003', async () => {
+  await t.test('listing (issue 14 item 2): exactly the entries in scope, labels without values; owner-only routes: 403 CV-2003', async () => {
     const list = await s.call('GET', '/api/entries', { token: tok });
-    assert.equal(list.status, 403);
-    assert.equal(list.json.error.code, 'CV-2008');
+    assert.equal(list.status, 200);
+    assert.deepEqual(list.json.entries.map((e: { id: string; title: string; fields: unknown }) => [e.id, e.title, e.fields]), [[inScope, 'github', [
+      { label: 'user', kind: 'text', tier: 'agent' }, { label: 'password', kind: 'text', tier: 'owner' }, { label: 'recovery', kind: 'text', tier: 'sealed' },
+    ]]]);
+    assert.doesNotMatch(JSON.stringify(list.json), /alice|hunter2|r-42|bank|1234/);
     for (const [method, path, body] of [
       ['POST', '/api/entries', { title: 'x' }], ['GET', `/api/entries/${inScope}/revisions`, undefined],
       ['DELETE', `/api/entries/${inScope}`, undefined], ['GET', '/api/agents', undefined],
@@ -76,7 +79,7 @@ test('scope, redaction per tier, listing, owner routes and revocation for agents
     assert.deepEqual(mine, [
       ['entry.read', inScope, 'ok', null],
       ['entry.read', outOfScope, 'denied', 'CV-2007'],
-      ['entry.list', null, 'denied', 'CV-2008'],
+      ['entry.list', null, 'ok', null],
       ['entry.create', null, 'denied', 'CV-2003'],
       ['entry.history', inScope, 'denied', 'CV-2003'],
       ['entry.delete', inScope, 'denied', 'CV-2003'],

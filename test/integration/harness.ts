@@ -11,6 +11,7 @@ import { createCommunityEdition } from '../../src/edition/community.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { api, tempDir, type ApiResponse } from '../helpers/pop.js';
+import type { Clock } from '../../src/lib/clock.js';
 
 /** A started in-process server and its temp data directory. */
 export interface TestServer {
@@ -31,12 +32,13 @@ export function backupLikeEdition(): Edition {
 }
 
 /** Starts a server on 127.0.0.1 with a fresh data directory (or `dataDir`). */
-export async function startTestServer(opts: { edition?: () => Edition; dataDir?: string } = {}): Promise<TestServer> {
+export async function startTestServer(opts: { edition?: () => Edition; dataDir?: string; clock?: Clock } = {}): Promise<TestServer> {
   const tmp = opts.dataDir ? undefined : tempDir('clavitor-int-');
   const dataDir = opts.dataDir ?? join(tmp!.dir, 'data');
   const server = await startServer({
     dataDir, host: '127.0.0.1', port: 0, logger: createLogger({ level: 'silent' }),
     edition: opts.edition ?? (() => createCommunityEdition()),
+    ...(opts.clock ? { clock: opts.clock } : {}),
   });
   const url = `http://${server.address}`;
   const admin = readFileSync(join(dataDir, 'admin.token'), 'utf8').trim();

@@ -168,7 +168,7 @@ const VAULT = 'v_CCCCCCCCCCCCCCCCCCCCCC' as VaultId;
 const keys = { owner: randomBytes(32), agent: randomBytes(32) };
 const owner: OwnerPrincipal = { kind: 'owner', vaultId: VAULT, tokenId: 't_o' as TokenId, keys };
 const agent: AgentPrincipal = {
-  kind: 'agent', vaultId: VAULT, tokenId: 't_a' as TokenId, agentId: 'a_1' as AgentId, scopes: new Set(['e_1']),
+  kind: 'agent', vaultId: VAULT, tokenId: 't_a' as TokenId, agentId: 'a_1' as AgentId, scopes: new Set(['e_1']), folders: new Set(), tags: new Set(),
   keys: { agent: keys.agent }, locked: false, limits: { perMinute: 3, perHour: 10 },
 };
 const sealedValue = sealValue(randomBytes(32), VAULT, 'pin', '1234');
@@ -201,7 +201,7 @@ test('entries: an agent sees the title and agent-tier values; owner and sealed f
   const rev = revOf(encryptEntry(owner, 'e_1', input, 5));
   const view = decryptView(agent, rev, '2026-01-01T00:00:00.000Z');
   assert.deepEqual(view, {
-    id: 'e_1', type: 'credential', parent: null, title: 'Bank', version: 5, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-02-02T00:00:00.000Z',
+    id: 'e_1', type: 'credential', parent: null, title: 'Bank', tags: [], version: 5, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-02-02T00:00:00.000Z',
     fields: [
       { label: 'user', kind: 'text', tier: 'agent', value: 'alice' },
       { label: 'password', kind: 'text', tier: 'owner', redacted: true },

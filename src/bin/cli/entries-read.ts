@@ -102,7 +102,7 @@ export function registerReadCommands(program: Command): void {
     .description('show an entry (sealed fields opened with the seal key)')
     .option('--field <label>', 'print only this field\'s value')
     .action(getCmd);
-  program.command('list').description('list entries without values (owner token)').action(listCmd);
+  program.command('list').description('list entries without values: the owner sees all, an agent the entries in its scope').action(listCmd);
   program.command('history').argument('<id|title>').description('list an entry\'s revisions (owner token)').action(historyCmd);
   program.command('totp').argument('<id|title>').description('print the current TOTP code of an entry')
     .option('--field <label>', 'which totp field (default: the first)')

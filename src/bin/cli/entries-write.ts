@@ -18,6 +18,8 @@ interface PutOptions {
   parent?: string;
   kind: string[];
   removeField: string[];
+  tag: string[];
+  clearTags?: boolean;
 }
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
@@ -43,7 +45,7 @@ async function putCmd(target: string | undefined, o: PutOptions, cmd: Command, o
   if (target === undefined) {
     if (!o.title) throw cvError('CLI_BAD_INPUT', 'put without an entry needs --title to create one');
     const fields = mergeFields([], args, kinds, o.removeField, () => ctx.sealer());
-    view = await client.call<EntryOut>('POST', '/api/entries', { body: { title: o.title, type: o.type ?? 'credential', parent: o.parent ?? null, fields } });
+    view = await client.call<EntryOut>('POST', '/api/entries', { body: { title: o.title, type: o.type ?? 'credential', parent: o.parent ?? null, fields, tags: o.tag } });
     ctx.note(`created ${view.id} (version ${view.version})`);
   } else {
     const id = await resolveEntryId(ctx, target);
@@ -53,7 +55,7 @@ async function putCmd(target: string | undefined, o: PutOptions, cmd: Command, o
     const fields = mergeFields(existing, args, kinds, o.removeField, () => ctx.sealer());
     view = await client.call<EntryOut>('PUT', `/api/entries/${id}`, {
       headers: { 'if-match': `"${cur.version}"` },
-      body: { title: o.title ?? cur.title, type: o.type ?? cur.type, parent: o.parent ?? cur.parent, fields },
+      body: { title: o.title ?? cur.title, type: o.type ?? cur.type, parent: o.parent ?? cur.parent, fields, tags: o.clearTags ? [] : o.tag.length > 0 ? o.tag : cur.tags ?? [] },
     });
     ctx.note(`updated ${view.id} (version ${cur.version} → ${view.version})`);
   }
@@ -86,6 +88,8 @@ export function registerWriteCommands(program: Command): void {
     .option('--sealed-field <label=value>', 'sealed field, encrypted here with the seal key; repeatable', field('sealed'))
     .option('--kind <label=kind>', 'set a field\'s kind (e.g. otp=totp); repeatable', collect, [])
     .option('--remove-field <label>', 'drop a field when updating; repeatable', collect, [])
+    .option('--tag <tag>', 'tag (in clear; agents can be scoped by tag); repeatable; replaces the tags when updating', collect, [])
+    .option('--clear-tags', 'remove every tag when updating')
     .action((target: string | undefined, o: PutOptions, cmd: Command) => putCmd(target, o, cmd, ordered));
   program.command('rm').argument('<id|title>').description('delete an entry (a tombstone revision)').action(rmCmd);
 }

@@ -15,15 +15,15 @@ import { ApiError } from './exit-codes.js';
 import { openSealed, type EntryOut, type FieldOut } from './entries-read.js';
 
 /** An item as the server sends it, with where writes go. */
-type ItemOut = Omit<QuarantineItem, 'entry'> & { entry: (Omit<EntryOut, 'id' | 'version' | 'created_at' | 'updated_at'>) | null; primary_location: string | null };
+type ItemOut = Omit<QuarantineItem, 'entry'> & { entry: (Omit<EntryOut, 'id' | 'version' | 'created_at' | 'updated_at' | 'tags'> & { tags?: string[] }) | null; primary_location: string | null };
 
 const summary = (q: ItemOut): string => [q.id, q.seq, q.kind, q.subject ?? '-', q.status, q.entry?.title ?? '-', q.quarantined_at].join('\t');
 
 /** The item's entry with sealed fields opened when a seal key is configured. */
 function opened(ctx: Ctx, q: ItemOut): ItemOut {
   if (!q.entry) return q;
-  const e = openSealed(ctx, { ...q.entry, id: q.subject ?? '', version: q.seq, created_at: q.created_at, updated_at: q.created_at }, false);
-  return { ...q, entry: { type: e.type, parent: e.parent, title: e.title, fields: e.fields } };
+  const e = openSealed(ctx, { ...q.entry, tags: q.entry.tags ?? [], id: q.subject ?? '', version: q.seq, created_at: q.created_at, updated_at: q.created_at }, false);
+  return { ...q, entry: { type: e.type, parent: e.parent, title: e.title, fields: e.fields, ...(q.entry.tags ? { tags: q.entry.tags } : {}) } };
 }
 
 async function listCmd(_o: unknown, cmd: Command): Promise<void> {
@@ -71,7 +71,7 @@ async function restoreCmd(id: string, o: { primary?: string }, cmd: Command): Pr
     result = { id: q.subject, version: null, action: version !== undefined ? 'deleted' : 'already absent' };
   } else {
     const e = q.entry!;
-    const body = { type: e.type, parent: e.parent, title: e.title, fields: e.fields.map((f) => ({ label: f.label, value: f.value ?? '', kind: f.kind, tier: f.tier })) };
+    const body = { type: e.type, parent: e.parent, title: e.title, fields: e.fields.map((f) => ({ label: f.label, value: f.value ?? '', kind: f.kind, tier: f.tier })), tags: e.tags ?? [] };
     const view = version !== undefined
       ? await primary.call<{ id: string; version: number }>('PUT', `/api/entries/${q.subject}`, { headers: { 'if-match': `"${version}"` }, body })
       : await primary.call<{ id: string; version: number }>('POST', '/api/entries', { body });

@@ -6,7 +6,7 @@
  */
 import type { FastifyInstance, FastifyRequest } from 'fastify';
 import { z } from 'zod';
-import { ENTRY_TYPES, TIERS } from '../../vault/revision.js';
+import { ENTRY_TYPES, MAX_TAGS, Tag, TIERS } from '../../vault/revision.js';
 import { parseInput } from '../parse.js';
 import { principalOf } from '../auth.js';
 import { cvError } from '../../lib/errors.js';
@@ -25,6 +25,7 @@ export const EntryBodySchema = z.strictObject({
     kind: z.string().min(1).max(32).default('text'),
     tier: z.enum(TIERS).default('owner'),
   })).max(1000).default([]),
+  tags: z.array(Tag).max(MAX_TAGS).default([]),
 });
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
@@ -56,7 +57,7 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
 
   app.get('/api/entries', { schema: ENTRY_LIST_RESPONSE }, async function get_entries(req) {
     const p = principalOf(req, s.vaults);
-    return { entries: s.entries.list(p, req.ip) };
+    return { entries: s.entries.list(p, readContextOf(req, s)) };
   });
 
   app.get('/api/entries/:id', { schema: ENTRY_OK_RESPONSE }, async function get_entry(req, reply) {
