@@ -107,7 +107,7 @@ export interface AnchorSenderDeps {
 /** The anchor sender; see `createAnchorSender`. */
 export type AnchorSender = ReturnType<typeof createAnchorSender>;
 
-/** Counters of the anchor sender (status `replication.audit_anchors`), since start. */
+/** Counters of the anchor sender (status `replication.audit_anchors`, with `scheduled`: a send pending or in flight), since start. */
 export interface AnchorSenderStats {
   /** Requests answered 200. */
   sent: number;
@@ -206,8 +206,8 @@ export function createAnchorSender(deps: AnchorSenderDeps) {
       timer = undefined;
       arm(0);
     },
-    /** True while a send is scheduled (the idle check: none once everything is acknowledged). */
-    hasTimer: (): boolean => timer !== undefined,
+    /** True while a send is scheduled or in flight (the idle check: neither once everything is acknowledged). */
+    hasTimer: (): boolean => timer !== undefined || running,
     /** Counters since start. */
     stats: (): AnchorSenderStats => ({ ...stats }),
     /** Stops for good. */

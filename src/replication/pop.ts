@@ -548,7 +548,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           in_flight: sender?.inFlight() ?? null,
           alerts: st?.alerts ?? 0,
           last_error: st?.lastError ?? null,
-          audit_anchors: anchors.stats(),
+          audit_anchors: { ...anchors.stats(), scheduled: anchors.hasTimer() },
           resync: resync ? { queued_revisions: resync.queued, remaining: backlog, progress: Math.max(0, Math.min(1, 1 - backlog / Math.max(1, resync.queued))), started_at: resync.startedAt } : null,
         },
       };

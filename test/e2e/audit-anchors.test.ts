@@ -13,6 +13,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
+import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import { api, createVault, runningPair, tempDir, waitFor, type Pair } from '../helpers/pop.js';
@@ -154,5 +155,21 @@ test('a trail rewritten or cut on its host is detected against the peer\'s ancho
 
   // The peer said so in its log too, for the anchors sent after the rewrite (newer records):
   // the cut trail's next anchor is below the one kept (CV-5052 on the backup).
+  // The route is a replication route: the replication token, and only from the peer (docs/errors.md).
+  const token = readFileSync(pair.keyFile, 'utf8').split('\n')[0]!.trim();
+  const anchor = { vault_id: cases.untouched.vaultId, seq: 1, hash: 'f'.repeat(64) };
+  const noToken = await api(B, 'POST', '/replication/v1/anchors', { body: { sender: 'calgary-01', anchors: [anchor] } });
+  assert.equal(noToken.status, 401);
+  const notPeer = await api(B, 'POST', '/replication/v1/anchors', { token, body: { sender: 'oslo-01', anchors: [anchor] } });
+  assert.deepEqual([notPeer.status, notPeer.json.error.code], [403, 'CV-5050']);
+  const itself = await api(B, 'POST', '/replication/v1/anchors', { token, body: { sender: 'zurich-01', anchors: [anchor] } });
+  assert.deepEqual([itself.status, itself.json.error.code], [403, 'CV-5050']);
+  const malformed = await api(B, 'POST', '/replication/v1/anchors', { token, body: { sender: 'calgary-01', anchors: [{ ...anchor, hash: 'x' }] } });
+  assert.deepEqual([malformed.status, malformed.json.error.code], [400, 'CV-5051']);
+  const kept = (await api(B, 'GET', '/api/audit/anchors', { token: cases.untouched.owner })).json;
+  assert.ok(!kept.anchors.some((a: { hash: string }) => a.hash === anchor.hash), 'no refused anchor was kept');
+  assert.equal(kept.pop_id, 'zurich-01');
+  assert.deepEqual(kept.peer, { pop_id: 'calgary-01', url: P });
+
   await waitFor('the backup logs the contradicting anchor', () => pair.backup.logLines().some((l) => l.event === 'audit.anchor_conflict' && l.code === 'CV-5052' && l.vault_id === again.vaultId));
 });
