@@ -34,7 +34,7 @@ import {
 } from './role-machine.js';
 import { allDigests } from './digest.js';
 import { createAnchorSender } from './anchors.js';
-import { anchorDigest, type AnchorDigest } from '../vault/audit-anchor.js';
+import { anchorDigest } from '../vault/audit-anchor.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
 import { ClavitorError, Errors, isCvError } from '../lib/errors.js';
@@ -334,11 +334,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   // Audit anchors (issue 13 §3; anchors.ts): every audit record marks its vault; changed chain
   // heads go to the peer, and a digest of all heads goes with each heartbeat.
   const anchors = createAnchorSender({ store: () => files.anchors(), logger, selfPopId: () => cfg.popId, send: (b) => peer?.anchors(b) });
-  let auditDigest: AnchorDigest | undefined;
-  files.onAuditAppended((vaultId) => {
-    auditDigest = undefined;
-    anchors.mark(vaultId);
-  });
+  files.onAuditAppended((vaultId) => anchors.mark(vaultId));
 
   /** State reported to the control plane (src/controlplane/protocol.ts). */
   function heartbeatReport(): HeartbeatRequest {
@@ -358,7 +354,9 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       lag_seconds: lagSeconds(),
       healthy: role() !== 'fenced' && st?.state !== 'degraded',
       heartbeat_interval_seconds: cfg.controlPlane?.heartbeatIntervalSeconds ?? 60,
-      audit: (auditDigest ??= anchorDigest(files.anchors().heads())),
+      // Read from the database at each beat (one query), not cached: a trail changed behind the
+      // process's back must show in the very next heartbeat.
+      audit: anchorDigest(files.anchors().heads()),
     };
   }
 
