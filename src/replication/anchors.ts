@@ -80,7 +80,7 @@ export function registerAnchorRoute(app: FastifyInstance, authenticate: (req: Fa
       deps.logger.warn({ event: 'audit.anchor_sender_refused', sender: body.sender, peer, code: Errors.ANCHOR_SENDER_REFUSED.code }, `${Errors.ANCHOR_SENDER_REFUSED.code}: audit anchors from ${body.sender} refused: not this POP's peer`);
       throw cvError('ANCHOR_SENDER_REFUSED');
     }
-    const r = receiveAnchors(deps.store(), body.sender, body.anchors, new Date().toISOString());
+    const r = await receiveAnchors(deps.store(), body.sender, body.anchors, new Date().toISOString());
     for (const c of r.conflicts) {
       deps.logger.error({ event: 'audit.anchor_conflict', code: Errors.ANCHOR_CONFLICT.code, pop: body.sender, vault_id: c.vault_id, kind: c.kind, seq: c.seq, held_seq: c.held_seq },
         `${Errors.ANCHOR_CONFLICT.code}: ${body.sender} sent an audit anchor for vault ${c.vault_id} that contradicts one it sent before (${c.kind === 'rewritten' ? `record ${c.seq} now has another hash` : `its trail now ends at ${c.seq}, below record ${c.held_seq} anchored before`}): its audit trail was changed on that host, or the vault was erased there. The earlier anchor is kept`);
@@ -164,7 +164,7 @@ export function createAnchorSender(deps: AnchorSenderDeps) {
           break;
         }
         const unknown = new Set(r.ack.unknown_vaults);
-        store.markSent(chunk.filter((h) => !unknown.has(h.vaultId)));
+        await store.markSent(chunk.filter((h) => !unknown.has(h.vaultId)));
         stats.sent++;
         stats.anchors += chunk.length - unknown.size;
         stats.last_error = null;

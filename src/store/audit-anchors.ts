@@ -76,11 +76,21 @@ export function createAuditAnchorStore(pop: PopDb) {
       }
       return out;
     },
-    /** Records that the peer acknowledged these heads (one transaction). */
-    markSent(heads: readonly AuditHead[]): void {
-      db.transaction(() => {
+    /**
+     * Records that the peer acknowledged these heads, in the next group commit without an fsync of
+     * its own (lost in a crash, they are only sent again).
+     */
+    markSent(heads: readonly AuditHead[]): Promise<void> {
+      return pop.committer.enqueue(() => {
         for (const h of heads) q.markSent.run(h.vaultId, h.seq, h.hash);
-      })();
+      }, { relaxed: true });
+    },
+    /**
+     * Runs `fn` (reads and `apply` calls) as one job of the group commit: one transaction, resolved
+     * once committed with an fsync (anchors received are acknowledged only once durable).
+     */
+    commit<T>(fn: () => T): Promise<T> {
+      return pop.committer.enqueue(fn);
     },
     /** Whether the vault exists on this POP. */
     hasVault: (vaultId: string): boolean => q.hasVault.get(vaultId) !== undefined,
@@ -89,14 +99,12 @@ export function createAuditAnchorStore(pop: PopDb) {
       return q.kept.all(popId, vaultId).map(toStored);
     },
     /**
-     * In one transaction: inserts `add` (an anchor already kept at that seq is left as it was)
-     * and deletes the anchors of `drop` (seqs of `popId`/`vaultId`).
+     * Inserts `add` (an anchor already kept at that seq is left as it was) and deletes the anchors
+     * of `drop` (seqs of `popId`/`vaultId`); call inside `commit`.
      */
     apply(popId: string, vaultId: string, add: readonly { seq: number; hash: string }[], drop: readonly number[], receivedAt: string): void {
-      db.transaction(() => {
-        for (const a of add) q.keep.run(popId, vaultId, a.seq, a.hash, receivedAt);
-        for (const s of drop) q.drop.run(popId, vaultId, s);
-      })();
+      for (const a of add) q.keep.run(popId, vaultId, a.seq, a.hash, receivedAt);
+      for (const s of drop) q.drop.run(popId, vaultId, s);
     },
     /** Every anchor kept for `vaultId`, from any POP, by POP then seq. */
     ofVault(vaultId: string): StoredAnchor[] {

@@ -60,10 +60,14 @@ export interface AnchorReceipt {
 
 /**
  * Stores anchors received from POP `fromPop` (issue 13 §3): for each vault this POP holds, keeps
- * the anchor alongside the history already held (thinned by `anchorsToDrop`). `receivedAt`:
- * ISO-8601 UTC, for display.
+ * the anchor alongside the history already held (thinned by `anchorsToDrop`), all in one group
+ * commit; resolves once durable. `receivedAt`: ISO-8601 UTC, for display.
  */
-export function receiveAnchors(store: AuditAnchorStore, fromPop: string, anchors: readonly AnchorWire[], receivedAt: string): AnchorReceipt {
+export function receiveAnchors(store: AuditAnchorStore, fromPop: string, anchors: readonly AnchorWire[], receivedAt: string): Promise<AnchorReceipt> {
+  return store.commit(() => receiveNow(store, fromPop, anchors, receivedAt));
+}
+
+function receiveNow(store: AuditAnchorStore, fromPop: string, anchors: readonly AnchorWire[], receivedAt: string): AnchorReceipt {
   let kept = 0;
   const unknownVaults: string[] = [];
   const conflicts: AnchorReceipt['conflicts'] = [];

@@ -56,9 +56,9 @@ const anchor = fc.record({
 });
 const body = fc.record({ sender: rarely(fc.constantFrom('calgary-01', 'zurich-01'), fc.constant('Bad Id')), anchors: fc.array(anchor, { minLength: 0, maxLength: 8 }) });
 
-test(`receive: never throws; newest kept, kept anchors never overwritten, history bounded (seed ${SEED + 1})`, () => {
+test(`receive: never throws; newest kept, kept anchors never overwritten, history bounded (seed ${SEED + 1})`, async () => {
   let round = 0;
-  fc.assert(fc.property(fc.array(body, { minLength: 1, maxLength: 12 }), (bodies) => {
+  await fc.assert(fc.asyncProperty(fc.array(body, { minLength: 1, maxLength: 12 }), async (bodies) => {
     const pop = `p${++round}`; // a fresh sender per case: cases do not share history
     const store = files.anchors();
     const first = new Map<string, string>();
@@ -66,7 +66,7 @@ test(`receive: never throws; newest kept, kept anchors never overwritten, histor
     for (const raw of bodies) {
       const parsed = AnchorsBody.safeParse(raw);
       if (!parsed.success) continue;
-      receiveAnchors(store, pop, parsed.data.anchors, '2026-11-30T18:00:00.000Z');
+      await receiveAnchors(store, pop, parsed.data.anchors, '2026-11-30T18:00:00.000Z');
       for (const a of parsed.data.anchors) {
         if (!held.includes(a.vault_id as never)) continue;
         const k = `${a.vault_id} ${a.seq}`;

@@ -21,11 +21,11 @@ import { AnchorsBody } from '../../src/replication/anchors.js';
 
 const h = (n: number): string => createHash('sha256').update(String(n)).digest('hex');
 
-function withFiles(fn: (files: ReturnType<typeof createVaultFiles>) => void): void {
+async function withFiles(fn: (files: ReturnType<typeof createVaultFiles>) => Promise<void>): Promise<void> {
   const dir = mkdtempSync(join(tmpdir(), 'clavitor-anchor-'));
   const files = createVaultFiles(dir);
   try {
-    fn(files);
+    await fn(files);
   } finally {
     files.closeAll();
     rmSync(dir, { recursive: true, force: true });
@@ -60,17 +60,17 @@ test('history: the newest anchors and one per power-of-two band of distance; sma
   }
 });
 
-test('receive: unknown vaults refused; contradicting anchors reported and never overwrite the kept one', () => withFiles((files) => {
+test('receive: unknown vaults refused; contradicting anchors reported and never overwrite the kept one', () => withFiles(async (files) => {
   const store = files.anchors();
   const v = addVault(files);
   const at = new Date().toISOString();
   const unknown = newVaultId();
-  const r1 = receiveAnchors(store, 'calgary-01', [{ vault_id: v, seq: 5, hash: h(5) }, { vault_id: unknown, seq: 2, hash: h(2) }], at);
+  const r1 = await receiveAnchors(store, 'calgary-01', [{ vault_id: v, seq: 5, hash: h(5) }, { vault_id: unknown, seq: 2, hash: h(2) }], at);
   assert.deepEqual({ kept: r1.kept, unknown: r1.unknownVaults, conflicts: r1.conflicts }, { kept: 1, unknown: [unknown], conflicts: [] });
-  const rewritten = receiveAnchors(store, 'calgary-01', [{ vault_id: v, seq: 5, hash: h(55) }], at);
+  const rewritten = await receiveAnchors(store, 'calgary-01', [{ vault_id: v, seq: 5, hash: h(55) }], at);
   assert.equal(rewritten.conflicts.length, 1);
   assert.equal(rewritten.conflicts[0]!.kind, 'rewritten');
-  const behind = receiveAnchors(store, 'calgary-01', [{ vault_id: v, seq: 3, hash: h(3) }], at);
+  const behind = await receiveAnchors(store, 'calgary-01', [{ vault_id: v, seq: 3, hash: h(3) }], at);
   assert.equal(behind.conflicts[0]!.kind, 'behind');
   assert.equal(behind.conflicts[0]!.held_seq, 5);
   const kept = store.ofVault(v);
@@ -79,7 +79,7 @@ test('receive: unknown vaults refused; contradicting anchors reported and never 
   assert.ok(kept.every((a) => a.popId === 'calgary-01'));
 }));
 
-test('sender side: a head is unsent until acknowledged, and again once a record is appended', () => withFiles((files) => {
+test('sender side: a head is unsent until acknowledged, and again once a record is appended', () => withFiles(async (files) => {
   const store = files.anchors();
   const v = addVault(files);
   const marked: string[] = [];
@@ -91,7 +91,7 @@ test('sender side: a head is unsent until acknowledged, and again once a record 
   assert.ok(head);
   assert.equal(head.seq, 3);
   assert.equal(head.hash, vs.lastAuditHash());
-  store.markSent([head]);
+  await store.markSent([head]);
   assert.deepEqual(store.unsent(), []);
   assert.deepEqual(store.unsentOf([v]), []);
   vs.tx(() => appendAudit(vs, { actor: 'owner', action: 'entry.read', outcome: 'ok' }, new Date().toISOString()));
