@@ -50,7 +50,7 @@ const hash = fc.array(hex, { minLength: 64, maxLength: 64 }).map((a) => a.join('
 const rarely = <T,>(valid: fc.Arbitrary<T>, invalid: fc.Arbitrary<T>): fc.Arbitrary<T> => fc.oneof({ weight: 19, arbitrary: valid }, { weight: 1, arbitrary: invalid });
 const seq = rarely<number>(fc.oneof(fc.integer({ min: 1, max: 50 }), fc.integer({ min: 1, max: 5000 }), fc.constantFrom(Number.MAX_SAFE_INTEGER, Number.MAX_SAFE_INTEGER - 1, 2 ** 31)), fc.constantFrom(0, -1, 1.5, Number.MAX_SAFE_INTEGER + 1));
 const anchor = fc.record({
-  vault_id: rarely(fc.constantFrom(held[0]!, held[1]!, stranger), fc.constantFrom('v_x', '')),
+  vault_id: rarely<string>(fc.constantFrom(held[0]!, held[1]!, stranger), fc.constantFrom('v_x', '')),
   seq,
   hash: rarely(fc.oneof(hash, fc.constant('f'.repeat(64))), fc.constantFrom('x', '', 'F'.repeat(64))),
 });
