@@ -35,6 +35,16 @@ export const HeartbeatRequest = z.strictObject({
   healthy: z.boolean(),
   /** The POP's configured heartbeat period, in seconds (checked against the timing rule). */
   heartbeat_interval_seconds: z.number().int().min(1).max(3600),
+  /**
+   * Digest of the POP's audit chain heads (issue 13 §3; src/vault/audit-anchor.ts): vaults with a
+   * trail, records in all trails, SHA-256 over every vault's newest (seq, hash). Absent from
+   * POPs before it.
+   */
+  audit: z.strictObject({
+    vaults: z.number().int().min(0),
+    records: z.number().int().min(0),
+    digest: z.string().regex(/^[0-9a-f]{64}$/),
+  }).optional(),
 });
 /** Parsed heartbeat. */
 export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;

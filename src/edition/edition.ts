@@ -82,6 +82,12 @@ export interface Edition {
    * authentication throttle and its connection from the connection caps (issue 13 §2).
    */
   isPeerRequest?(req: FastifyRequest): boolean;
+  /**
+   * The POP that keeps this POP's audit anchors (issue 13 §3: its replication peer), for
+   * `GET /api/audit/anchors`; absent or null when there is none (community, a backup without
+   * primary_pop).
+   */
+  auditPeer?(): { pop_id: string; url: string } | null;
   /** Registers edition-only routes (replication) on the app. */
   registerRoutes(app: FastifyInstance): Promise<void>;
   /** Status body for `GET /api/status`. */

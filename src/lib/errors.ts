@@ -92,6 +92,9 @@ export const Errors = Object.freeze({
   ROLE_FILE_DISAGREES: def('CV-5020', 409, 'the running role comes from a control-plane directive and replication.yaml says otherwise; no role change happens until the file agrees'),
   NOTHING_TO_FORCE: def('CV-5021', 409, 'nothing to force: this POP is not holding back a promotion over a live primary peer'),
   LEGACY_CONVERSION_FAILED: def('CV-5022', 500, 'the data directory is in the old layout (node.db, vaults/) and could not be converted to clavitor.db; the old files are untouched (docs/install.md "Data directory")'),
+  ANCHOR_SENDER_REFUSED: def('CV-5050', 403, 'audit anchors refused: the sender is not this POP\'s replication peer'),
+  ANCHOR_INVALID: def('CV-5051', 400, 'audit anchors refused: malformed body'),
+  ANCHOR_CONFLICT: def('CV-5052', 409, 'an audit anchor from the peer contradicts one it sent before: the peer\'s audit trail was changed on its host'),
   STARTING: def('CV-5012', 503, 'this POP is confirming its epoch with its peer before taking writes; retry in a moment'),
   REPLICATION_TIMEOUT: def('CV-5009', 504, 'write committed on the primary but not acknowledged by the backup in time'),
 
@@ -104,6 +107,10 @@ export const Errors = Object.freeze({
   CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
   CLIENT_TLS_FILE: def('CV-6007', 400, 'a CA bundle, client certificate or client key file cannot be used (missing, unreadable, not PEM, or a certificate without its key)'),
   CLI_NOT_RESTORABLE: def('CV-6010', 400, 'this quarantined revision is not an entry change and cannot be restored by the CLI; re-create it by hand (e.g. clavitor-cli agent add)'),
+  AUDIT_ANCHOR_MISSING: def('CV-6020', 400, 'the audit trail no longer holds a record that was anchored: records were deleted or the newest ones cut off'),
+  AUDIT_ANCHOR_CHANGED: def('CV-6021', 400, 'an anchored audit record now has another hash: the trail was rewritten (edited, deleted or inserted records, re-hashed)'),
+  AUDIT_PEER_UNCHECKED: def('CV-6022', 503, 'the peer POP\'s audit anchors could not be fetched, so the trail was not checked against them'),
+  AUDIT_STATE_FILE: def('CV-6023', 400, 'the file of remembered audit anchors cannot be used (readable by group or others, or not valid JSON)'),
 
   // 61xx — control plane (clavitor-control; docs/control-plane.md)
   CP_TIMING_RULE: def('CV-6101', 400, 'heartbeat refused: heartbeat_interval breaks the timing rule interval + 2 × request timeout ≤ lease ttl'),

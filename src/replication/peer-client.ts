@@ -20,6 +20,7 @@ import type { ExpectedPosition, PeerInfo, PushAck, PushBody } from './wire.js';
 import { PUSH_MAC_HEADER, pushMac } from './push-mac.js';
 import { Errors } from '../lib/errors.js';
 import { EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_PATH } from './wire.js';
+import { ANCHORS_PATH, type AnchorsAck, type AnchorsBody, type AnchorSendResult } from './anchors.js';
 
 /**
  * Time limit of one small request to the peer, in milliseconds (connect, headers and body each),
@@ -353,6 +354,12 @@ export function createPeerClient(opts: PeerClientOptions) {
       const r = await call('GET', POSITIONS_PATH);
       if ('error' in r) return { error: r.error };
       return r.status === 200 ? (r.json as { epoch: number; role?: string; positions: Record<string, number> }) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
+    },
+    /** Sends audit anchors (issue 13 §3; anchors.ts) to the peer. */
+    async anchors(body: AnchorsBody): Promise<AnchorSendResult> {
+      const r = await call('POST', ANCHORS_PATH, JSON.stringify(body));
+      if ('error' in r) return { ok: false, error: r.error };
+      return r.status === 200 ? { ok: true, ack: r.json as AnchorsAck } : { ok: false, error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
     },
     /**
      * Closes pooled connections gracefully: requests in flight finish (pushes still under the

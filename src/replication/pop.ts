@@ -33,6 +33,8 @@ import {
   type ReportedRole, type Role, type RoleEffect, type RoleEvent, type RoleState, type WriteHold,
 } from './role-machine.js';
 import { allDigests } from './digest.js';
+import { createAnchorSender } from './anchors.js';
+import { anchorDigest } from '../vault/audit-anchor.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import type { PeerInfo } from './wire.js';
 import { ClavitorError, Errors, isCvError } from '../lib/errors.js';
@@ -329,6 +331,11 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   peer = makePeer();
 
+  // Audit anchors (issue 13 §3; anchors.ts): every audit record marks its vault; changed chain
+  // heads go to the peer, and a digest of all heads goes with each heartbeat.
+  const anchors = createAnchorSender({ store: () => files.anchors(), logger, selfPopId: () => cfg.popId, send: (b) => peer?.anchors(b) });
+  files.onAuditAppended((vaultId) => anchors.mark(vaultId));
+
   /** State reported to the control plane (src/controlplane/protocol.ts). */
   function heartbeatReport(): HeartbeatRequest {
     if (positionTotal === undefined) {
@@ -347,6 +354,9 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       lag_seconds: lagSeconds(),
       healthy: role() !== 'fenced' && st?.state !== 'degraded',
       heartbeat_interval_seconds: cfg.controlPlane?.heartbeatIntervalSeconds ?? 60,
+      // Read from the database at each beat (one query), not cached: a trail changed behind the
+      // process's back must show in the very next heartbeat.
+      audit: anchorDigest(files.anchors().heads()),
     };
   }
 
@@ -387,6 +397,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     const oldPeer = peer;
     peer = makePeer();
     void oldPeer?.close();
+    anchors.start();
     if (next.controlPlane) heartbeat?.start();
     logger.info({ event: 'pop.reloaded', role: next.role, previous_role: prev.role, role_source: roleSource, file_role: fileRole }, `configuration reloaded; running as ${next.role} (role from ${roleSource === 'file' ? 'replication.yaml' : 'the control plane'})`);
     return dispatch({ kind: 'reload', role: next.role, popId: next.popId, peerId: peerIdOf(next), source: roleSource, fileRole, ...(directive ? { directive } : {}) });
@@ -425,6 +436,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       },
     },
     identity: () => ({ popId: cfg.popId, epoch: rs.epoch }),
+    auditPeer() {
+      const t = cfg.role === 'primary' ? cfg.backupPop : cfg.primaryPop;
+      return t ? { pop_id: t.id, url: t.url } : null;
+    },
     refuseClientWrite(): WriteRefusal | undefined {
       return writeRefusal(rs, {
         nowMs: monotonicMs(), controlPlane: cfg.controlPlane !== undefined, retryAfterSeconds: RETRY_AFTER_SECONDS,
@@ -479,6 +494,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         onAuthFailure(req: FastifyRequest, reason: string) {
           logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, reason, code: Errors.REPLICATION_AUTH.code }, `replication request refused: ${reason}`);
         },
+        anchors: { store: () => files.anchors(), selfPopId: () => cfg.popId, peerPopId: () => peerIdOf(cfg), logger },
         positions: () => Object.fromEntries(files.heads()),
         digests: () => allDigests(files.iterateAll()),
       });
@@ -530,6 +546,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           in_flight: sender?.inFlight() ?? null,
           alerts: st?.alerts ?? 0,
           last_error: st?.lastError ?? null,
+          audit_anchors: { ...anchors.stats(), scheduled: anchors.hasTimer() },
           resync: resync ? { queued_revisions: resync.queued, remaining: backlog, progress: Math.max(0, Math.min(1, 1 - backlog / Math.max(1, resync.queued))), started_at: resync.startedAt } : null,
         },
       };
@@ -543,6 +560,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         now: monotonicMs,
       });
       if (cfg.controlPlane) heartbeat.start();
+      anchors.start();
       const started = dispatch({ kind: 'start' });
       if (cfg.role === 'primary') startDecision = started;
     },
@@ -567,6 +585,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       closed = true;
       await heartbeat?.stop();
       sender?.stop();
+      anchors.stop();
+      files.onAuditAppended(undefined);
       waiters.releaseAll();
       await peer?.close();
     },

@@ -13,6 +13,7 @@ import { PUSH_MAC_HEADER, pushMacValid } from './push-mac.js';
 import { DIGESTS_PATH, EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PushAck } from './wire.js';
 import type { VaultDigest } from './digest.js';
 import { createPushOrder, type PushTurn } from './push-order.js';
+import { registerAnchorRoute, type AnchorRouteDeps } from './anchors.js';
 
 /** What the routes need from the POP. */
 export interface ReplicationRouteDeps {
@@ -40,6 +41,8 @@ export interface ReplicationRouteDeps {
   onHello(peer: PeerInfo): void;
   /** Called on an authentication failure with its reason (for the log, audit and rate limiting). */
   onAuthFailure(req: FastifyRequest, reason: string): void;
+  /** Audit anchors from the peer (issue 13 §3; anchors.ts), authenticated like pushes. */
+  anchors?: AnchorRouteDeps;
 }
 
 /** Registers push, hello, epoch, positions and digests in their own scope (raw-body JSON parser for the push MAC). */
@@ -132,4 +135,6 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
   app.get(EPOCH_PATH, { onRequest: authenticate }, async function get_epoch() {
     return deps.self();
   });
+
+  if (deps.anchors) registerAnchorRoute(app, authenticate, deps.anchors);
 }

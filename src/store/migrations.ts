@@ -106,4 +106,23 @@ export const POP_MIGRATIONS: readonly Migration[] = [
    ALTER TABLE tokens ADD COLUMN tags TEXT NOT NULL DEFAULT '[]';
    ALTER TABLE tokens ADD COLUMN expires_at TEXT;
    ALTER TABLE tokens ADD COLUMN ttl_seconds INTEGER;`,
+  `-- Audit anchors (issue 13 §3; docs/security.md "Audit trail"). An anchor is (pop_id, vault_id,
+   -- seq, hash): the newest record of a vault's audit chain on the POP pop_id, as that POP sent it.
+   -- Anchors this POP received from its peer, kept so the owner can check the peer's trail against
+   -- them: the newest per (pop, vault) and a thinned history of earlier ones.
+   CREATE TABLE audit_anchors (
+     pop_id TEXT NOT NULL,
+     vault_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     hash TEXT NOT NULL,
+     received_at TEXT NOT NULL,
+     PRIMARY KEY (pop_id, vault_id, seq)
+   ) WITHOUT ROWID;
+   -- This POP's own chain heads its peer acknowledged: what was last sent, so that only changed
+   -- anchors are sent again (an idle pair sends nothing).
+   CREATE TABLE audit_anchors_sent (
+     vault_id TEXT PRIMARY KEY,
+     seq INTEGER NOT NULL,
+     hash TEXT NOT NULL
+   ) WITHOUT ROWID;`,
 ];

@@ -82,6 +82,11 @@ export interface PopDb {
   readonly committer: GroupCommitter;
   /** Receives failures of relaxed (audit) jobs, which no request awaits; the server logs them. Default: stderr. */
   onError: (e: unknown) => void;
+  /**
+   * Told the vault id after each audit record is appended (inside its transaction, before the
+   * commit): the commercial POP's audit-anchor sender (issue 13 §3). Must not throw.
+   */
+  onAudit?: ((vaultId: string) => void) | undefined;
 }
 
 const open = new Map<string, { pop: PopDb; users: number }>();

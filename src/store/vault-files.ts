@@ -6,6 +6,7 @@
  */
 import { acquirePopDb, releasePopDb, type PopDb } from './pop-db.js';
 import { openVaultStore, VaultStore } from './vault-store.js';
+import { createAuditAnchorStore, type AuditAnchorStore } from './audit-anchors.js';
 import { isVaultId, type VaultId } from '../lib/ids.js';
 import type { Revision, RevisionKind } from './revision-row.js';
 
@@ -20,6 +21,7 @@ export function createVaultFiles(dataDir: string, maxCached = 4096) {
   const pop: PopDb = acquirePopDb(dataDir);
   const cache = new Map<string, VaultStore>();
   let released = false;
+  let anchors: AuditAnchorStore | undefined;
 
   function facade(vaultId: VaultId): VaultStore {
     const hit = cache.get(vaultId);
@@ -79,6 +81,15 @@ export function createVaultFiles(dataDir: string, maxCached = 4096) {
     /** Sets where failures of queued audit records are reported (the server's logger). */
     onError(fn: (e: unknown) => void): void {
       pop.onError = fn;
+    },
+    /** Sets the listener told of every appended audit record (the audit-anchor sender, issue 13 §3). */
+    onAuditAppended(fn: ((vaultId: string) => void) | undefined): void {
+      pop.onAudit = fn;
+    },
+    /** Audit-anchor statements (issue 13 §3), prepared on first use. */
+    anchors(): AuditAnchorStore {
+      anchors ??= createAuditAnchorStore(pop);
+      return anchors;
     },
     /** Drops a cached facade (nothing to close: one connection per POP). */
     close(vaultId: VaultId): void {

@@ -215,9 +215,13 @@ export class VaultStore {
     return this.pop.q.lastAudit.get(this.vaultId)?.hash;
   }
 
-  /** Appends an audit record (hash computed by the caller; see vault/audit.ts). */
+  /**
+   * Appends an audit record (hash computed by the caller; see vault/audit.ts) and tells the
+   * database's `onAudit` listener (the audit-anchor sender, issue 13 §3) which vault changed.
+   */
   insertAudit(a: Omit<AuditRow, 'id'>): void {
     this.pop.q.insertAudit.run({ v: this.vaultId, at: a.at, actor: a.actor, action: a.action, entry_id: a.entryId, outcome: a.outcome, code: a.code, ip: a.ip, prev_hash: a.prevHash, hash: a.hash });
+    this.pop.onAudit?.(this.vaultId);
   }
 
   /** The vault's audit records with id > `afterId`, at most `limit`, in id order. */

@@ -55,5 +55,19 @@ export function createAuditService(deps: { files: VaultFiles; now?: () => Date }
       const records = store.pageAudit(afterId, limit).map(toAuditView);
       return { records, next_after: records.length > 0 ? records[records.length - 1]!.id : null };
     },
+    /**
+     * The audit anchors this POP keeps for the caller's vault from its peer (issue 13 §3;
+     * audit-anchor.ts), by POP then seq: `{pop_id, seq, hash, received_at}`. Owner only, like
+     * `page` (an agent's attempt is audited and refused with FORBIDDEN, CV-2003).
+     */
+    anchors(p: Principal, ip: string | null): { pop_id: string; seq: number; hash: string; received_at: string }[] {
+      const store = deps.files.find(p.vaultId);
+      if (!store) throw cvError('VAULT_NOT_FOUND');
+      if (p.kind !== 'owner') {
+        store.txRelaxed(() => appendAudit(store, { actor: actorOf(p), action: 'audit.anchors', outcome: 'denied', code: Errors.FORBIDDEN.code, ip }, now().toISOString()));
+        throw cvError('FORBIDDEN');
+      }
+      return deps.files.anchors().ofVault(p.vaultId).map((a) => ({ pop_id: a.popId, seq: a.seq, hash: a.hash, received_at: a.receivedAt }));
+    },
   };
 }

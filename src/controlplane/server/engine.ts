@@ -88,6 +88,19 @@ export function createEngine(deps: EngineDeps) {
     }
   }
 
+  /**
+   * Issue 13 §3: a POP's audit trails only grow (records are appended, never removed), so a
+   * heartbeat reporting fewer audit records than the last one means records were removed on that
+   * host (or a vault was erased). Logged as a warning; the POP's status shows both figures.
+   */
+  function auditShrank(before: PopRecord | null, hb: HeartbeatRequest): void {
+    const was = before?.heartbeat.audit;
+    const now = hb.audit;
+    if (!was || !now || now.records >= was.records) return;
+    logger.warn({ event: 'control.audit_shrank', pop: hb.pop_id, records_before: was.records, records_now: now.records, vaults_before: was.vaults, vaults_now: now.vaults },
+      `${hb.pop_id} reports ${now.records} audit records, fewer than the ${was.records} it reported before: audit records were removed on that host (or a vault erased)`);
+  }
+
   async function heartbeat(hb: HeartbeatRequest): Promise<HeartbeatResponse> {
     const members = pairMembers(hb.pop_id, hb.peer_id);
     const pairId = pairIdOf(members);
@@ -112,6 +125,7 @@ export function createEngine(deps: EngineDeps) {
       ];
       if (!(await repo.commit(expect, puts))) continue;
       logDecision(stored?.value, ans.pair);
+      auditShrank(own?.value ?? null, hb);
       if (verdict !== undefined) await assess(pairId, verdict, nowMs);
       logger.debug({ event: 'control.heartbeat', pop: hb.pop_id, role: hb.role, epoch: hb.epoch, lease_ttl_ms: ans.response.lease_ttl_ms, no_lease: ans.noLease, directive: ans.response.directive }, 'heartbeat answered');
       return ans.response;

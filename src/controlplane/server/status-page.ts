@@ -33,7 +33,8 @@ function render(s) {
   for (const p of s.pops) {
     const tr = el('tr');
     for (const v of [p.pop_id, p.region, p.role, p.epoch, dur(p.heartbeat_age_ms), p.position, p.backlog, p.lag_seconds.toFixed(1) + 's', p.healthy ? 'yes' : 'NO',
-      p.lease_remaining_ms > 0 ? dur(p.lease_remaining_ms) : '-', directive(p.directive)]) tr.append(el('td', v));
+      p.lease_remaining_ms > 0 ? dur(p.lease_remaining_ms) : '-', directive(p.directive),
+      p.audit ? p.audit.records + ' records in ' + p.audit.vaults + ' vaults, ' + p.audit.digest.slice(0, 16) : '-']) tr.append(el('td', v));
     if (!p.healthy || p.role === 'fenced') tr.className = 'bad';
     body.append(tr);
   }
@@ -62,7 +63,7 @@ export const STATUS_PAGE_HTML = `<!doctype html>
 <body><h1>clavitor-control</h1>
 <form id="form"><label>Control-plane token <input id="token" type="password" autocomplete="off" size="60"></label> <button>Show status</button></form>
 <p id="err"></p><p id="cp"></p><div id="pairs"></div>
-<table><thead><tr><th>POP</th><th>Region</th><th>Role</th><th>Epoch</th><th>Last heartbeat</th><th>Position</th><th>Backlog</th><th>Lag</th><th>Healthy</th><th>Lease</th><th>Directive</th></tr></thead>
+<table><thead><tr><th>POP</th><th>Region</th><th>Role</th><th>Epoch</th><th>Last heartbeat</th><th>Position</th><th>Backlog</th><th>Lag</th><th>Healthy</th><th>Lease</th><th>Directive</th><th>Audit trail</th></tr></thead>
 <tbody id="pops"></tbody></table>
 <script>${SCRIPT}</script></body></html>
 `;

@@ -60,6 +60,13 @@ export function renderStatusTable(s: ControlStatus): string {
     if (s.pairs.length > 0) out.push('');
     const header = ['POP', 'REGION', 'ROLE', 'EPOCH', 'LAST HB', 'POSITION', 'BACKLOG', 'LAG', 'HEALTHY', 'LEASE', 'DIRECTIVE'];
     out.push(...alignColumns([header, ...s.pops.map(popRow)]));
+    const audited = s.pops.filter((p) => p.audit);
+    if (audited.length > 0) {
+      // Audit chain heads as each POP last reported them (issue 13 §3): a fall in RECORDS or a
+      // DIGEST that changes without new records means a trail was cut or rewritten on that host.
+      out.push('', ...alignColumns([['POP', 'AUDIT VAULTS', 'AUDIT RECORDS', 'AUDIT DIGEST'],
+        ...audited.map((p) => [printable(p.pop_id), String(p.audit!.vaults), String(p.audit!.records), printable(p.audit!.digest)])]));
+    }
   }
   return `${out.join('\n')}\n`;
 }

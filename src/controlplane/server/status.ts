@@ -29,6 +29,11 @@ export const PopStatus = z.object({
   lease_remaining_ms: z.number(),
   /** The directive this POP gets on its next heartbeat, if any. */
   directive: Directive.nullable(),
+  /**
+   * Digest of the POP's audit chain heads from its last heartbeat (issue 13 §3): vaults, records,
+   * SHA-256 over every vault's newest (seq, hash); null from a POP that sends none.
+   */
+  audit: z.object({ vaults: z.number(), records: z.number(), digest: z.string() }).nullable().optional(),
 });
 /** One POP in the status. */
 export type PopStatus = z.infer<typeof PopStatus>;
@@ -92,6 +97,7 @@ export function buildStatus(i: StatusInput): ControlStatus {
       position: hb.position, backlog: hb.backlog, lag_seconds: hb.lag_seconds, healthy: hb.healthy,
       lease_remaining_ms: r.lease ? Math.max(0, r.lease.received_at_ms + r.lease.ttl_ms - i.nowMs) : 0,
       directive: pair ? directiveFor(pair, hb) : null,
+      audit: hb.audit ?? null,
     };
   });
   return {
