@@ -108,12 +108,15 @@ test('expiry: a date on the wall clock, a TTL counted down on the monotonic cloc
   const id = await newEntry(s, owner, { title: 'k', fields: agentField('v') });
   const limits = { per_minute: 100, per_hour: 1000 };
 
-  await t.test('expires_at: refused once the wall clock passes the date', async () => {
+  await t.test('expires_at: refused once the wall clock passes the date', async (t2) => {
+    let stepped = 0;
+    t2.after(() => c.stepWall(-stepped));
     const at = new Date(c.clock.wallNow().getTime() + 3_600_000).toISOString();
     const a = await s.call('POST', '/api/agents', { token: owner, body: { name: 'dated', scopes: [id], expires_at: at, limits } });
     assert.deepEqual([a.status, a.json.expires_at], [201, at]);
     assert.equal((await s.call('GET', `/api/entries/${id}`, { token: a.json.token })).status, 200);
     c.stepWall(3_600_000);
+    stepped = 3_600_000;
     const r = await s.call('GET', `/api/entries/${id}`, { token: a.json.token });
     assert.deepEqual([r.status, r.json.error.code, r.json.error.expired_at], [401, 'CV-4030', at]);
     assert.equal((await s.call('GET', '/api/entries', { token: a.json.token })).status, 401, 'listing too');
@@ -123,19 +126,18 @@ test('expiry: a date on the wall clock, a TTL counted down on the monotonic cloc
     const ext = await s.call('PATCH', `/api/agents/${a.json.agent_id}`, { token: owner, body: { ttl_seconds: 600 } });
     assert.equal(ext.status, 200);
     assert.equal((await s.call('GET', `/api/entries/${id}`, { token: a.json.token })).status, 200);
-    c.stepWall(-3_600_000);
   });
 
-  await t.test('ttl_seconds: a wall-clock step back does not stretch the TTL', async () => {
+  await t.test('ttl_seconds: a wall-clock step back does not stretch the TTL', async (t2) => {
     const a = await s.call('POST', '/api/agents', { token: owner, body: { name: 'ttl', scopes: [id], ttl_seconds: 60, limits } });
     assert.equal(a.status, 201);
     assert.ok(Math.abs(Date.parse(a.json.expires_at) - (c.clock.wallNow().getTime() + 60_000)) < 5_000);
     assert.equal((await s.call('GET', `/api/entries/${id}`, { token: a.json.token })).status, 200);
     c.stepWall(-3_600_000);
+    t2.after(() => c.stepWall(3_600_000));
     c.advanceMono(61_000);
     const r = await s.call('GET', `/api/entries/${id}`, { token: a.json.token });
     assert.deepEqual([r.status, r.json.error.code], [401, 'CV-4030'], '61 s of monotonic time ends a 60 s TTL whatever the wall clock says');
-    c.stepWall(3_600_000);
     const audit = (await auditOf(s, owner)).filter((x) => x.actor === `agent:${a.json.agent_id}` && x.action === 'auth');
     assert.ok(audit.length > 0);
     assert.ok(audit.every((x) => x.outcome === 'denied' && x.code === 'CV-4030'));
