@@ -9,11 +9,8 @@
  * cannot be reached answers the call with a tool error carrying CV-6005.
  */
 import type { Command } from 'commander';
-import { Client } from '@modelcontextprotocol/sdk/client/index.js';
-import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
-import { Server } from '@modelcontextprotocol/sdk/server/index.js';
-import { StdioServerTransport } from '@modelcontextprotocol/sdk/server/stdio.js';
-import { CallToolRequestSchema, ListToolsRequestSchema, type CallToolResult } from '@modelcontextprotocol/sdk/types.js';
+import type { Client } from '@modelcontextprotocol/sdk/client/index.js';
+import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { fetch as undiciFetch } from 'undici';
 import { clientAgent, loadClientTls } from '../../lib/client-tls.js';
 import { Errors } from '../../lib/errors.js';
@@ -28,6 +25,10 @@ function unreachable(server: string, e: unknown): CallToolResult {
 }
 
 async function mcpCmd(_o: unknown, cmd: Command): Promise<void> {
+  // The SDK is loaded here, not at the top: every other command would otherwise pay for loading it.
+  const [{ Client }, { StreamableHTTPClientTransport }, { Server }, { StdioServerTransport }, { CallToolRequestSchema, ListToolsRequestSchema }] = await Promise.all([
+    import('@modelcontextprotocol/sdk/client/index.js'), import('@modelcontextprotocol/sdk/client/streamableHttp.js'),
+    import('@modelcontextprotocol/sdk/server/index.js'), import('@modelcontextprotocol/sdk/server/stdio.js'), import('@modelcontextprotocol/sdk/types.js')]);
   const ctx = contextOf(cmd);
   const conn = resolveConnection(ctx.opts);
   const dispatcher = clientAgent(loadClientTls({ caFile: conn.caFile }));

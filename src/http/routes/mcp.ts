@@ -29,8 +29,7 @@
  * | `generate_password` | optional `length` (4..1024), `classes` | `{password}` (nothing stored) |
  */
 import type { FastifyInstance, FastifyReply, FastifyRequest } from 'fastify';
-import { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
-import { StreamableHTTPServerTransport } from '@modelcontextprotocol/sdk/server/streamableHttp.js';
+import type { McpServer } from '@modelcontextprotocol/sdk/server/mcp.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { z } from 'zod';
 import { principalOf } from '../auth.js';
@@ -39,6 +38,14 @@ import { ClavitorError, Errors } from '../../lib/errors.js';
 import { CLASS_NAMES, DEFAULT_LENGTH, generatePassword, MAX_LENGTH, MIN_LENGTH, type CharClass } from '../../vault/password-gen.js';
 import type { Principal } from '../../vault/principal.js';
 import type { AppServices } from '../services.js';
+
+/**
+ * The SDK, loaded on the first `/mcp` request: it takes longer to load than fastify itself, and a
+ * server that never serves MCP should not start slower for it.
+ */
+let sdk: Promise<{ McpServer: typeof McpServer; Transport: typeof import('@modelcontextprotocol/sdk/server/streamableHttp.js').StreamableHTTPServerTransport }> | undefined;
+const loadSdk = () => (sdk ??= Promise.all([import('@modelcontextprotocol/sdk/server/mcp.js'), import('@modelcontextprotocol/sdk/server/streamableHttp.js')])
+  .then(([m, t]) => ({ McpServer: m.McpServer, Transport: t.StreamableHTTPServerTransport })));
 
 /** Name the server announces in `initialize`. */
 export const MCP_SERVER_NAME = 'clavitor';
@@ -57,8 +64,8 @@ function toolResult(value: object): CallToolResult {
 }
 
 /** Builds the MCP server of one request, its tools bound to `p` and the request's context. */
-function serverFor(req: FastifyRequest, s: AppServices, p: Principal): McpServer {
-  const server = new McpServer({ name: MCP_SERVER_NAME, version: '1' }, { capabilities: { tools: {} } });
+function serverFor(Server: typeof McpServer, req: FastifyRequest, s: AppServices, p: Principal): McpServer {
+  const server = new Server({ name: MCP_SERVER_NAME, version: '1' }, { capabilities: { tools: {} } });
   const ctx = readContextOf(req, s);
   /** Runs a tool body; waits for its audit records to commit; maps errors to tool errors. */
   const run = async (body: () => object): Promise<CallToolResult> => {
@@ -124,8 +131,9 @@ function serverFor(req: FastifyRequest, s: AppServices, p: Principal): McpServer
 /** Hands the request to a fresh stateless transport once the token is verified. */
 async function handle(req: FastifyRequest, reply: FastifyReply, s: AppServices): Promise<void> {
   const p = principalOf(req, s.vaults);
-  const server = serverFor(req, s, p);
-  const transport = new StreamableHTTPServerTransport({ sessionIdGenerator: undefined, enableJsonResponse: true });
+  const { McpServer: Server, Transport } = await loadSdk();
+  const server = serverFor(Server, req, s, p);
+  const transport = new Transport({ sessionIdGenerator: undefined, enableJsonResponse: true });
   reply.hijack();
   reply.raw.setHeader('cache-control', 'no-store');
   reply.raw.on('close', () => {
