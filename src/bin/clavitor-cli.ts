@@ -12,6 +12,8 @@ import { registerWriteCommands } from './cli/entries-write.js';
 import { registerAgentCommands } from './cli/agents-cmd.js';
 import { registerAuditCommands } from './cli/audit-cmd.js';
 import { registerQuarantineCommands } from './cli/quarantine-cmd.js';
+import { registerRefCommands } from './cli/refs-cmd.js';
+import { registerMcpCommand } from './cli/mcp-cmd.js';
 import { describe, errorJson, EXIT, exitCodeOf } from './cli/exit-codes.js';
 import { versionLine } from './version.js';
 import { exitQuietlyOnEpipe } from './epipe.js';
@@ -20,7 +22,7 @@ import { Errors } from '../lib/errors.js';
 exitQuietlyOnEpipe();
 
 const program = new Command('clavitor-cli')
-  .description('Clavitor command-line client: entries, agents, audit, TOTP')
+  .description('Clavitor command-line client: entries, agents, audit, TOTP, secret references (read, run, inject), MCP')
   .option('--server <url>', 'POP base URL (default: CLAVITOR_URL, then the saved config)')
   .option('--token-file <file>', 'read the token from this file (mode 0600) instead of CLAVITOR_TOKEN or the config')
   .option('--ca-file <file>', 'PEM CA bundle to trust for HTTPS instead of the system roots (default: CLAVITOR_CA_FILE, then the ca_file saved by init --ca-file)')
@@ -37,6 +39,8 @@ registerWriteCommands(program);
 registerAgentCommands(program);
 registerAuditCommands(program);
 registerQuarantineCommands(program);
+registerRefCommands(program);
+registerMcpCommand(program);
 
 try {
   await program.parseAsync(process.argv);

@@ -18,6 +18,8 @@ import { auditRoutes } from './routes/audit.js';
 import { generateRoutes } from './routes/generate.js';
 import { operatorRoutes } from './routes/operator.js';
 import { quarantineRoutes } from './routes/quarantine.js';
+import { refRoutes } from './routes/refs.js';
+import { mcpRoutes } from './routes/mcp.js';
 import type { AppServices } from './services.js';
 
 /** Client API body limit in bytes (8 MiB: an SSH-key entry with several MiB of notes fits; case F4). */
@@ -113,6 +115,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await auditRoutes(app, s);
   await generateRoutes(app, s);
   await quarantineRoutes(app, s);
+  await refRoutes(app, s);
+  await mcpRoutes(app, s);
   await s.edition.registerRoutes(app);
   return app;
 }

@@ -22,7 +22,8 @@ function whoMay(method: string, path: string): string {
   if (path === '/healthz' || path === '/api/openapi.json') return 'anyone';
   if (path === '/api/vaults' || path === '/api/status' || path === '/metrics' || path.startsWith('/admin/')) return 'operator (admin token)';
   if (method === 'GET' && path === '/api/entries') return 'owner (every entry), or agent (the entries in its scope)';
-  if (method === 'GET' && (path === '/api/entries/{id}' || path === '/api/entries/{id}/totp' || path === '/api/generate')) return 'owner, or agent in scope';
+  if (method === 'GET' && (path === '/api/entries/{id}' || path === '/api/entries/{id}/totp' || path === '/api/generate' || path === '/api/read')) return 'owner, or agent in scope';
+  if (path === '/mcp') return 'owner or agent (MCP, Streamable HTTP)';
   return 'owner';
 }
 

@@ -11,6 +11,7 @@ import { createVaultFiles, type VaultFiles } from '../store/vault-files.js';
 import { createRevisionWriter } from '../vault/writer.js';
 import { createVaultService } from '../vault/vault-service.js';
 import { createEntriesService } from '../vault/entries-service.js';
+import { createRefsService } from '../vault/refs-service.js';
 import { createQuarantineService } from '../vault/quarantine-service.js';
 import { createAgentsService } from '../vault/agents-service.js';
 import { buildApp } from './app.js';
@@ -135,9 +136,11 @@ export async function startServer(opts: ServerOptions): Promise<RunningServer> {
   const clock = opts.clock ?? systemClock;
   const now = (): Date => clock.wallNow();
   const writer = createRevisionWriter({ hooks: edition.hooks, identity: () => edition.identity(), now });
+  const entries = createEntriesService({ node, files, writer, now, clock });
   const services = {
     vaults: createVaultService({ node, files, writer, now, clock }),
-    entries: createEntriesService({ node, files, writer, now, clock }),
+    entries,
+    refs: createRefsService({ files, entries, now }),
     agents: createAgentsService({ files, writer, now }),
     quarantine: createQuarantineService({ node, files, now }),
     files,

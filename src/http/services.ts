@@ -9,6 +9,7 @@ import type { VaultService } from '../vault/vault-service.js';
 import type { EntriesService } from '../vault/entries-service.js';
 import type { AgentsService } from '../vault/agents-service.js';
 import type { QuarantineService } from '../vault/quarantine-service.js';
+import type { RefsService } from '../vault/refs-service.js';
 import type { VaultFiles } from '../store/vault-files.js';
 import type { Metrics } from '../lib/metrics.js';
 
@@ -19,6 +20,8 @@ export interface AppServices {
   readonly agents: AgentsService;
   /** The owner's read of quarantined revisions (issue 11 item 8). */
   readonly quarantine: QuarantineService;
+  /** Secret references and the listing of what a token may read (issue 14 item 1). */
+  readonly refs: RefsService;
   readonly files: VaultFiles;
   readonly edition: Edition;
   readonly metrics: Metrics;

@@ -57,6 +57,7 @@ export const Errors = Object.freeze({
   UNSUPPORTED_MEDIA: def('CV-3005', 415, 'content type must be application/json'),
   PRECONDITION_REQUIRED: def('CV-3006', 428, 'If-Match header with the entry version is required'),
   METHOD_NOT_ALLOWED: def('CV-3007', 405, 'method not allowed'),
+  REF_INVALID: def('CV-3020', 400, 'not a secret reference: write clavitor://<vault>/<entry title or id>/<field label>[?totp], with / in a title or label as %2F'),
 
   // 4xxx — vault state
   VERSION_CONFLICT: def('CV-4001', 409, 'entry was changed since that version; re-read and retry'),
@@ -65,6 +66,9 @@ export const Errors = Object.freeze({
   DECRYPT_FAILED: def('CV-4004', 500, 'stored ciphertext failed authentication'),
   TOTP_SEALED: def('CV-4005', 409, 'the TOTP secret is in the sealed tier; compute the code client-side (clavitor-cli totp does)'),
   TOTP_INVALID: def('CV-4006', 422, 'the totp field holds neither an otpauth://totp/ URI nor a base32 secret'),
+  REF_AMBIGUOUS: def('CV-4020', 409, 'more than one entry this token may read has that title; use the entry id (e_…) in the reference'),
+  REF_VAULT_MISMATCH: def('CV-4021', 404, 'the reference names another vault than this token\'s; use the vault id from the token (cvt1.<vault_id>.…)'),
+  FIELD_NOT_FOUND: def('CV-4022', 404, 'the entry has no field with that label (labels are exact and case-sensitive)'),
 
   // 30xx/40xx issue 14 item 2 (agent scopes and expiry)
   AGENT_SCOPE_INVALID: def('CV-3030', 400, 'agent scope or expiry is invalid: give expires_at (a future ISO-8601 date) or ttl_seconds, not both, within 10 years'),
@@ -106,6 +110,9 @@ export const Errors = Object.freeze({
   CLI_UNREACHABLE: def('CV-6005', 503, 'the server could not be reached'),
   CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
   CLIENT_TLS_FILE: def('CV-6007', 400, 'a CA bundle, client certificate or client key file cannot be used (missing, unreadable, not PEM, or a certificate without its key)'),
+  CLI_OUTPUT_EXISTS: def('CV-6030', 400, 'the output file exists; pass --force to replace it'),
+  CLI_ENV_FILE: def('CV-6031', 400, 'the env file cannot be read or has a line that is not KEY=VALUE'),
+  CLI_CHILD_START: def('CV-6032', 400, 'the command could not be started (not found or not executable)'),
   CLI_NOT_RESTORABLE: def('CV-6010', 400, 'this quarantined revision is not an entry change and cannot be restored by the CLI; re-create it by hand (e.g. clavitor-cli agent add)'),
   AUDIT_ANCHOR_MISSING: def('CV-6020', 400, 'the audit trail no longer holds a record that was anchored: records were deleted or the newest ones cut off'),
   AUDIT_ANCHOR_CHANGED: def('CV-6021', 400, 'an anchored audit record now has another hash: the trail was rewritten (edited, deleted or inserted records, re-hashed)'),

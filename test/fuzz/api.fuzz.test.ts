@@ -313,6 +313,7 @@ function resolveIds(url: string): string {
   const live = store.listEntries().map((e) => e.entryId);
   const agents = store.listAgents().map((a) => a.agentId ?? '');
   return url
+    .replace(/VAULT_A/g, VAULT_A)
     .replace(/LIVE_(\d+)/, (_, n: string) => live[Number(n) % Math.max(1, live.length)] ?? 'none')
     .replace(/AGENT_(\d+)/, (_, n: string) => agents[Number(n) % Math.max(1, agents.length)] ?? 'none');
 }
@@ -390,4 +391,27 @@ test(`fuzz: client API requests never answer 5xx, always a JSON error, and faile
   assert.ok(reached('200') + reached('201') + reached('204') > 0, 'some requests succeeded');
   for (const k of ['400', '401', '403', '404', '413', '415']) assert.ok(reached(k) > 0, `status ${k} reached`);
   for (const k of ['CV-2001', 'CV-2002', 'CV-3001', 'CV-3004']) assert.ok(reached(k) > 0, `${k} reached`);
+});
+
+test(`fuzz: GET /api/read with any reference never answers 5xx and always a registered JSON error (issue 14; seed ${SEED})`, async () => {
+  // Well-formed references to live entries by id (LIVE_n) or title (a0, a1, b0 of the other vault),
+  // damaged ones, and arbitrary text; every real token.
+  const part = <T>(xs: T[]) => fc.constantFrom(...xs);
+  const refArb = fc.oneof(
+    fc.tuple(part(['clavitor://VAULT_A/', `clavitor://${VAULT_B}/`, 'clavitor://v_x/', 'clavitor:/', 'op://x/', 'clavitor://VAULT_A//', ' clavitor://VAULT_A/']),
+      part(['LIVE_0', 'LIVE_1', 'LIVE_2', 'a0', 'a1', 'a%2', 'x%2Fy', 'b0', '', 'e_AAAAAAAAAAAAAAAAAAAAAA']),
+      part(['/user', '/pw', '/otp?totp', '?totp', '/x/y', '/%', '?reveal', '', '/otp?totp=true', '/user#x'])).map(([a, b, c]) => a + b + c),
+    fc.string({ maxLength: 60 }).map((s) => `clavitor://VAULT_A/${s}`),
+    fc.string({ unit: 'binary', maxLength: 40 }),
+  );
+  const readArb = fc.record({ ref: refArb, token: fc.constantFrom(...TOKENS), remoteAddress: fc.ipV4(), extra: fc.constantFrom('', '&x=1', '&ref=again') })
+    .map(({ ref, token, remoteAddress, extra }): Req => ({
+      method: 'GET', url: `/api/read?ref=${encodeURIComponent(ref)}${extra}`, authorization: `Bearer ${token}`,
+      ifMatch: undefined, contentType: undefined, body: undefined, badLength: false, remoteAddress,
+    }));
+  await fc.assert(fc.asyncProperty(readArb, async (r) => {
+    fuzzMs += 1000;
+    await check(r);
+  }), { seed: SEED, numRuns: RUNS });
+  assert.deepEqual(errorLogs, [], 'no error-level log line (internal error)');
 });
