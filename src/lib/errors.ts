@@ -63,6 +63,8 @@ export const Errors = Object.freeze({
   DECRYPT_FAILED: def('CV-4004', 500, 'stored ciphertext failed authentication'),
   TOTP_SEALED: def('CV-4005', 409, 'the TOTP secret is in the sealed tier; compute the code client-side (clavitor-cli totp does)'),
   TOTP_INVALID: def('CV-4006', 422, 'the totp field holds neither an otpauth://totp/ URI nor a base32 secret'),
+  VERSION_NOT_RESTORABLE: def('CV-4040', 422, 'that version holds no value of this entry (a deletion, or another entry\'s revision); list the versions with clavitor-cli history <id>'),
+  ENTRY_NOT_DELETED: def('CV-4041', 409, 'the entry is not deleted, so there is nothing to undelete; to go back to an old version pass a version (clavitor-cli restore <id> --version N)'),
 
   // 5xxx — roles and replication
   READ_ONLY_BACKUP: def('CV-5001', 503, 'this POP is a backup and accepts no client writes; write to the primary'),

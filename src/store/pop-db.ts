@@ -48,6 +48,7 @@ function prepareAll(db: Db) {
     // entries
     getEntry: db.prepare<[string, string], EntryDbRow>('SELECT * FROM entries WHERE vault_id = ? AND entry_id = ?'),
     listEntries: db.prepare<[string], EntryDbRow>('SELECT * FROM entries WHERE vault_id = ? AND deleted = 0 ORDER BY created_seq'),
+    listDeleted: db.prepare<[string], EntryDbRow>('SELECT * FROM entries WHERE vault_id = ? AND deleted = 1 ORDER BY head_seq DESC'),
     upsertEntry: db.prepare(`INSERT INTO entries (vault_id, entry_id, head_seq, created_seq, deleted) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(vault_id, entry_id) DO UPDATE SET head_seq = excluded.head_seq, deleted = excluded.deleted`),
     deleteEntries: db.prepare('DELETE FROM entries WHERE vault_id = ?'),

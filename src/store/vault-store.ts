@@ -149,6 +149,11 @@ export class VaultStore {
     return this.pop.q.listEntries.all(this.vaultId).map(toEntry);
   }
 
+  /** Deleted entries (the owner's trash, issue 15 item 4), most recently deleted first. */
+  listDeleted(): EntryRow[] {
+    return this.pop.q.listDeleted.all(this.vaultId).map(toEntry);
+  }
+
   /** Sets the current state of an entry. */
   upsertEntry(entryId: string, headSeq: number, createdSeq: number, deleted: boolean): void {
     this.pop.q.upsertEntry.run(this.vaultId, entryId, headSeq, createdSeq, deleted ? 1 : 0);
