@@ -13,6 +13,7 @@ import { registerAgentCommands } from './cli/agents-cmd.js';
 import { registerAuditCommands } from './cli/audit-cmd.js';
 import { registerQuarantineCommands } from './cli/quarantine-cmd.js';
 import { registerHistoryCommands } from './cli/history-cmd.js';
+import { registerTransferCommands } from './cli/transfer-cmd.js';
 import { describe, errorJson, EXIT, exitCodeOf } from './cli/exit-codes.js';
 import { versionLine } from './version.js';
 import { exitQuietlyOnEpipe } from './epipe.js';
@@ -38,6 +39,7 @@ registerAgentCommands(program);
 registerAuditCommands(program);
 registerQuarantineCommands(program);
 registerHistoryCommands(program);
+registerTransferCommands(program);
 
 // `--version` prints the version when it comes before any command; after one (`restore ID
 // --version N`) it is that command's option, a revision number (issue 15 item 4).

@@ -98,6 +98,9 @@ export const Errors = Object.freeze({
   CLI_UNREACHABLE: def('CV-6005', 503, 'the server could not be reached'),
   CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
   CLIENT_TLS_FILE: def('CV-6007', 400, 'a CA bundle, client certificate or client key file cannot be used (missing, unreadable, not PEM, or a certificate without its key)'),
+  IMPORT_INVALID: def('CV-6040', 400, 'the import file cannot be read in that format; nothing was imported'),
+  IMPORT_DECRYPT: def('CV-6041', 400, 'the export file did not decrypt: wrong passphrase, or the file was altered; nothing was imported'),
+  EXPORT_FILE: def('CV-6042', 400, 'the export file cannot be created (it exists, or the directory is not writable)'),
   CLI_NOT_RESTORABLE: def('CV-6010', 400, 'this quarantined revision is not an entry change and cannot be restored by the CLI; re-create it by hand (e.g. clavitor-cli agent add)'),
 
   // 61xx — control plane (clavitor-control; docs/control-plane.md)
