@@ -14,6 +14,7 @@ import { registerAuditCommands } from './cli/audit-cmd.js';
 import { registerQuarantineCommands } from './cli/quarantine-cmd.js';
 import { registerHistoryCommands } from './cli/history-cmd.js';
 import { registerTransferCommands } from './cli/transfer-cmd.js';
+import { registerOwnerCommands } from './cli/owner-cmd.js';
 import { describe, errorJson, EXIT, exitCodeOf } from './cli/exit-codes.js';
 import { versionLine } from './version.js';
 import { exitQuietlyOnEpipe } from './epipe.js';
@@ -40,6 +41,7 @@ registerAuditCommands(program);
 registerQuarantineCommands(program);
 registerHistoryCommands(program);
 registerTransferCommands(program);
+registerOwnerCommands(program);
 
 // `--version` prints the version when it comes before any command; after one (`restore ID
 // --version N`) it is that command's option, a revision number (issue 15 item 4).

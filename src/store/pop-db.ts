@@ -58,6 +58,8 @@ function prepareAll(db: Db) {
     getAgent: db.prepare<[string, string], TokDbRow>('SELECT * FROM tokens WHERE vault_id = ? AND agent_id = ?'),
     listAgents: db.prepare<[string], TokDbRow>("SELECT * FROM tokens WHERE vault_id = ? AND kind = 'agent' ORDER BY created_seq"),
     revokeAgent: db.prepare('UPDATE tokens SET revoked = 1 WHERE vault_id = ? AND agent_id = ?'),
+    revokeToken: db.prepare('UPDATE tokens SET revoked = 1 WHERE vault_id = ? AND token_id = ?'),
+    listOwnerTokens: db.prepare<[string], TokDbRow>("SELECT * FROM tokens WHERE vault_id = ? AND kind = 'owner' AND revoked = 0 ORDER BY created_seq"),
     setAgentLocked: db.prepare('UPDATE tokens SET locked = ? WHERE vault_id = ? AND agent_id = ?'),
     deleteTokens: db.prepare('DELETE FROM tokens WHERE vault_id = ?'),
     // audit

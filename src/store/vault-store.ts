@@ -181,6 +181,16 @@ export class VaultStore {
     return this.pop.q.listAgents.all(this.vaultId).map(toTok);
   }
 
+  /** Marks one token revoked by token id (owner tokens and recovery codes; issue 15 item 5). */
+  revokeToken(tokenId: string): void {
+    this.pop.q.revokeToken.run(this.vaultId, tokenId);
+  }
+
+  /** Unrevoked owner-kind tokens (owner tokens and the recovery code), oldest first. */
+  listOwnerTokens(): TokenRow[] {
+    return this.pop.q.listOwnerTokens.all(this.vaultId).map(toTok);
+  }
+
   /** Marks an agent's token revoked. */
   revokeAgent(agentId: string): void {
     this.pop.q.revokeAgent.run(this.vaultId, agentId);

@@ -7,7 +7,7 @@
  * does not match its kind's schema.
  */
 import type { VaultStore } from '../store/vault-store.js';
-import { AgentCreateBody, AgentLockBody, EmptyBody, EntryPutBody, VaultCreateBody, type Revision } from './revision.js';
+import { AgentCreateBody, AgentLockBody, EmptyBody, EntryPutBody, OwnerRotateBody, RECOVERY_TOKEN_NAME, VaultCreateBody, type Revision } from './revision.js';
 import { cvError } from '../lib/errors.js';
 import type { z } from 'zod';
 
@@ -31,6 +31,7 @@ const BODY_SCHEMAS = {
   'agent.revoke': EmptyBody,
   'agent.lock': AgentLockBody,
   'agent.unlock': EmptyBody,
+  'owner.rotate': OwnerRotateBody,
 } as const;
 
 /**
@@ -67,6 +68,14 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
     case 'vault.create': {
       const b = body as z.infer<typeof VaultCreateBody>;
       store.insertToken({ tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq, perMinute: null, perHour: null });
+      insertRecovery(store, b, rev.seq);
+      return;
+    }
+    case 'owner.rotate': {
+      const b = body as z.infer<typeof OwnerRotateBody>;
+      for (const t of b.revoked) store.revokeToken(t);
+      store.insertToken({ tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq, perMinute: null, perHour: null });
+      insertRecovery(store, b, rev.seq);
       return;
     }
     case 'entry.put':
@@ -91,6 +100,12 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
       store.setAgentLocked(rev.subject!, rev.kind === 'agent.lock');
       return;
   }
+}
+
+/** Stores the recovery code carried by a `vault.create` or `owner.rotate` body, if any. */
+function insertRecovery(store: VaultStore, b: { recovery_token_id?: string | undefined; recovery_verifier?: string | undefined; recovery_wrapped?: string | undefined }, seq: number): void {
+  if (!b.recovery_token_id || !b.recovery_verifier || !b.recovery_wrapped) return;
+  store.insertToken({ tokenId: b.recovery_token_id, kind: 'owner', agentId: null, verifier: b.recovery_verifier, wrapped: b.recovery_wrapped, scopes: [], name: RECOVERY_TOKEN_NAME, createdSeq: seq, perMinute: null, perHour: null });
 }
 
 /**
