@@ -14,6 +14,9 @@ import { registerAuditCommands } from './cli/audit-cmd.js';
 import { registerQuarantineCommands } from './cli/quarantine-cmd.js';
 import { registerRefCommands } from './cli/refs-cmd.js';
 import { registerMcpCommand } from './cli/mcp-cmd.js';
+import { registerHistoryCommands } from './cli/history-cmd.js';
+import { registerTransferCommands } from './cli/transfer-cmd.js';
+import { registerOwnerCommands } from './cli/owner-cmd.js';
 import { describe, errorJson, EXIT, exitCodeOf } from './cli/exit-codes.js';
 import { versionLine } from './version.js';
 import { exitQuietlyOnEpipe } from './epipe.js';
@@ -28,7 +31,6 @@ const program = new Command('clavitor-cli')
   .option('--ca-file <file>', 'PEM CA bundle to trust for HTTPS instead of the system roots (default: CLAVITOR_CA_FILE, then the ca_file saved by init --ca-file)')
   .option('--seal-key-file <file>', 'seal key file for sealed fields (default: CLAVITOR_SEAL_KEY_FILE)')
   .option('--json', 'print data as JSON (an error too: {"error":{…}} on stdout)')
-  .version(versionLine('clavitor-cli'), '--version', 'print the version and edition')
   .exitOverride()
   .configureOutput({ outputError: (text, write) => write(`clavitor-cli: ${Errors.CLI_BAD_INPUT.code}: ${text.replace(/^error: /, '')}`) })
   .showHelpAfterError('(run clavitor-cli --help for usage)');
@@ -41,6 +43,16 @@ registerAuditCommands(program);
 registerQuarantineCommands(program);
 registerRefCommands(program);
 registerMcpCommand(program);
+registerHistoryCommands(program);
+registerTransferCommands(program);
+registerOwnerCommands(program);
+
+// `--version` prints the version when it comes before any command; after one (`restore ID
+// --version N`) it is that command's option, a revision number (issue 15 item 4).
+const argv = process.argv.slice(2);
+const versionAt = argv.indexOf('--version');
+const commandAt = argv.findIndex((a) => program.commands.some((c) => c.name() === a));
+if (versionAt === -1 || commandAt === -1 || versionAt < commandAt) program.version(versionLine('clavitor-cli'), '--version', 'print the version and edition');
 
 try {
   await program.parseAsync(process.argv);

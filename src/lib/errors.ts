@@ -74,6 +74,8 @@ export const Errors = Object.freeze({
   AGENT_SCOPE_INVALID: def('CV-3030', 400, 'agent scope or expiry is invalid: give expires_at (a future ISO-8601 date) or ttl_seconds, not both, within 10 years'),
   AGENT_REVOKED_UPDATE: def('CV-4031', 409, 'this agent is revoked; its scope cannot change: create a new agent'),
   TOKEN_EXPIRED: def('CV-4030', 401, 'this agent token has expired; the vault owner can extend it (clavitor-cli agent update <id> --ttl …) or create a new agent'),
+  VERSION_NOT_RESTORABLE: def('CV-4040', 422, 'that version holds no value of this entry (a deletion, or another entry\'s revision); list the versions with clavitor-cli history <id>'),
+  ENTRY_NOT_DELETED: def('CV-4041', 409, 'the entry is not deleted, so there is nothing to undelete; to go back to an old version pass a version (clavitor-cli restore <id> --version N)'),
 
   // 5xxx — roles and replication
   READ_ONLY_BACKUP: def('CV-5001', 503, 'this POP is a backup and accepts no client writes; write to the primary'),
@@ -113,6 +115,9 @@ export const Errors = Object.freeze({
   CLI_OUTPUT_EXISTS: def('CV-6030', 400, 'the output file exists; pass --force to replace it'),
   CLI_ENV_FILE: def('CV-6031', 400, 'the env file cannot be read or has a line that is not KEY=VALUE'),
   CLI_CHILD_START: def('CV-6032', 400, 'the command could not be started (not found or not executable)'),
+  IMPORT_INVALID: def('CV-6040', 400, 'the import file cannot be read in that format; nothing was imported'),
+  IMPORT_DECRYPT: def('CV-6041', 400, 'the export file did not decrypt: wrong passphrase, or the file was altered; nothing was imported'),
+  EXPORT_FILE: def('CV-6042', 400, 'the export file cannot be created (it exists, or the directory is not writable)'),
   CLI_NOT_RESTORABLE: def('CV-6010', 400, 'this quarantined revision is not an entry change and cannot be restored by the CLI; re-create it by hand (e.g. clavitor-cli agent add)'),
   AUDIT_ANCHOR_MISSING: def('CV-6020', 400, 'the audit trail no longer holds a record that was anchored: records were deleted or the newest ones cut off'),
   AUDIT_ANCHOR_CHANGED: def('CV-6021', 400, 'an anchored audit record now has another hash: the trail was rewritten (edited, deleted or inserted records, re-hashed)'),

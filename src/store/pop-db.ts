@@ -48,6 +48,7 @@ function prepareAll(db: Db) {
     // entries
     getEntry: db.prepare<[string, string], EntryDbRow>('SELECT * FROM entries WHERE vault_id = ? AND entry_id = ?'),
     listEntries: db.prepare<[string], EntryDbRow>('SELECT * FROM entries WHERE vault_id = ? AND deleted = 0 ORDER BY created_seq'),
+    listDeleted: db.prepare<[string], EntryDbRow>('SELECT * FROM entries WHERE vault_id = ? AND deleted = 1 ORDER BY head_seq DESC'),
     upsertEntry: db.prepare(`INSERT INTO entries (vault_id, entry_id, head_seq, created_seq, deleted) VALUES (?, ?, ?, ?, ?)
       ON CONFLICT(vault_id, entry_id) DO UPDATE SET head_seq = excluded.head_seq, deleted = excluded.deleted`),
     deleteEntries: db.prepare('DELETE FROM entries WHERE vault_id = ?'),
@@ -58,6 +59,8 @@ function prepareAll(db: Db) {
     getAgent: db.prepare<[string, string], TokDbRow>('SELECT * FROM tokens WHERE vault_id = ? AND agent_id = ?'),
     listAgents: db.prepare<[string], TokDbRow>("SELECT * FROM tokens WHERE vault_id = ? AND kind = 'agent' ORDER BY created_seq"),
     revokeAgent: db.prepare('UPDATE tokens SET revoked = 1 WHERE vault_id = ? AND agent_id = ?'),
+    revokeToken: db.prepare('UPDATE tokens SET revoked = 1 WHERE vault_id = ? AND token_id = ?'),
+    listOwnerTokens: db.prepare<[string], TokDbRow>("SELECT * FROM tokens WHERE vault_id = ? AND kind = 'owner' AND revoked = 0 ORDER BY created_seq"),
     setAgentLocked: db.prepare('UPDATE tokens SET locked = ? WHERE vault_id = ? AND agent_id = ?'),
     deleteTokens: db.prepare('DELETE FROM tokens WHERE vault_id = ?'),
     // audit

@@ -9,8 +9,9 @@
  * Kinds of revision. `agent.lock` / `agent.unlock` (issue 6 items 3 and 7) are written only by a
  * primary: a lock when an agent breaches its rate limit twice within 2 hours, an unlock by the owner.
  * `agent.update` (issue 14 item 2) replaces an agent's scope (entries, folders, tags) and expiry.
+ * `owner.rotate` (issue 15 item 5): a new owner token (and optionally a new recovery code), older ones revoked.
  */
-export const REVISION_KINDS = ['vault.create', 'entry.put', 'entry.delete', 'agent.create', 'agent.revoke', 'agent.lock', 'agent.unlock', 'agent.update'] as const;
+export const REVISION_KINDS = ['vault.create', 'entry.put', 'entry.delete', 'agent.create', 'agent.revoke', 'agent.lock', 'agent.unlock', 'agent.update', 'owner.rotate'] as const;
 /** One revision kind. */
 export type RevisionKind = (typeof REVISION_KINDS)[number];
 

@@ -167,6 +167,11 @@ export class VaultStore {
     return this.pop.q.listEntries.all(this.vaultId).map(toEntry);
   }
 
+  /** Deleted entries (the owner's trash, issue 15 item 4), most recently deleted first. */
+  listDeleted(): EntryRow[] {
+    return this.pop.q.listDeleted.all(this.vaultId).map(toEntry);
+  }
+
   /** Sets the current state of an entry. */
   upsertEntry(entryId: string, headSeq: number, createdSeq: number, deleted: boolean): void {
     this.pop.q.upsertEntry.run(this.vaultId, entryId, headSeq, createdSeq, deleted ? 1 : 0);
@@ -198,6 +203,16 @@ export class VaultStore {
   /** All agents, oldest first. */
   listAgents(): TokenRow[] {
     return this.pop.q.listAgents.all(this.vaultId).map(toTok);
+  }
+
+  /** Marks one token revoked by token id (owner tokens and recovery codes; issue 15 item 5). */
+  revokeToken(tokenId: string): void {
+    this.pop.q.revokeToken.run(this.vaultId, tokenId);
+  }
+
+  /** Unrevoked owner-kind tokens (owner tokens and the recovery code), oldest first. */
+  listOwnerTokens(): TokenRow[] {
+    return this.pop.q.listOwnerTokens.all(this.vaultId).map(toTok);
   }
 
   /** Marks an agent's token revoked. */

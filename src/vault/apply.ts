@@ -7,7 +7,7 @@
  * does not match its kind's schema.
  */
 import type { VaultStore } from '../store/vault-store.js';
-import { AgentCreateBody, AgentLockBody, AgentUpdateBody, EmptyBody, EntryPutBody, VaultCreateBody, type Revision } from './revision.js';
+import { AgentCreateBody, AgentLockBody, AgentUpdateBody, EmptyBody, EntryPutBody, OwnerRotateBody, RECOVERY_TOKEN_NAME, VaultCreateBody, type Revision } from './revision.js';
 import { cvError } from '../lib/errors.js';
 import type { z } from 'zod';
 
@@ -32,6 +32,7 @@ const BODY_SCHEMAS = {
   'agent.lock': AgentLockBody,
   'agent.unlock': EmptyBody,
   'agent.update': AgentUpdateBody,
+  'owner.rotate': OwnerRotateBody,
 } as const;
 
 /**
@@ -71,6 +72,17 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
         tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq,
         perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null,
       });
+      insertRecovery(store, b, rev.seq);
+      return;
+    }
+    case 'owner.rotate': {
+      const b = body as z.infer<typeof OwnerRotateBody>;
+      for (const t of b.revoked) store.revokeToken(t);
+      store.insertToken({
+        tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq,
+        perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null,
+      });
+      insertRecovery(store, b, rev.seq);
       return;
     }
     case 'entry.put':
@@ -101,6 +113,12 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
       store.setAgentLocked(rev.subject!, rev.kind === 'agent.lock');
       return;
   }
+}
+
+/** Stores the recovery code carried by a `vault.create` or `owner.rotate` body, if any. */
+function insertRecovery(store: VaultStore, b: { recovery_token_id?: string | undefined; recovery_verifier?: string | undefined; recovery_wrapped?: string | undefined }, seq: number): void {
+  if (!b.recovery_token_id || !b.recovery_verifier || !b.recovery_wrapped) return;
+  store.insertToken({ tokenId: b.recovery_token_id, kind: 'owner', agentId: null, verifier: b.recovery_verifier, wrapped: b.recovery_wrapped, scopes: [], name: RECOVERY_TOKEN_NAME, createdSeq: seq, perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null });
 }
 
 /**

@@ -16,7 +16,8 @@ import { newEntryId, type EntryId, type VaultId } from '../lib/ids.js';
 import { cvError, Errors } from '../lib/errors.js';
 import { actorOf, type OwnerPrincipal, type Principal } from './principal.js';
 import { appendAudit, type AuditInput } from './audit.js';
-import { checkEntryInput, decryptView, encryptEntry, entryBody, keyFor, openField, openTitle, type EntryInput, type EntryView } from './entry-codec.js';
+import { checkEntryInput, decryptView, encryptEntry, entryBody, keyFor, openField, openTitle, type EntryInput, type EntryView, type FieldView } from './entry-codec.js';
+import type { Revision } from './revision.js';
 import { createAgentGate, type AgentGate, type ReadContext } from './agent-gate.js';
 import { totpCode, TOTP_KIND, type TotpCode } from './totp.js';
 import { entryInScope } from './scope.js';
@@ -37,13 +38,39 @@ export interface EntrySummary {
   fields: { label: string; kind: string; tier: string }[];
 }
 
-/** One revision in an entry's history. */
+/**
+ * One revision in an entry's history. `entry` (issue 15 item 4) holds the values that revision
+ * stored, decrypted for the owner (sealed fields stay client ciphertext); absent on a tombstone.
+ */
 export interface HistoryItem {
   seq: number;
   kind: string;
   epoch: number;
   origin_pop: string;
   created_at: string;
+  entry?: RevisionValues;
+}
+
+/** The values one `entry.put` revision stored, as the owner reads them. */
+export interface RevisionValues {
+  type: string;
+  parent: string | null;
+  title: string;
+  fields: FieldView[];
+}
+
+/** A deleted entry in the owner's trash (issue 15 item 4). */
+export interface TrashItem {
+  id: string;
+  type: string;
+  parent: string | null;
+  /** Title of the last version before the deletion. */
+  title: string;
+  /** Seq of the tombstone: the entry's current version (use in If-Match). */
+  version: number;
+  /** Seq of the last version with values: what an undelete restores. */
+  last_version: number;
+  deleted_at: string;
 }
 
 /** Dependencies of the entries service. `gate` defaults to a gate with a fresh in-memory limiter. */
@@ -96,6 +123,35 @@ export function createEntriesService(deps: EntriesServiceDeps) {
     const store = storeOf(p.vaultId);
     if (p.kind === 'agent') gate.admit(store, p, entryId, action, ctx);
     return { store, e: liveEntry(store, entryId) };
+  }
+
+  /** The values revision `rev` (an `entry.put`) stored, decrypted with the owner's keys. */
+  function valuesOf(p: OwnerPrincipal, rev: Revision): RevisionValues {
+    const v = decryptView(p, rev, rev.createdAt);
+    return { type: v.type, parent: v.parent, title: v.title, fields: v.fields };
+  }
+
+  /** The newest `entry.put` revision of `entryId` before `beforeSeq`, or undefined. */
+  function lastPutBefore(store: VaultStore, entryId: string, beforeSeq: number): Revision | undefined {
+    return store.revisionsOf(entryId).filter((r) => r.kind === 'entry.put' && r.seq < beforeSeq).at(-1);
+  }
+
+  /**
+   * Writes a new `entry.put` revision of `entryId` equal to revision `from` (decrypted and
+   * encrypted again at the new seq: the AAD binds each ciphertext to its revision). A plain
+   * `entry.put`, so it applies and replicates like every write and needs no new revision kind.
+   */
+  async function writeCopy(p: OwnerPrincipal, store: VaultStore, entryId: string, from: Revision, action: string, check: () => void, ip: string | null): Promise<EntryView> {
+    const v = valuesOf(p, from);
+    const input: EntryInput = { type: v.type as EntryInput['type'], parent: v.parent, title: v.title, fields: v.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier, value: 'value' in f ? f.value : '' })) };
+    let createdSeq = 0;
+    const rev = await deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
+      { actor: 'owner', action, entryId, outcome: 'ok', ip },
+      () => {
+        check();
+        createdSeq = store.getEntry(entryId)!.createdSeq;
+      });
+    return decryptView(p, rev, store.getRevision(createdSeq)!.createdAt);
   }
 
   return {
@@ -200,13 +256,67 @@ export function createEntriesService(deps: EntriesServiceDeps) {
       return out;
     },
 
-    /** Every revision of an entry, oldest first, tombstone included (owner only). */
+    /**
+     * Every revision of an entry, oldest first, tombstone included (owner only), each `entry.put`
+     * with the values it stored, decrypted (issue 15 item 4). Works for a deleted entry too.
+     */
     history(p: Principal, entryId: string, ip: string | null = null): HistoryItem[] {
       requireOwner(p, 'entry.history', entryId, ip);
       const store = storeOf(p.vaultId);
       if (!store.getEntry(entryId)) throw cvError('NOT_FOUND', 'entry not found');
-      const out = store.revisionsOf(entryId).map((r) => ({ seq: r.seq, kind: r.kind, epoch: r.epoch, origin_pop: r.originPop, created_at: r.createdAt }));
+      const out = store.revisionsOf(entryId).map((r): HistoryItem => ({
+        seq: r.seq, kind: r.kind, epoch: r.epoch, origin_pop: r.originPop, created_at: r.createdAt,
+        ...(r.kind === 'entry.put' ? { entry: valuesOf(p, r) } : {}),
+      }));
       audit(store, { actor: 'owner', action: 'entry.history', entryId, outcome: 'ok', ip });
+      return out;
+    },
+
+    /**
+     * Restores an entry (owner only; issue 15 item 4): writes a new revision equal to version
+     * `version` (a seq from `history`), or, with `version` undefined, undeletes a deleted entry by
+     * restoring its last version before the tombstone. Works on live and deleted entries alike;
+     * the result is live. `ifMatch`, when given, must be the entry's current version (the
+     * tombstone's seq for a deleted entry), else VERSION_CONFLICT (CV-4001), checked in the write's
+     * savepoint. NOT_FOUND for an unknown entry; VERSION_NOT_RESTORABLE (CV-4040) when `version`
+     * is not an `entry.put` of this entry; ENTRY_NOT_DELETED (CV-4041) for an undelete of a live one.
+     */
+    async restore(p: Principal, entryId: string, version: number | undefined, ifMatch: number | undefined, ip: string | null): Promise<EntryView> {
+      const action = version === undefined ? 'entry.undelete' : 'entry.restore';
+      requireOwner(p, action, entryId, ip);
+      const store = storeOf(p.vaultId);
+      const e = store.getEntry(entryId);
+      if (!e) throw cvError('NOT_FOUND', 'entry not found');
+      let from: Revision | undefined;
+      if (version === undefined) {
+        if (!e.deleted) throw cvError('ENTRY_NOT_DELETED');
+        from = lastPutBefore(store, entryId, e.headSeq);
+      } else {
+        from = store.getRevision(version);
+        if (from?.kind !== 'entry.put' || from.subject !== entryId) throw cvError('VERSION_NOT_RESTORABLE', `version ${version} holds no value of entry ${entryId}; list the versions with clavitor-cli history ${entryId}`);
+      }
+      if (!from) throw cvError('VERSION_NOT_RESTORABLE');
+      const seen = e.headSeq;
+      return writeCopy(p, store, entryId, from, action, () => {
+        const now = store.getEntry(entryId)!;
+        if (ifMatch !== undefined && now.headSeq !== ifMatch) throw cvError('VERSION_CONFLICT', undefined, { current_version: now.headSeq });
+        // An undelete raced by another write (an undelete or a put) must not copy a stale version.
+        if (version === undefined && (now.headSeq !== seen || !now.deleted)) throw cvError('VERSION_CONFLICT', undefined, { current_version: now.headSeq });
+      }, ip);
+    },
+
+    /** Deleted entries, most recently deleted first, with the title of their last version (owner only). */
+    trash(p: Principal, ip: string | null = null): TrashItem[] {
+      requireOwner(p, 'trash.list', null, ip);
+      const store = storeOf(p.vaultId);
+      const out: TrashItem[] = [];
+      for (const en of store.listDeleted()) {
+        const last = lastPutBefore(store, en.entryId, en.headSeq);
+        if (!last) continue;
+        const body = entryBody(last);
+        out.push({ id: en.entryId, type: body.type, parent: body.parent, title: openTitle(p, last, body), version: en.headSeq, last_version: last.seq, deleted_at: store.getRevision(en.headSeq)!.createdAt });
+      }
+      audit(store, { actor: 'owner', action: 'trash.list', outcome: 'ok', ip });
       return out;
     },
   };

@@ -19,11 +19,38 @@ export type Tier = (typeof TIERS)[number];
 
 const ct = z.string().regex(/^c1\.[A-Za-z0-9_-]+$/).max(64 * 1024 * 1024);
 
-/** Body of `vault.create`: the owner token's verifier and wrapped vault + agent keys. */
+/**
+ * Marker in a token row's `name` for the vault's recovery code (issue 15 item 5): an owner-kind
+ * token that authenticates nothing but `POST /api/owner/recover`.
+ */
+export const RECOVERY_TOKEN_NAME = 'recovery';
+
+/** Optional recovery code of `vault.create` and `owner.rotate`: its verifier and the wrapped vault + agent keys. */
+const RecoveryFields = {
+  recovery_token_id: z.string().min(1).max(64).optional(),
+  recovery_verifier: z.string().min(1).max(128).optional(),
+  recovery_wrapped: ct.optional(),
+};
+
+/** Body of `vault.create`: the owner token's verifier and wrapped vault + agent keys (and optionally a recovery code's). */
 export const VaultCreateBody = z.strictObject({
   owner_token_id: z.string().min(1).max(64),
   owner_verifier: z.string().min(1).max(128),
   owner_wrapped: ct,
+  ...RecoveryFields,
+});
+
+/**
+ * Body of `owner.rotate` (issue 15 item 5; subject: the new owner token id): the new owner token's
+ * verifier and the same vault + agent keys wrapped for it, the token ids it revokes, and
+ * optionally a new recovery code.
+ */
+export const OwnerRotateBody = z.strictObject({
+  owner_token_id: z.string().min(1).max(64),
+  owner_verifier: z.string().min(1).max(128),
+  owner_wrapped: ct,
+  revoked: z.array(z.string().min(1).max(64)).max(100),
+  ...RecoveryFields,
 });
 
 /** One stored field: label and kind in clear, value always ciphertext. */

@@ -12,6 +12,7 @@ import { KEY_BYTES, randomKey } from './crypto.js';
 import { newVaultId, type AgentId, type TokenId, type VaultId } from '../lib/ids.js';
 import { cvError, Errors } from '../lib/errors.js';
 import { DEFAULT_LIMITS, type Principal } from './principal.js';
+import { RECOVERY_TOKEN_NAME } from './revision.js';
 import { appendAudit } from './audit.js';
 import { createTokenKeyCache, type TokenKeyCache } from './token-cache.js';
 import { createTokenExpiry } from './token-expiry.js';
@@ -40,6 +41,17 @@ export interface VaultServiceDeps {
  */
 const DUMMY_VERIFIER = randomBytes(32).toString('base64url');
 
+/** A new token wrapping `keys` (owner + agent key), with the body fields that store it. */
+function mintWrapped(vaultId: VaultId, keys: Buffer) {
+  const tok = mintToken(vaultId);
+  return { text: tok.text, tokenId: tok.tokenId, body: { owner_token_id: tok.tokenId, owner_verifier: tok.verifier, owner_wrapped: wrapKeys(tok.kek, vaultId, tok.tokenId, keys) } };
+}
+
+/** The recovery-code fields of a `vault.create` or `owner.rotate` body. */
+function recoveryBody(r: ReturnType<typeof mintWrapped>) {
+  return { recovery_token_id: r.tokenId, recovery_verifier: r.body.owner_verifier, recovery_wrapped: r.body.owner_wrapped };
+}
+
 /** Vault service; see `createVaultService`. */
 export type VaultService = ReturnType<typeof createVaultService>;
 
@@ -48,24 +60,68 @@ export function createVaultService(deps: VaultServiceDeps) {
   const cache = deps.tokenCache ?? createTokenKeyCache();
   const verify = deps.verify ?? verifierMatches;
   const expiry = createTokenExpiry(deps.clock);
+
+  /** One `owner.rotate`: revokes the owner tokens (and the recovery code when `newRecovery`), stores the new ones. */
+  async function rotate(vaultId: VaultId, keys: Buffer, newRecovery: boolean, actor: string, action: string, ip: string | null): Promise<{ ownerToken: string; recoveryCode?: string }> {
+    const store = deps.files.find(vaultId);
+    if (!store) throw cvError('VAULT_NOT_FOUND');
+    const owner = mintWrapped(vaultId, keys);
+    const recovery = newRecovery ? mintWrapped(vaultId, keys) : undefined;
+    await deps.writer.append(store, 'owner.rotate', owner.tokenId, () => JSON.stringify({
+      ...owner.body,
+      // Read in the write's savepoint: a token stored by an earlier write of the same batch is revoked too.
+      revoked: store.listOwnerTokens().filter((t) => newRecovery || t.name !== RECOVERY_TOKEN_NAME).map((t) => t.tokenId),
+      ...(recovery ? recoveryBody(recovery) : {}),
+    }), { actor, action, outcome: 'ok', ip });
+    return { ownerToken: owner.text, ...(recovery ? { recoveryCode: recovery.text } : {}) };
+  }
+
   return {
     /**
      * Creates a vault: random 256-bit vault (owner-tier) and agent-tier keys, both wrapped under
      * a new owner token; revision 1 (`vault.create`) carries the wrap. Returns the owner token
      * text, which is shown once and never stored.
      */
-    async createVault(): Promise<{ vaultId: VaultId; ownerToken: string }> {
+    async createVault(opts: { recoveryCode?: boolean } = {}): Promise<{ vaultId: VaultId; ownerToken: string; recoveryCode?: string }> {
       const vaultId = newVaultId();
-      const ownerKey = randomKey();
-      const agentKey = randomKey();
-      const tok = mintToken(vaultId);
+      const keys = Buffer.concat([randomKey(), randomKey()]);
+      const owner = mintWrapped(vaultId, keys);
+      const recovery = opts.recoveryCode ? mintWrapped(vaultId, keys) : undefined;
       const store = deps.files.openOrCreate(vaultId);
-      const wrapped = wrapKeys(tok.kek, vaultId, tok.tokenId, Buffer.concat([ownerKey, agentKey]));
       // The vault comes to exist with revision 1, in its savepoint: a write refused at commit (e.g.
       // the POP was demoted while the request was in flight) leaves no empty vault behind.
-      await deps.writer.append(store, 'vault.create', null, () => JSON.stringify({ owner_token_id: tok.tokenId, owner_verifier: tok.verifier, owner_wrapped: wrapped }),
+      await deps.writer.append(store, 'vault.create', null, () => JSON.stringify({ ...owner.body, ...(recovery ? recoveryBody(recovery) : {}) }),
         { actor: 'admin', action: 'vault.create', outcome: 'ok' });
-      return { vaultId, ownerToken: tok.text };
+      return { vaultId, ownerToken: owner.text, ...(recovery ? { recoveryCode: recovery.text } : {}) };
+    },
+
+    /**
+     * Rotates the owner token (issue 15 item 5): a new owner token wrapping the same vault and
+     * agent keys, every other owner token revoked, in one `owner.rotate` revision that replicates
+     * like every write. With `recoveryCode`, the recovery code is replaced by a new one too.
+     * Owner only (FORBIDDEN, CV-2003). Returns the new texts, shown once and never stored.
+     */
+    async rotateOwner(p: Principal, opts: { recoveryCode?: boolean }, ip: string | null): Promise<{ ownerToken: string; recoveryCode?: string }> {
+      if (p.kind !== 'owner') throw cvError('FORBIDDEN', 'only the owner token can rotate the owner token');
+      return rotate(p.vaultId, Buffer.concat([p.keys.owner, p.keys.agent]), opts.recoveryCode === true, 'owner', 'owner.rotate', ip);
+    },
+
+    /**
+     * Mints a new owner token with the vault's recovery code (issue 15 item 5): the code is
+     * verified like any token (a wrong or used one is AUTH_INVALID, CV-2002), its wrap opened to
+     * the vault keys, and one `owner.rotate` revision revokes every owner token and the used code
+     * and stores the new owner token and a new recovery code. Returns both new texts.
+     */
+    async recoverOwner(code: string, ip: string | null): Promise<{ ownerToken: string; recoveryCode: string }> {
+      const parsed = parseToken(code);
+      if (!parsed) throw cvError('AUTH_INVALID');
+      const store = deps.files.find(parsed.vaultId);
+      const row = store?.getToken(parsed.tokenId);
+      const matches = verify(parsed.secret, parsed.tokenId, row?.verifier ?? DUMMY_VERIFIER);
+      if (!matches || !store || !row || row.revoked || row.kind !== 'owner' || row.name !== RECOVERY_TOKEN_NAME) throw cvError('AUTH_INVALID');
+      const keys = unwrapKeys(kekOf(parsed.secret, parsed.tokenId), parsed.vaultId, parsed.tokenId, row.wrapped);
+      const out = await rotate(parsed.vaultId, keys, true, 'recovery', 'owner.recover', ip);
+      return { ownerToken: out.ownerToken, recoveryCode: out.recoveryCode! };
     },
 
     /**
@@ -96,12 +152,13 @@ export function createVaultService(deps: VaultServiceDeps) {
         const matches = verify(parsed.secret, parsed.tokenId, row?.verifier ?? DUMMY_VERIFIER);
         if (!matches) throw cvError('AUTH_INVALID');
       }
-      if (!store || !row) throw cvError('AUTH_INVALID');
+      // A recovery code opens only POST /api/owner/recover (recoverOwner), never the client API.
+      if (!store || !row || row.name === RECOVERY_TOKEN_NAME) throw cvError('AUTH_INVALID');
       if (row.revoked) {
         cache.dropToken(parsed.vaultId, parsed.tokenId);
         // The genuine secret of a revoked agent: the vault is known, so the attempt is audited
         // (issue 6 item 4) under AGENT_REVOKED, while the caller sees the same AUTH_INVALID.
-        store.txRelaxed(() => appendAudit(store, { actor: `agent:${row.agentId}`, action: 'auth', outcome: 'denied', code: Errors.AGENT_REVOKED.code, ip }, deps.now().toISOString()));
+        store.txRelaxed(() => appendAudit(store, { actor: row.kind === 'owner' ? 'owner' : `agent:${row.agentId}`, action: 'auth', outcome: 'denied', code: Errors.AGENT_REVOKED.code, ip }, deps.now().toISOString()));
         throw cvError('AUTH_INVALID');
       }
       if (row.kind === 'agent' && expiry.expired(parsed.vaultId, parsed.tokenId, row)) {

@@ -1,5 +1,5 @@
 /**
- * Read commands of `clavitor-cli` (issue 6 item 6): `get`, `list`, `history`, `totp`. Sealed
+ * Read commands of `clavitor-cli` (issue 6 item 6): `get`, `list`, `totp` (`history`: history-cmd.ts). Sealed
  * fields are opened here with the seal key; without one they are shown as sealed, never as
  * ciphertext. An agent token works with `get` and `totp` by entry id (agents cannot list).
  */
@@ -39,7 +39,7 @@ export function openSealed(ctx: Ctx, e: EntryOut, required: boolean): EntryOut {
 }
 
 /** Renders a field value for the terminal. */
-const shown = (f: FieldOut): string => (f.redacted ? '<redacted>' : f.sealed ? '<sealed: pass --seal-key-file to open>' : f.value ?? '');
+export const shown = (f: FieldOut): string => (f.redacted ? '<redacted>' : f.sealed ? '<sealed: pass --seal-key-file to open>' : f.value ?? '');
 
 async function getCmd(target: string, o: { field?: string }, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd);
@@ -68,14 +68,6 @@ async function listCmd(_o: unknown, cmd: Command): Promise<void> {
   if (entries.length === 0) ctx.note('the vault has no entries');
 }
 
-async function historyCmd(target: string, _o: unknown, cmd: Command): Promise<void> {
-  const ctx = contextOf(cmd);
-  const id = await resolveEntryId(ctx, target);
-  const { revisions } = await ctx.client().call<{ revisions: { seq: number; kind: string; epoch: number; origin_pop: string; created_at: string }[] }>('GET', `/api/entries/${id}/revisions`);
-  if (ctx.json) return ctx.emit(revisions);
-  for (const r of revisions) ctx.line(`${r.seq}\t${r.kind}\t${r.created_at}\t${r.origin_pop}\tepoch ${r.epoch}`);
-}
-
 async function totpCmd(target: string, o: { field?: string }, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd);
   const id = await resolveEntryId(ctx, target);
@@ -96,14 +88,13 @@ async function totpCmd(target: string, o: { field?: string }, cmd: Command): Pro
   ctx.note(`valid for ${out.seconds_left} s`);
 }
 
-/** Adds `get`, `list`, `history` and `totp` to `program`. */
+/** Adds `get`, `list` and `totp` to `program`. */
 export function registerReadCommands(program: Command): void {
   program.command('get').argument('<id|title>', 'entry id, or exact title (owner token)')
     .description('show an entry (sealed fields opened with the seal key)')
     .option('--field <label>', 'print only this field\'s value')
     .action(getCmd);
   program.command('list').description('list entries without values: the owner sees all, an agent the entries in its scope').action(listCmd);
-  program.command('history').argument('<id|title>').description('list an entry\'s revisions (owner token)').action(historyCmd);
   program.command('totp').argument('<id|title>').description('print the current TOTP code of an entry')
     .option('--field <label>', 'which totp field (default: the first)')
     .action(totpCmd);

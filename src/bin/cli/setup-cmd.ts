@@ -39,7 +39,7 @@ async function initCmd(url: string, _o: unknown, cmd: Command): Promise<void> {
   else ctx.note(`saved ${file} (mode 0600): server ${server}, vault ${parseToken(token)!.vaultId}${caFile !== undefined ? `, CA ${caFile}` : ''}`);
 }
 
-async function vaultCreateCmd(o: { adminTokenFile?: string; save?: boolean }, cmd: Command): Promise<void> {
+async function vaultCreateCmd(o: { adminTokenFile?: string; save?: boolean; recoveryCode?: boolean }, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd);
   const file = o.adminTokenFile ?? process.env.CLAVITOR_ADMIN_TOKEN_FILE;
   if (!file) throw cvError('CLI_BAD_INPUT', 'vault create needs --admin-token-file (the POP\'s <data>/admin.token) or CLAVITOR_ADMIN_TOKEN_FILE');
@@ -47,11 +47,12 @@ async function vaultCreateCmd(o: { adminTokenFile?: string; save?: boolean }, cm
   if (!server) throw cvError('CLI_NOT_CONFIGURED', 'vault create needs --server URL or CLAVITOR_URL');
   const admin = readPrivateFile(file, 'admin token file').split('\n')[0]!.trim();
   const caFile = resolveCaFile(ctx.opts, process.env, {});
-  const out = await createClient(checkUrl(server), admin, caFile).call<{ vault_id: string; owner_token: string }>('POST', '/api/vaults');
+  const out = await createClient(checkUrl(server), admin, caFile).call<{ vault_id: string; owner_token: string; recovery_code?: string }>('POST', '/api/vaults', o.recoveryCode ? { body: { recovery_code: true } } : {});
   if (o.save) ctx.note(`saved ${saveConfig({ server: checkUrl(server), token: out.owner_token, ...(caFile !== undefined ? { ca_file: caFile } : {}) })}`);
   if (ctx.json) return ctx.emit(out);
-  ctx.line(`${out.vault_id}\t${out.owner_token}`);
+  ctx.line(`${out.vault_id}\t${out.owner_token}${out.recovery_code ? `\t${out.recovery_code}` : ''}`);
   ctx.note('the owner token is shown once and never stored by the server: keep it safe');
+  if (out.recovery_code) ctx.note('the recovery code (third column) is shown once: keep it offline; clavitor-cli owner recover mints a new owner token with it');
 }
 
 async function generateCmd(o: { length?: string; classes?: string }, cmd: Command): Promise<void> {
@@ -73,6 +74,7 @@ export function registerSetupCommands(program: Command): void {
     .description('create a vault with the admin token; prints <vault_id> TAB <owner_token>')
     .option('--admin-token-file <file>', 'the POP\'s <data>/admin.token')
     .option('--save', 'store the server and the new owner token as with init')
+    .option('--recovery-code', 'also issue a recovery code (printed once, as a third column) that can mint a new owner token')
     .action(vaultCreateCmd);
   program.command('generate').description('generate a random password')
     .option('--length <n>', 'characters (4..1024, default 24)')

@@ -1,6 +1,7 @@
 /**
  * Entry routes (DESIGN.md §3): `POST/GET /api/entries`, `GET/PUT/DELETE /api/entries/{id}`,
- * `GET /api/entries/{id}/revisions`, and `GET /api/entries/{id}/totp[?field=label]` (issue 6
+ * `GET /api/entries/{id}/revisions` (with old values), `POST /api/entries/{id}/restore` and
+ * `GET /api/trash` (issue 15 item 4), and `GET /api/entries/{id}/totp[?field=label]` (issue 6
  * item 5). Handlers are verb-first after their route (STYLE.md). A 429 for an agent's rate limit
  * carries `Retry-After` in seconds (set by the error handler from the error's headers).
  */
@@ -30,6 +31,8 @@ export const EntryBodySchema = z.strictObject({
 
 const IdParams = z.strictObject({ id: z.string().min(1).max(64) });
 const TotpQuery = z.strictObject({ field: z.string().min(1).max(256).optional() });
+/** Body of `POST /api/entries/{id}/restore`: the version to copy; absent to undelete (issue 15 item 4). */
+const RestoreBody = z.strictObject({ version: z.number().int().min(1).optional() });
 
 /** Read context of a request: source IP, and whether this POP may write (a lock revision). */
 export function readContextOf(req: FastifyRequest, s: AppServices): ReadContext {
@@ -94,9 +97,23 @@ export async function entryRoutes(app: FastifyInstance, s: AppServices): Promise
     return reply.code(204).send();
   });
 
-  app.get('/api/entries/:id/revisions', async function get_entry_revisions(req) {
+  app.get('/api/entries/:id/revisions', async function get_entry_revisions(req, reply) {
     const p = principalOf(req, s.vaults);
     const { id } = parseInput(IdParams, req.params);
-    return { revisions: s.entries.history(p, id, req.ip) };
+    return reply.header('cache-control', 'no-store').send({ revisions: s.entries.history(p, id, req.ip) });
+  });
+
+  app.post('/api/entries/:id/restore', { schema: ENTRY_OK_RESPONSE }, async function post_entry_restore(req, reply) {
+    const p = principalOf(req, s.vaults);
+    const { id } = parseInput(IdParams, req.params);
+    const body = parseInput(RestoreBody, req.body ?? {});
+    const view = await s.entries.restore(p, id, body.version, ifMatchOf(req), req.ip);
+    await s.afterWrite(req, reply);
+    return reply.header('etag', `"${view.version}"`).send(view);
+  });
+
+  app.get('/api/trash', async function get_trash(req, reply) {
+    const p = principalOf(req, s.vaults);
+    return reply.header('cache-control', 'no-store').send({ trash: s.entries.trash(p, req.ip) });
   });
 }
