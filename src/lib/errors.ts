@@ -55,6 +55,7 @@ export const Errors = Object.freeze({
   UNSUPPORTED_MEDIA: def('CV-3005', 415, 'content type must be application/json'),
   PRECONDITION_REQUIRED: def('CV-3006', 428, 'If-Match header with the entry version is required'),
   METHOD_NOT_ALLOWED: def('CV-3007', 405, 'method not allowed'),
+  WEB_NOT_BUILT: def('CV-3040', 404, 'the web vault is not built on this server (run npm run build)'),
 
   // 4xxx — vault state
   VERSION_CONFLICT: def('CV-4001', 409, 'entry was changed since that version; re-read and retry'),
