@@ -114,7 +114,7 @@ async function signIn(t: string): Promise<void> {
   token = t;
   const r = await call('GET', '/api/entries');
   if (r.status !== 200) {
-    if (token) signOut(`Sign-in failed: ${errorText(r)}`);
+    signOut(`Sign-in failed: ${errorText(r)}`);
     return;
   }
   // Where writes go when this POP refuses them (null on a POP that takes writes).

@@ -66,6 +66,12 @@ test('the web vault: a full owner session on the primary, then the backup read-o
   const res = await page.goto(P + '/');
   assert.equal(res?.status(), 200);
   assert.match(res?.headers()['content-security-policy'] ?? '', /default-src 'self'/);
+  // A wrong token is refused with its code, and the page stays on the sign-in form.
+  await page.fill('#token', owner.slice(0, -4) + 'AAAA');
+  await page.click('#signin-button');
+  await page.waitForFunction(() => (document.getElementById('msg')?.textContent ?? '').startsWith('Sign-in failed: CV-'));
+  assert.match((await page.textContent('#msg')) ?? '', /^Sign-in failed: CV-2002/);
+  assert.equal(await page.isVisible('#signin'), true);
   await page.fill('#token', owner);
   await page.click('#signin-button');
   await page.waitForSelector('#entries tr');
