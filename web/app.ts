@@ -280,10 +280,15 @@ function showEditor(entry: Entry | null): void {
   for (const t of ENTRY_TYPES) type.append(el('option', { value: t, text: t, selected: (entry?.type ?? 'credential') === t }));
   const parent = el('input', { id: 'f-parent', value: entry?.parent ?? '', placeholder: 'parent entry id (optional)' });
   const fields = el('tbody', { id: 'f-fields' });
+  // Values are masked in the form too, until the owner asks to see them.
+  const showValues = el('input', { id: 'show-values', type: 'checkbox' });
+  showValues.addEventListener('change', () => {
+    for (const v of fields.querySelectorAll<HTMLInputElement>('input.value')) v.type = showValues.checked ? 'text' : 'password';
+  });
   const addRow = (f?: Field): void => {
     const sealed = f?.tier === 'sealed';
     const label = el('input', { class: 'label', value: f?.label ?? '', placeholder: 'label', readonly: sealed });
-    const value = el('input', { class: 'value', value: f?.value ?? '', placeholder: 'value', readonly: sealed, type: sealed ? 'text' : 'text' });
+    const value = el('input', { class: 'value', value: f?.value ?? '', placeholder: 'value', readonly: sealed, type: showValues.checked ? 'text' : 'password', autocomplete: 'off' });
     const kind = el('input', { class: 'kind', value: f?.kind ?? 'text', placeholder: 'text or totp', readonly: sealed });
     const tier = el('select', { class: 'tier-select', disabled: sealed });
     for (const t of sealed ? ['sealed'] : ['owner', 'agent']) tier.append(el('option', { value: t, text: t, selected: (f?.tier ?? 'owner') === t }));
@@ -328,7 +333,7 @@ function showEditor(entry: Entry | null): void {
   }, { id: 'save', class: 'write primary' });
   view.append(
     el('h1', { text: entry ? `Edit “${entry.title}” (version ${entry.version})` : 'New entry' }),
-    el('p', {}, el('label', { text: 'Title ' }, title), ' ', el('label', { text: 'Type ' }, type), ' ', el('label', { text: 'Parent ' }, parent)),
+    el('p', {}, el('label', { text: 'Title ' }, title), ' ', el('label', { text: 'Type ' }, type), ' ', el('label', { text: 'Parent ' }, parent), ' ', el('label', {}, showValues, ' show values')),
     el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Label' }), el('th', { text: 'Value' }), el('th', { text: 'Kind' }), el('th', { text: 'Tier' }), el('th', { text: '' }))), fields),
     el('p', { class: 'note', text: 'Kind "totp": an otpauth:// URI or a base32 secret. Tier "agent": agents in scope can read it; "owner": only you. Sealed fields are created and opened with clavitor-cli; here they are kept unchanged.' }),
     el('div', { class: 'toolbar' }, button('Add field', () => addRow(), { id: 'add-field' }), save, button('Cancel', () => { location.hash = entry ? `#/entry/${encodeURIComponent(entry.id)}` : '#/entries'; })),

@@ -146,7 +146,12 @@ test('the web vault: a full owner session on the primary, then the backup read-o
   // Edit, with If-Match.
   await page.click('#edit');
   await page.waitForSelector('#f-fields tr');
-  await page.locator('#f-fields tr').nth(1).locator('input.value').fill('hunter3-web');
+  const pwInput = page.locator('#f-fields tr').nth(1).locator('input.value');
+  assert.equal(await pwInput.getAttribute('type'), 'password', 'values are masked in the form');
+  await page.check('#show-values');
+  assert.equal(await pwInput.getAttribute('type'), 'text');
+  assert.equal(await pwInput.inputValue(), 'hunter2-web');
+  await pwInput.fill('hunter3-web');
   await page.click('#save');
   await waitFor('the edit to be stored', async () => (await api(P, 'GET', `/api/entries/${ghId}`, auth)).json.fields[1].value === 'hunter3-web');
   await page.waitForSelector('#fields tr');
