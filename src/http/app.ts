@@ -20,6 +20,7 @@ import { operatorRoutes } from './routes/operator.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import { refRoutes } from './routes/refs.js';
 import { mcpRoutes } from './routes/mcp.js';
+import { webRoutes } from './web.js';
 import type { AppServices } from './services.js';
 
 /** Client API body limit in bytes (8 MiB: an SSH-key entry with several MiB of notes fits; case F4). */
@@ -104,6 +105,8 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
     s.metrics.httpDuration.observe({ method: req.method, route: req.routeOptions.url ?? 'unmatched', status: String(reply.statusCode) }, seconds);
   });
 
+  // The web vault's static files (docs/web.md), registered before collectRoutes: not client API routes.
+  await webRoutes(app);
   const openapi = collectRoutes(app);
   app.get('/api/openapi.json', async function get_openapi() {
     return openapi.document();

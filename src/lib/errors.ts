@@ -58,6 +58,7 @@ export const Errors = Object.freeze({
   PRECONDITION_REQUIRED: def('CV-3006', 428, 'If-Match header with the entry version is required'),
   METHOD_NOT_ALLOWED: def('CV-3007', 405, 'method not allowed'),
   REF_INVALID: def('CV-3020', 400, 'not a secret reference: write clavitor://<vault>/<entry title or id>/<field label>[?totp], with / in a title or label as %2F'),
+  WEB_NOT_BUILT: def('CV-3040', 404, 'the web vault is not built on this server (run npm run build)'),
 
   // 4xxx — vault state
   VERSION_CONFLICT: def('CV-4001', 409, 'entry was changed since that version; re-read and retry'),
