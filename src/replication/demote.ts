@@ -46,24 +46,24 @@ export function quarantineBacklog(node: NodeStore, files: VaultFiles, reason: st
  * unacknowledged tail; rejoin: what lies past the divergence point, receiver.ts). Per vault these
  * are the revisions from its first one there on (a vault's positions grow with its seq); the vault's
  * derived state is rebuilt from the rest, and a vault whose creation is among them is set aside
- * whole. Each quarantine row's reason is `reason` with the revision's LSN. Call inside a transaction.
+ * whole. Each quarantine row's reason is `reason` with the range of log positions set aside (one
+ * reason per call, so that listings group them). Call inside a transaction.
  */
 export function quarantineLogFrom(node: NodeStore, files: VaultFiles, fromLsn: number, reason: string, now: Date): DemotionResult {
   const firstSeq = new Map<VaultId, number>();
-  const lsnOf = new Map<string, number>();
-  for (const row of node.tailFrom(fromLsn)) {
+  const tail = node.tailFrom(fromLsn);
+  for (const row of tail) {
     const cur = firstSeq.get(row.vaultId);
     if (cur === undefined || row.seq < cur) firstSeq.set(row.vaultId, row.seq);
-    lsnOf.set(`${row.vaultId}/${row.seq}`, row.lsn);
   }
+  const range = tail.length === 0 ? '' : tail.length === 1 ? `; lsn ${tail[0]!.lsn}` : `; lsn ${tail[0]!.lsn}–${tail.at(-1)!.lsn}`;
   let quarantined = 0;
   for (const [vaultId, fromSeq] of firstSeq) {
     const store = files.find(vaultId);
     if (!store) continue;
     const removed = truncateVault(store, fromSeq);
     for (const r of removed) {
-      const lsn = lsnOf.get(`${vaultId}/${r.seq}`);
-      node.addQuarantine({ vaultId, seq: r.seq, kind: r.kind, subject: r.subject, epoch: r.epoch, revision: JSON.stringify(r), reason: lsn === undefined ? reason : `${reason}; lsn ${lsn}`, quarantinedAt: now.toISOString() });
+      node.addQuarantine({ vaultId, seq: r.seq, kind: r.kind, subject: r.subject, epoch: r.epoch, revision: JSON.stringify(r), reason: `${reason}${range}`, quarantinedAt: now.toISOString() });
       quarantined++;
     }
     if (store.maxSeq() === 0) files.erase(vaultId); // its creation was never acknowledged: set aside whole
