@@ -146,8 +146,7 @@ export async function generateScalePart(o: { dataDir: string; configFile: string
   try {
     const vs = await createVaults(p, o.vaults);
     const sample = vs.slice(0, 50).map((v) => ({ vault_id: v.vaultId, owner_token: v.ownerToken }));
-    const head = p.node.peekBacklog(Number.MAX_SAFE_INTEGER).at(-1);
-    if (head) p.node.deleteBacklogUpTo(head.id);
+    p.node.setAckedLsn(p.node.lastLsn());
     mkdirSync(o.backupDataDir, { recursive: true, mode: 0o700 });
     const bnode = openNodeStore(o.backupDataDir);
     copyVaultRows(bnode.db, join(o.dataDir, POP_DB_FILE));
@@ -172,23 +171,12 @@ export async function mergeParts(o: { dataDir: string; configFile: string; backu
   const pnode = openNodeStore(o.dataDir);
   const bnode = o.backupDataDir ? openNodeStore(o.backupDataDir) : undefined;
   try {
-    const queues: { vaultId: VaultId; seq: number }[][] = [pnode.allBacklog()];
     for (const part of o.parts) {
-      const src = openNodeStore(part.dataDir);
-      queues.push(src.allBacklog());
-      src.close();
       copyVaultRows(pnode.db, join(part.dataDir, POP_DB_FILE));
       if (bnode && part.backupDataDir) copyVaultRows(bnode.db, join(part.backupDataDir, POP_DB_FILE));
       rmSync(part.dataDir, { recursive: true, force: true });
       if (part.backupDataDir) rmSync(part.backupDataDir, { recursive: true, force: true });
     }
-    const last = queues[0]!.at(-1) as { id?: number } | undefined;
-    pnode.tx(() => {
-      if (last?.id) pnode.deleteBacklogUpTo(last.id);
-      const longest = Math.max(...queues.map((q) => q.length));
-      const now = Date.now();
-      for (let i = 0; i < longest; i++) for (const q of queues) if (q[i]) pnode.addBacklog(q[i]!.vaultId, q[i]!.seq, now);
-    });
   } finally {
     pnode.close();
     bnode?.close();
@@ -196,10 +184,10 @@ export async function mergeParts(o: { dataDir: string; configFile: string; backu
   const p = openPrimary(o.dataDir, o.configFile);
   try {
     if (o.marker) {
-      const before = p.node.peekBacklog(Number.MAX_SAFE_INTEGER).at(-1)?.id ?? 0;
+      // Issue 12 item 3: the backlog is the log past the acknowledged position, so the marker's
+      // revisions are queued like any other (the parts' rows are appended in part order).
       const marker = (await createVaults(p, 1))[0]!;
       await p.entries.create(marker.owner, ENTRY, null);
-      for (const row of p.node.peekBacklog(Number.MAX_SAFE_INTEGER)) if (row.id > before) p.node.deleteBacklogRow(row.id);
     }
     return { backlog: p.node.backlogStats().count, vaults: p.node.countVaults() };
   } finally {

@@ -1,8 +1,10 @@
 /**
- * Demotion of a primary (DESIGN.md §4.4.7 "Rejoin without loss"): every revision still in the
- * backlog — written here, never acknowledged by the successor — is copied into quarantine with
- * its reason, then removed from its vault so that the successor's stream can continue at the
- * last acknowledged position. A vault whose creation itself was never acknowledged is set aside
+ * Demotion of a primary (DESIGN.md §4.4.7 "Rejoin without loss"): every revision past the backup's
+ * acknowledged log position — written here, never acknowledged by the successor — is copied into
+ * quarantine with its reason, then removed from its vault so that the successor's stream can
+ * continue at the last acknowledged position. The rejoin then matches logs (receiver.ts,
+ * log-match.ts): what still lies past the point where this POP's log left the successor's is
+ * quarantined too. A vault whose creation itself was never acknowledged is set aside
  * whole. Nothing is discarded silently: `clavitor-commercial quarantine list|export` shows it all.
  *
  * At demotion the successor may already hold some of that backlog (it received a push whose
@@ -17,7 +19,7 @@ import type { VaultFiles } from '../store/vault-files.js';
 import { truncateVault } from '../vault/apply.js';
 import type { VaultId } from '../lib/ids.js';
 import type { Revision } from '../vault/revision.js';
-import { sameRevision } from './receiver.js';
+import { sameRevision } from './log-match.js';
 
 /** Outcome of a demotion. */
 export interface DemotionResult {
@@ -27,30 +29,46 @@ export interface DemotionResult {
   vaults: number;
 }
 
-/** Quarantines and removes every unacknowledged revision; empties the backlog. One transaction. */
+/**
+ * Quarantines and removes every unacknowledged revision — the log past the backup's acknowledged
+ * position (issue 12 item 3) — and moves that position to the end of what remains. One transaction.
+ */
 export function quarantineBacklog(node: NodeStore, files: VaultFiles, reason: string, now: Date): DemotionResult {
-  return node.tx(() => quarantineBacklogTx(node, files, reason, now));
+  return node.tx(() => {
+    const res = quarantineLogFrom(node, files, node.ackedLsn() + 1, reason, now);
+    node.setAckedLsn(node.lastLsn());
+    return res;
+  });
 }
 
-function quarantineBacklogTx(node: NodeStore, files: VaultFiles, reason: string, now: Date): DemotionResult {
-  const firstUnacked = new Map<VaultId, number>();
-  for (const row of node.allBacklog()) {
-    const cur = firstUnacked.get(row.vaultId);
-    if (cur === undefined || row.seq < cur) firstUnacked.set(row.vaultId, row.seq);
+/**
+ * Quarantines and removes every revision at or past log position `fromLsn` (demotion: the
+ * unacknowledged tail; rejoin: what lies past the divergence point, receiver.ts). Per vault these
+ * are the revisions from its first one there on (a vault's positions grow with its seq); the vault's
+ * derived state is rebuilt from the rest, and a vault whose creation is among them is set aside
+ * whole. Each quarantine row's reason is `reason` with the range of log positions set aside (one
+ * reason per call, so that listings group them). Call inside a transaction.
+ */
+export function quarantineLogFrom(node: NodeStore, files: VaultFiles, fromLsn: number, reason: string, now: Date): DemotionResult {
+  const firstSeq = new Map<VaultId, number>();
+  const tail = node.tailFrom(fromLsn);
+  for (const row of tail) {
+    const cur = firstSeq.get(row.vaultId);
+    if (cur === undefined || row.seq < cur) firstSeq.set(row.vaultId, row.seq);
   }
+  const range = tail.length === 0 ? '' : tail.length === 1 ? `; lsn ${tail[0]!.lsn}` : `; lsn ${tail[0]!.lsn}–${tail.at(-1)!.lsn}`;
   let quarantined = 0;
-  for (const [vaultId, fromSeq] of firstUnacked) {
+  for (const [vaultId, fromSeq] of firstSeq) {
     const store = files.find(vaultId);
     if (!store) continue;
     const removed = truncateVault(store, fromSeq);
     for (const r of removed) {
-      node.addQuarantine({ vaultId, seq: r.seq, kind: r.kind, subject: r.subject, epoch: r.epoch, revision: JSON.stringify(r), reason, quarantinedAt: now.toISOString() });
+      node.addQuarantine({ vaultId, seq: r.seq, kind: r.kind, subject: r.subject, epoch: r.epoch, revision: JSON.stringify(r), reason: `${reason}${range}`, quarantinedAt: now.toISOString() });
       quarantined++;
     }
     if (store.maxSeq() === 0) files.erase(vaultId); // its creation was never acknowledged: set aside whole
   }
-  node.clearBacklog();
-  return { quarantined, vaults: firstUnacked.size };
+  return { quarantined, vaults: firstSeq.size };
 }
 
 /**

@@ -16,7 +16,7 @@
  */
 import { Agent, Client, buildConnector, request } from 'undici';
 import type { Socket } from 'node:net';
-import type { ExpectedPosition, PeerInfo, PushAck, PushBody } from './wire.js';
+import type { ExpectedPosition, PeerInfo, PositionsAnswer, PushAck, PushBody } from './wire.js';
 import { PUSH_MAC_HEADER, pushMac } from './push-mac.js';
 import { Errors } from '../lib/errors.js';
 import { EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_PATH } from './wire.js';
@@ -91,7 +91,8 @@ export interface PushProgress {
 /** Outcome of a push. */
 export type PushResult =
   | { ok: true; ack: PushAck }
-  | { ok: false; kind: 'gap'; expected: ExpectedPosition[]; epoch: number }
+  /** REPLICATION_GAP: `lsn` is the last log position the backup holds (the stream resumes after it). */
+  | { ok: false; kind: 'gap'; expected: ExpectedPosition[]; lsn?: number; epoch: number }
   | { ok: false; kind: 'diverged'; diverged: ExpectedPosition[]; epoch: number }
   | { ok: false; kind: 'stale_epoch' | 'not_backup'; epoch: number }
   /** REPLAYED_PUSH (CV-5013): the backup already accepted `last_push_seq` from this sender (a counter gone back: restored from a snapshot?). */
@@ -308,7 +309,7 @@ export function createPeerClient(opts: PeerClientOptions) {
       const e = errOf(r.json);
       const epoch = typeof e.epoch === 'number' ? e.epoch : 0;
       if (r.status === 401 || r.status === 403) return { ok: false, kind: 'auth', status: r.status };
-      if (e.code === Errors.REPLICATION_GAP.code) return { ok: false, kind: 'gap', expected: (e.expected as ExpectedPosition[]) ?? [], epoch };
+      if (e.code === Errors.REPLICATION_GAP.code) return { ok: false, kind: 'gap', expected: (e.expected as ExpectedPosition[]) ?? [], ...(typeof e.lsn === 'number' ? { lsn: e.lsn } : {}), epoch };
       if (e.code === Errors.REPLICATION_DIVERGED.code) return { ok: false, kind: 'diverged', diverged: (e.diverged as ExpectedPosition[]) ?? [], epoch };
       if (e.code === Errors.STALE_EPOCH.code) return { ok: false, kind: 'stale_epoch', epoch };
       if (e.code === Errors.NOT_A_BACKUP.code) return { ok: false, kind: 'not_backup', epoch };
@@ -349,11 +350,17 @@ export function createPeerClient(opts: PeerClientOptions) {
       if ('error' in r) return { error: r.error };
       return r.status === 200 ? (r.json as PeerInfo) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
     },
-    /** Asks the peer (a backup) for its head seq per vault, its epoch and its role (`role` absent from older POPs). */
-    async positions(): Promise<{ epoch: number; role?: string; positions: Record<string, number> } | { error: string }> {
-      const r = await call('GET', POSITIONS_PATH);
+    /**
+     * Asks the peer (a backup) for its replication position (issue 12 item 3): epoch, role, last LSN,
+     * epoch history, and the vaults holding revisions past `afterLsn` (this POP's last LSN).
+     */
+    async positions(afterLsn: number): Promise<PositionsAnswer | { error: string }> {
+      const r = await call('GET', `${POSITIONS_PATH}?after=${Math.max(0, Math.floor(afterLsn))}`);
       if ('error' in r) return { error: r.error };
-      return r.status === 200 ? (r.json as { epoch: number; role?: string; positions: Record<string, number> }) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
+      if (r.status !== 200) return { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
+      const a = r.json as Partial<PositionsAnswer> | null;
+      if (typeof a?.epoch !== 'number' || typeof a.lsn !== 'number' || !Array.isArray(a.history) || !Array.isArray(a.vaults_after)) return { error: 'malformed positions answer (a peer without log positions?)' };
+      return a as PositionsAnswer;
     },
     /** Sends audit anchors (issue 13 §3; anchors.ts) to the peer. */
     async anchors(body: AnchorsBody): Promise<AnchorSendResult> {

@@ -36,7 +36,7 @@ import { allDigests } from './digest.js';
 import { createAnchorSender } from './anchors.js';
 import { anchorDigest } from '../vault/audit-anchor.js';
 import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
-import type { PeerInfo } from './wire.js';
+import { AHEAD_VAULTS_LIMIT, type PeerInfo, type PositionsAnswer } from './wire.js';
 import { ClavitorError, Errors, isCvError } from '../lib/errors.js';
 import { peerCertificateProblem } from './peer-cert.js';
 import { registerPopMetrics } from './pop-metrics.js';
@@ -45,6 +45,9 @@ import { controlPlaneTls } from '../controlplane/heartbeat-tls.js';
 import { swapRole } from '../controlplane/role-swap.js';
 import { monotonicMs, steadyWallMs } from '../lib/clock.js';
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../controlplane/protocol.js';
+
+/** Granularity of the commit times kept for the lag figure, in milliseconds. */
+const COMMIT_SAMPLE_MS = 100;
 
 /** Seconds a refused client is told to wait (Retry-After) before retrying a write. */
 export const RETRY_AFTER_SECONDS = 5;
@@ -156,16 +159,21 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
    */
   let positionTotal: number | undefined;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
-  /** A full resync in progress: `upToId` is the last backlog record it queued. */
-  let resync: { queued: number; startedAt: string; upToId: number } | undefined;
+  /**
+   * Commit times of this process's writes, for lag: (lsn, steady wall ms) of a write whenever the
+   * previous sample is ≥ COMMIT_SAMPLE_MS old, so every revision committed here was committed within
+   * COMMIT_SAMPLE_MS after the last sample at or below its LSN. Pruned as the backup acknowledges.
+   */
+  let commitTimes: { lsn: number; ms: number }[] = [];
+  /** A full resync in progress: `upToLsn` is the last log position it queued. */
+  let resync: { queued: number; startedAt: string; upToLsn: number } | undefined;
   /**
    * Ends a full resync once every record it queued is acknowledged: under constant writes the
    * sender may never be idle (its window keeps taking new writes), so "idle" alone is not the end.
    */
   const resyncAcknowledged = (): void => {
     if (!resync) return;
-    const oldest = node.backlogMinId();
-    if (oldest !== undefined && oldest <= resync.upToId) return;
+    if (node.ackedLsn() < resync.upToLsn) return;
     logger.info({ event: 'replication.resync_done', revisions: resync.queued }, 'full resync complete');
     resync = undefined;
   };
@@ -196,12 +204,20 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   /** Performs one effect of `step` (role-machine.ts); the peer requests come back as events. */
   function perform(e: RoleEffect): Promise<void> | undefined {
     switch (e.kind) {
-      case 'persistEpoch': epochs.setEpoch(e.epoch); return;
+      case 'persistEpoch':
+        // Taking an epoch as primary records where its log begins (issue 12 item 3); a backup
+        // adopting its primary's epoch learns the history from the pushes instead.
+        node.tx(() => {
+          epochs.setEpoch(e.epoch);
+          if (rs.role === 'primary') node.recordEpochStart(e.epoch, cfg.popId);
+        });
+        return;
       case 'persistSeen': epochs.observe(e.seen); return;
       case 'persistLastRole': node.setMeta('last_role', e.role); return;
       case 'persistHold': node.setMeta(HOLD_KEY, e.hold ? JSON.stringify(e.hold) : ''); return;
       case 'quarantineBacklog': {
         positionTotal = undefined;
+        commitTimes = [];
         const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${e.popId} was demoted in epoch ${e.epoch}`, new Date());
         logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${e.popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
         return;
@@ -221,7 +237,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       case 'resumeSender': sender?.resume(); return;
       case 'clearResync': resync = undefined; return;
       case 'noteResync':
-        resync = { queued: (resync?.queued ?? 0) + e.revisions, startedAt: resync?.startedAt ?? new Date().toISOString(), upToId: node.backlogMaxId() };
+        resync = { queued: (resync?.queued ?? 0) + e.revisions, startedAt: resync?.startedAt ?? new Date().toISOString(), upToLsn: node.lastLsn() };
         logger.warn({ event: 'replication.resync', vaults: e.vaults, revisions: e.revisions }, `full resync: queued ${e.revisions} revisions of ${e.vaults} vaults the backup lacks`);
         return;
       case 'alert': counters.alerts.inc({ reason: e.reason }); return;
@@ -244,14 +260,14 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         if (!p) return dispatch({ kind: 'positionsSkipped', phase });
         const ms = e.timeoutMs;
         return (async () => {
-          const r = ms === undefined ? await p.positions() : await within(p.positions(), ms);
+          const r = ms === undefined ? await p.positions(node.lastLsn()) : await within(p.positions(node.lastLsn()), ms);
           if (closed) return;
           if ('error' in r) return dispatch({ kind: 'positionsFailed', phase, error: r.error });
-          return dispatch({ kind: 'positionsAnswered', phase, epoch: r.epoch, ...(r.role ? { role: r.role as ReportedRole } : {}), positions: r.positions });
+          return dispatch({ kind: 'positionsAnswered', phase, epoch: r.epoch, ...(r.role ? { role: r.role as ReportedRole } : {}), positions: r });
         })();
       }
       case 'reconcile': {
-        const res = reconcile(node, files, e.positions, steadyWallMs());
+        const res = reconcile(node, e.positions as PositionsAnswer);
         return dispatch({ kind: 'reconciled', phase: e.phase, ahead: res.ahead, revisions: res.revisions, vaults: res.vaults, ...(e.peerRole ? { peerRole: e.peerRole } : {}), peerEpoch: e.peerEpoch, atIso: new Date().toISOString() });
       }
       case 'applyDirective': return applyDirective(e.directive);
@@ -403,9 +419,17 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     return dispatch({ kind: 'reload', role: next.role, popId: next.popId, peerId: peerIdOf(next), source: roleSource, fileRole, ...(directive ? { directive } : {}) });
   }
 
+  /**
+   * Replication lag: age of the oldest revision the backup has not acknowledged. Its commit time
+   * comes from `commitTimes` when this process committed it (steady clock: a wall-clock step does
+   * not move it, case F12), else from its stored write time.
+   */
   function lagSeconds(): number {
-    const { oldestMs } = node.backlogStats();
-    return oldestMs === null ? 0 : Math.max(0, (steadyWallMs() - oldestMs) / 1000);
+    const { oldestLsn, oldestMs } = node.backlogStats();
+    if (oldestLsn === null || oldestMs === null) return 0;
+    while (commitTimes.length > 1 && commitTimes[1]!.lsn <= oldestLsn) commitTimes.shift();
+    const sample = commitTimes[0] && commitTimes[0].lsn <= oldestLsn ? commitTimes[0] : undefined;
+    return Math.max(0, (steadyWallMs() - (sample?.ms ?? oldestMs)) / 1000);
   }
 
   const counters = registerPopMetrics(metrics.registry, {
@@ -422,14 +446,22 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   const pop: Pop = {
     name: 'commercial',
     hooks: {
-      beforeCommit(vaultId, seq) {
+      beforeCommit() {
         // The write gate again, at commit time: a request admitted (onRequest) while this POP was an
         // undrained primary may reach its commit after a drain, demotion or fencing (cases F1, F2).
         const refusal = pop.refuseClientWrite();
         if (refusal) throw new ClavitorError(Errors[refusal.error], undefined, undefined, refusal.headers);
-        node.addBacklog(vaultId, seq, steadyWallMs());
       },
       afterCommit(vaultId, seq) {
+        const nowMs = steadyWallMs();
+        const lastSample = commitTimes.at(-1);
+        if (!lastSample || nowMs - lastSample.ms >= COMMIT_SAMPLE_MS) {
+          const lsn = node.lsnOf(vaultId, seq);
+          if (lsn !== undefined) {
+            if (lastSample && lastSample.lsn >= lsn) commitTimes = []; // positions reused after a demotion
+            commitTimes.push({ lsn, ms: nowMs });
+          }
+        }
         if (positionTotal !== undefined) positionTotal++;
         lastCommitted = { vaultId, seq };
         sender?.notify();
@@ -476,6 +508,12 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
             throw e;
           }
           pushesReceived++;
+          if (ack.rejoin) {
+            const r = ack.rejoin;
+            logger[r.quarantined > 0 || r.parked > 0 ? 'warn' : 'info']({ event: 'replication.log_matched', sender: push.sender, divergence_lsn: r.point, quarantined: r.quarantined, parked: r.parked },
+              r.parked > 0 ? `log without epoch history: ${r.parked} revisions take ${push.sender}'s log positions as they are streamed again`
+                : `epoch history of ${push.sender} adopted; divergence point ${r.point ?? 'none'}; ${r.quarantined} revisions past it quarantined`);
+          }
           if (positionTotal !== undefined) positionTotal += ack.applied;
           counters.pushes.inc({ direction: 'received', result: 'ok' });
           if (ack.applied > 0) {
@@ -495,7 +533,14 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
           logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, reason, code: Errors.REPLICATION_AUTH.code }, `replication request refused: ${reason}`);
         },
         anchors: { store: () => files.anchors(), selfPopId: () => cfg.popId, peerPopId: () => peerIdOf(cfg), logger },
-        positions: () => Object.fromEntries(files.heads()),
+        positions: (afterLsn) => {
+          // A log without epoch history has positions assigned locally: it reports none, and gets
+          // the whole log again, each revision taking its primary's position (receiver.ts).
+          const history = node.epochHistory();
+          const lsn = history.length === 0 ? 0 : node.lastLsn();
+          const after = node.vaultsAfter(afterLsn, AHEAD_VAULTS_LIMIT);
+          return { lsn, history: history.map((h) => ({ epoch: h.epoch, start_lsn: h.startLsn, pop_id: h.popId })), vaults_after: after.vaults, vaults_after_count: after.count };
+        },
         digests: () => allDigests(files.iterateAll()),
       });
       await operatorPopRoutes(app, {
@@ -599,6 +644,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   // Start-up (rows 1–6): last role, epoch of a fresh primary, demotion of a former primary.
   void dispatch({ kind: 'boot', source: roleSource, fileRole });
+  // A primary whose database predates epoch histories (issue 12 item 3): its whole log is its own.
+  if (cfg.role === 'primary' && rs.epoch >= 1 && node.epochHistory().length === 0) node.recordEpochStart(rs.epoch, cfg.popId, 1);
   releaseHeld();
   return pop;
 }

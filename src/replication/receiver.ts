@@ -6,8 +6,11 @@
  * - **Idempotent**: a revision this POP already holds, byte-identical, is skipped, so a repeated
  *   batch changes nothing. A *different* revision at a held position is refused
  *   (REPLICATION_DIVERGED) — never overwritten.
- * - **Gaps**: every vault's revisions must continue at `max_seq + 1`; otherwise the whole push is
- *   refused before anything is written, naming every position expected.
+ * - **Log positions** (issue 12 item 3): revisions are stored at the primary's LSNs; a push must
+ *   continue this POP's log (gap answer: the last LSN held); each vault's revisions must also
+ *   continue at `max_seq + 1` (second guard). Refused before anything is written.
+ * - **Rejoin**: a push whose epoch history differs from this POP's first quarantines what this POP
+ *   holds past the divergence point (log-match.ts) and adopts the history.
  * - **Replays**: a push whose (epoch, push_seq) is not above the last accepted from its sender is
  *   refused (REPLAYED_PUSH) before anything is read or written.
  * - **Atomic**: the whole push — every vault's revisions (a vault's max seq *is* its cursor),
@@ -23,6 +26,9 @@ import { fromWire, type Revision } from '../vault/revision.js';
 import { cvError } from '../lib/errors.js';
 import type { VaultId } from '../lib/ids.js';
 import type { ExpectedPosition, PushAck, PushBody } from './wire.js';
+import type { EpochStart } from '../store/node-store.js';
+import { divergencePoint, epochAt, sameHistory, sameRevision } from './log-match.js';
+import { quarantineLogFrom } from './demote.js';
 
 /** Dependencies of `applyPush`. */
 export interface ReceiverDeps {
@@ -67,67 +73,139 @@ function checkNewIds(store: VaultStore | undefined, r: Revision, tokens: Set<str
   if (agentId !== null) agents.add(agentId);
 }
 
-/** True when two revisions at the same position are byte-identical (kind, subject, body, epoch, origin, time). */
-export const sameRevision = (a: Revision, b: Revision): boolean =>
-  a.kind === b.kind && a.subject === b.subject && a.body === b.body && a.epoch === b.epoch && a.originPop === b.originPop && a.createdAt === b.createdAt;
+export { sameRevision } from './log-match.js';
+
+/** What `applyPush` did to bring this POP's log onto the sender's history (DESIGN.md §4.4.7). */
+export interface RejoinOutcome {
+  /** Divergence point (first LSN where the histories disagree), or null for a log parked whole. */
+  readonly point: number | null;
+  /** Revisions quarantined past the divergence point. */
+  readonly quarantined: number;
+  /** Revisions parked to take the primary's positions (a log without epoch history). */
+  readonly parked: number;
+}
+
+/**
+ * Rejoin by log matching (issue 12 item 3; DESIGN.md §4.4.7): when the sender's epoch history
+ * differs from this POP's, finds the divergence point and quarantines what this POP holds at or
+ * past it (reason: log divergence, with the epochs and LSNs), then adopts the sender's history.
+ * A log that has no history (positions assigned locally before item 3) is parked instead: each of
+ * its revisions takes the primary's position when streamed again, identical (`moveLsn`). One
+ * transaction. Returns undefined when the histories already agree.
+ */
+function matchHistory(deps: ReceiverDeps, push: PushBody): RejoinOutcome | undefined {
+  const theirs: EpochStart[] = push.history.map((e) => ({ epoch: e.epoch, startLsn: e.start_lsn, popId: e.pop_id }));
+  const mine = deps.node.epochHistory();
+  if (sameHistory(mine, theirs)) return undefined;
+  // A history that cannot be a primary's would set aside a sound log: refused before anything.
+  const ordered = theirs.every((e, i) => i === 0 || (e.epoch > theirs[i - 1]!.epoch && e.startLsn >= theirs[i - 1]!.startLsn));
+  if (theirs.length === 0 || !ordered || theirs.at(-1)!.epoch > push.epoch) {
+    throw cvError('PUSH_INVALID', 'history: the sender\'s epoch history must be non-empty, in increasing epochs and positions, and end at or below its epoch');
+  }
+  return deps.node.tx(() => {
+    const last = deps.node.lastLsn();
+    let out: RejoinOutcome = { point: null, quarantined: 0, parked: 0 };
+    if (mine.length === 0) {
+      if (last > 0) out = { ...out, parked: deps.node.parkLog() };
+    } else {
+      const d = divergencePoint(mine, theirs);
+      out = { ...out, point: Number.isFinite(d) ? d : null };
+      if (d <= last) {
+        const reason = `log divergence: this POP's log left ${push.sender}'s at lsn ${d} (${push.sender}'s history: epoch ${epochAt(theirs, d)} from there; this POP's: epoch ${epochAt(mine, d)})`;
+        out = { ...out, quarantined: quarantineLogFrom(deps.node, deps.files, d, reason, new Date()).quarantined };
+      }
+    }
+    deps.node.replaceEpochHistory(theirs);
+    return out;
+  });
+}
 
 /**
  * Validates and applies one push. Throws STALE_EPOCH, REPLICATION_GAP (details.expected: list of
- * positions), REPLICATION_DIVERGED (details.diverged) or PUSH_INVALID; on any throw nothing of the
- * push has been written.
+ * per-vault positions; details.lsn: the last LSN this POP holds, where the stream must continue),
+ * REPLICATION_DIVERGED (details.diverged) or PUSH_INVALID; on any throw nothing has been written:
+ * the rejoin (`matchHistory`), the checks and the apply run in one transaction, rolled back whole.
+ *
+ * Log positions (issue 12 item 3): revisions are stored at the sender's LSNs. One at or below this
+ * POP's last LSN must be the very revision held there (a repeated batch: skipped), else it is
+ * diverged; the first one past it must continue this POP's log (`prev_lsn`, or the push's previous
+ * item, equals the last LSN), else the push is a gap. Per-vault seq continuity stays a second guard.
  */
-export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
+export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck & { rejoin?: RejoinOutcome } {
   const epoch = deps.getEpoch();
   if (push.epoch < epoch) throw cvError('STALE_EPOCH', undefined, { epoch });
   checkNotReplayed(deps.node, push);
-
-  const groups = new Map<string, Revision[]>();
+  let prevLsn = push.prev_lsn;
   for (const w of push.items) {
-    const list = groups.get(w.vault_id) ?? [];
-    list.push(fromWire(w));
-    groups.set(w.vault_id, list);
+    if (w.lsn <= prevLsn) throw cvError('PUSH_INVALID', `revision ${w.seq} of ${w.vault_id}: log positions must increase (lsn ${w.lsn} after ${prevLsn})`);
+    prevLsn = w.lsn;
   }
+  return deps.node.tx(() => applyInTx(deps, push, epoch));
+}
 
+function applyInTx(deps: ReceiverDeps, push: PushBody, epoch: number): PushAck & { rejoin?: RejoinOutcome } {
+  const rejoin = matchHistory(deps, push);
+  const lastHeld = deps.node.lastLsn();
+  let last = lastHeld;
+  let prev = push.prev_lsn;
   const expected: ExpectedPosition[] = [];
-  const diverged: ExpectedPosition[] = [];
-  const plan: { vaultId: VaultId; fresh: Revision[] }[] = [];
+  const diverged: (ExpectedPosition & { lsn: number })[] = [];
+  const fresh: { r: Revision; lsn: number }[] = [];
+  const realign: { vaultId: string; seq: number; lsn: number }[] = [];
+  const nextSeq = new Map<string, number>();
+  const newIds = new Map<string, { tokens: Set<string>; agents: Set<string> }>();
   let skipped = 0;
-  for (const [vaultId, revs] of groups) {
-    const store = deps.files.find(vaultId as VaultId);
-    let next = (store?.maxSeq() ?? 0) + 1;
-    const fresh: Revision[] = [];
-    const newTokens = new Set<string>();
-    const newAgents = new Set<string>();
-    for (const r of revs) {
-      if (r.seq < next && fresh.length === 0) {
-        const held = store?.getRevision(r.seq);
-        if (held && sameRevision(held, r)) skipped++;
-        else diverged.push({ vault_id: vaultId, seq: r.seq });
-        continue;
-      }
-      if (r.seq !== next) {
-        expected.push({ vault_id: vaultId, seq: next });
-        break;
-      }
-      checkRevision(r);
-      checkNewIds(store, r, newTokens, newAgents);
-      fresh.push(r);
-      next++;
+  let gap = false;
+  for (const w of push.items) {
+    const r = fromWire(w);
+    if (w.lsn <= last) {
+      // At or below our last position: the very revision we hold there (a repeated batch), or divergence.
+      const key = deps.node.keyAt(w.lsn);
+      const held = key && key.vaultId === r.vaultId && key.seq === r.seq ? deps.files.find(key.vaultId)?.getRevision(r.seq) : undefined;
+      if (held && sameRevision(held, r)) skipped++;
+      else diverged.push({ vault_id: r.vaultId, seq: r.seq, lsn: w.lsn });
+      prev = w.lsn;
+      continue;
     }
-    if (fresh.length > 0) plan.push({ vaultId: vaultId as VaultId, fresh });
+    if (prev !== last) {
+      gap = true; // the push does not continue our log: the primary resumes after `lastHeld`
+      break;
+    }
+    const store = deps.files.find(r.vaultId as VaultId);
+    const next = nextSeq.get(r.vaultId) ?? (store?.maxSeq() ?? 0) + 1;
+    if (r.seq < next) {
+      // Held at another position: a parked revision (positions assigned locally) takes this one if identical.
+      const at = deps.node.lsnOf(r.vaultId, r.seq);
+      const held = store?.getRevision(r.seq);
+      if (at !== undefined && at < 0 && held && sameRevision(held, r)) {
+        realign.push({ vaultId: r.vaultId, seq: r.seq, lsn: w.lsn });
+        skipped++;
+      } else {
+        diverged.push({ vault_id: r.vaultId, seq: r.seq, lsn: w.lsn });
+      }
+    } else if (r.seq !== next) {
+      expected.push({ vault_id: r.vaultId, seq: next });
+      gap = true;
+      break;
+    } else {
+      checkRevision(r);
+      const ids = newIds.get(r.vaultId) ?? { tokens: new Set<string>(), agents: new Set<string>() };
+      newIds.set(r.vaultId, ids);
+      checkNewIds(store, r, ids.tokens, ids.agents);
+      fresh.push({ r, lsn: w.lsn });
+      nextSeq.set(r.vaultId, next + 1);
+    }
+    last = w.lsn;
+    prev = w.lsn;
   }
   if (diverged.length > 0) throw cvError('REPLICATION_DIVERGED', undefined, { diverged, epoch });
-  if (expected.length > 0) throw cvError('REPLICATION_GAP', undefined, { expected, epoch });
+  if (gap) throw cvError('REPLICATION_GAP', undefined, { expected, lsn: lastHeld, epoch });
 
-  let applied = 0;
-  deps.node.tx(() => {
-    if (push.epoch > epoch) deps.adoptEpoch(push.epoch);
-    deps.node.setMeta(lastPushKey(push.sender), `${push.epoch}:${push.push_seq}`);
-    for (const { vaultId, fresh } of plan) {
-      const store = deps.files.openOrCreate(vaultId);
-      for (const r of fresh) applyCheckedRevision(store, r); // every one passed checkRevision above
-      applied += fresh.length;
-    }
-  });
-  return { applied, skipped, epoch: Math.max(epoch, push.epoch) };
+  if (push.epoch > epoch) deps.adoptEpoch(push.epoch);
+  deps.node.setMeta(lastPushKey(push.sender), `${push.epoch}:${push.push_seq}`);
+  for (const m of realign) deps.node.moveLsn(m.vaultId, m.seq, m.lsn);
+  for (const { r, lsn } of fresh) applyCheckedRevision(deps.files.openOrCreate(r.vaultId as VaultId), r, lsn); // every one passed checkRevision above
+  // A backup's acknowledged position is all it holds: promoted, it starts with an empty backlog.
+  deps.node.setAckedLsn(deps.node.lastLsn());
+  return { applied: fresh.length, skipped, epoch: Math.max(epoch, push.epoch), ...(rejoin ? { rejoin } : {}) };
 }

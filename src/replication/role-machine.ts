@@ -140,7 +140,8 @@ export type RoleEvent =
   | { kind: 'start' }
   | { kind: 'peerEpoch'; info: PeerInfo | null; error?: string; atIso: string }
   | { kind: 'positionsFailed'; phase: Phase; error: string }
-  | { kind: 'positionsAnswered'; phase: Phase; epoch: number; role?: ReportedRole; positions: Record<string, number> }
+  /** `positions`: the backup's answer (wire.ts PositionsAnswer), passed through to `reconcile` unread. */
+  | { kind: 'positionsAnswered'; phase: Phase; epoch: number; role?: ReportedRole; positions: unknown }
   | { kind: 'positionsSkipped'; phase: Phase }
   | { kind: 'reconciled'; phase: Phase; ahead: readonly string[]; revisions: number; vaults: number; peerRole?: ReportedRole; peerEpoch: number; atIso: string }
   | { kind: 'hello'; peer: PeerInfo }
@@ -174,7 +175,7 @@ export type RoleEffect =
   | { kind: 'sendHello' }
   | { kind: 'checkPeer' }
   | { kind: 'fetchPositions'; phase: Phase; timeoutMs?: number }
-  | { kind: 'reconcile'; phase: Phase; positions: Record<string, number>; peerRole?: ReportedRole; peerEpoch: number }
+  | { kind: 'reconcile'; phase: Phase; positions: unknown; peerRole?: ReportedRole; peerEpoch: number }
   | { kind: 'applyDirective'; directive: Directive }
   | { kind: 'beatNow' }
   | { kind: 'reject'; error: 'NOTHING_TO_FORCE' };

@@ -10,7 +10,7 @@ import { parseInput } from '../http/parse.js';
 import { Errors, cvError } from '../lib/errors.js';
 import { bearerTokenAccepted } from '../lib/bearer-token.js';
 import { PUSH_MAC_HEADER, pushMacValid } from './push-mac.js';
-import { DIGESTS_PATH, EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PushAck } from './wire.js';
+import { DIGESTS_PATH, EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_BODY_LIMIT_BYTES, PUSH_PATH, PeerInfo, PushBody, type PositionsAnswer, type PushAck } from './wire.js';
 import type { VaultDigest } from './digest.js';
 import { createPushOrder, type PushTurn } from './push-order.js';
 import { registerAnchorRoute, type AnchorRouteDeps } from './anchors.js';
@@ -33,8 +33,11 @@ export interface ReplicationRouteDeps {
   applyPush(push: PushBody, peerCert: string | undefined): PushAck;
   /** A push reached this POP while it is not a backup; it may carry a higher epoch (fencing). */
   onPushWhileNotBackup(push: PushBody): void;
-  /** Head seq of every vault (full resync). */
-  positions(): Record<string, number>;
+  /**
+   * This POP's replication position (full resync; issue 12 item 3): last LSN, epoch history, and the
+   * vaults holding revisions past `afterLsn`. O(1) in the number of vaults.
+   */
+  positions(afterLsn: number): Omit<PositionsAnswer, 'epoch' | 'role'>;
   /** Digest of every vault (verify). */
   digests(): Record<string, VaultDigest>;
   /** A backup announced itself (primary only). */
@@ -123,8 +126,11 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
     return deps.self();
   });
 
-  app.get(POSITIONS_PATH, { onRequest: authenticate }, async function get_positions() {
-    return { epoch: deps.self().epoch, role: deps.self().role, positions: deps.positions() };
+  app.get(POSITIONS_PATH, { onRequest: authenticate }, async function get_positions(req) {
+    const raw = (req.query as { after?: string } | undefined)?.after;
+    const after = raw !== undefined && /^\d{1,15}$/.test(raw) ? Number(raw) : Number.MAX_SAFE_INTEGER;
+    const answer: PositionsAnswer = { epoch: deps.self().epoch, role: deps.self().role, ...deps.positions(after) };
+    return answer;
   });
 
   // Read-only, for `verify`: the operator may present this POP's own certificate (issue 11 item 4).

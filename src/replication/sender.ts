@@ -11,11 +11,11 @@
  *  sending    window not full, backlog beyond    sending     send the next batch on the same connection
  *             what is in flight                              (up to PUSH_WINDOW pushes, PUSH_WINDOW_BYTES)
  *  sending    backlog empty, nothing in flight   idle        no timer left behind (event-driven)
- *  sending    oldest push acknowledged           sending     delete its backlog records (in order only)
+ *  sending    oldest push acknowledged           sending     acknowledged position := its last LSN (in order)
  *  sending    a push fails                       (below)     go-back-N: wait for every later push in
  *                                                            flight to settle, ignore their answers, and
  *                                                            restart from the oldest unacknowledged record
- *  sending    gap answer (backup lacks revs)     sending     re-queue that vault from the expected seq
+ *  sending    gap answer (backup lacks revs)     sending     acknowledged position := the backup's last LSN
  *  sending    push failed, attempt ≤ max_retries retrying    one timer: backoff 1 s, 5 s, 25 s … ≤ 5 min,
  *                                                            at least the backup's Retry-After (≤ 5 min)
  *  retrying   timer fires                        sending     retry the same backlog head
@@ -33,28 +33,28 @@
  *  any        close                              stopped     timer cleared, waiters released
  * ```
  *
- * Order is safe with the backup's rules (receiver.ts: per-vault gap check, (epoch, push_seq)
- * strictly increasing): pushes travel in order on one pipelined connection (peer-client.ts), so
- * they arrive in push_seq order; after a failure, a later push refused as a gap or replay is
- * expected and harmless, and one applied anyway is skipped as identical when resent.
+ * The backlog is the revision log past the backup's acknowledged position (issue 12 item 3;
+ * DESIGN.md §4.4.2): pushes carry revisions in log order with their LSNs, each push names the LSN it
+ * continues (`prev_lsn`) and the sender's epoch history. Order is safe with the backup's rules
+ * (receiver.ts: the push must continue its log, (epoch, push_seq) strictly increasing): pushes
+ * travel in order on one pipelined connection (peer-client.ts), so they arrive in push_seq order;
+ * after a failure, a later push refused as a gap or replay is expected and harmless, and one
+ * applied anyway is skipped as identical when resent.
  *
- * Nothing is ever dropped: a backlog record leaves the POP database only when the backup
- * acknowledged its revision and every one before it. A record and its revision commit in the same
- * transaction (vault/writer.ts), so a record without its revision cannot arise from a crash; one
- * found anyway (a database edited by hand) is logged and dropped, as its write cannot have been
- * acknowledged. Batches hold at most `batch_size` revisions and are split further when their JSON
- * would exceed PUSH_SPLIT_BYTES (case F4).
+ * Nothing is ever dropped: the acknowledged position moves past a revision only when the backup
+ * acknowledged it and every one before it. A revision and its place in the stream are one row,
+ * committed together (vault/writer.ts). Batches hold at most `batch_size` revisions and are split
+ * further when their JSON would exceed PUSH_SPLIT_BYTES (case F4).
  */
 import type { Logger } from 'pino';
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
-import { toWire, type RevisionWire } from '../vault/revision.js';
+import { toWire } from '../vault/revision.js';
 import type { PeerClient, PushProgress, PushResult } from './peer-client.js';
-import { PUSH_SPLIT_BYTES } from './wire.js';
+import { PUSH_SPLIT_BYTES, type LoggedRevisionWire } from './wire.js';
 import { retryDelayMs } from './backoff.js';
 import { PUSH_WINDOW } from './peer-client.js';
 import { Errors } from '../lib/errors.js';
-import type { VaultId } from '../lib/ids.js';
 
 /** Sender states (see the table above). `stopped` is final for this instance. */
 export type SenderState = 'idle' | 'sending' | 'retrying' | 'degraded' | 'stopped';
@@ -120,10 +120,12 @@ export type Sender = ReturnType<typeof createSender>;
 
 /** One push in flight. */
 interface InFlight {
-  readonly items: RevisionWire[];
-  /** Backlog id of its last record; acknowledging it deletes every record up to it. */
-  readonly lastId: number;
-  /** Backlog rows it covers. */
+  readonly items: LoggedRevisionWire[];
+  /** LSN the push continues (the backup's position when it is applied). */
+  readonly prevLsn: number;
+  /** LSN of its last revision; acknowledging it moves the backup's acknowledged position there. */
+  readonly lastLsn: number;
+  /** Revisions it covers. */
   readonly rows: number;
   readonly bytes: number;
   readonly result: Promise<PushResult>;
@@ -163,44 +165,28 @@ export function createSender(deps: SenderDeps) {
   };
 
   /**
-   * Builds the next push after backlog id `afterId` (the last record in flight; `skipRows` rows are
-   * in flight ahead of it); drops records whose revision never committed.
+   * Builds the next push: the revisions with LSN > `afterLsn` (the last one in flight, or the
+   * backup's acknowledged position), at most `batchSize` and PUSH_SPLIT_BYTES of bodies (one larger
+   * revision travels alone).
    */
-  function nextBatch(batchSize: number, afterId: number, skipRows: number): { items: RevisionWire[]; lastId: number; rows: number; bytes: number } | undefined {
-    for (;;) {
-      const rows = deps.node.peekBacklog(skipRows + batchSize).filter((r) => r.id > afterId).slice(0, batchSize);
-      if (rows.length === 0) return undefined;
-      const items: RevisionWire[] = [];
-      let bytes = 0;
-      let lastId = 0;
-      let dropped = false;
-      for (const row of rows) {
-        const store = deps.node.hasVault(row.vaultId) ? deps.files.find(row.vaultId) : undefined;
-        const rev = store?.getRevision(row.seq);
-        if (!rev) {
-          if (!store || store.maxSeq() < row.seq) {
-            // A backlog record without its revision: not produced by a crash (both commit together,
-            // vault/writer.ts); its write was never acknowledged, so there is nothing to replicate.
-            deps.logger.warn({ event: 'replication.backlog_orphan', vault_id: row.vaultId, seq: row.seq }, 'dropping backlog record of a write that never committed');
-            deps.node.deleteBacklogRow(row.id);
-            dropped = true;
-            break;
-          }
-          throw new Error(`revision ${row.seq} of ${row.vaultId} is missing below the vault head`);
-        }
-        const wire = toWire(rev);
-        const size = wire.body.length + 256;
-        if (items.length > 0 && bytes + size > PUSH_SPLIT_BYTES) break;
-        items.push(wire);
-        bytes += size;
-        lastId = row.id;
-      }
-      if (dropped) continue;
-      return { items, lastId, rows: items.length, bytes };
+  function nextBatch(batchSize: number, afterLsn: number): { items: LoggedRevisionWire[]; prevLsn: number; lastLsn: number; rows: number; bytes: number } | undefined {
+    const rows = deps.node.logAfter(afterLsn, batchSize);
+    if (rows.length === 0) return undefined;
+    const items: LoggedRevisionWire[] = [];
+    let bytes = 0;
+    let lastLsn = afterLsn;
+    for (const row of rows) {
+      const wire = { ...toWire(row.rev), lsn: row.lsn };
+      const size = wire.body.length + 256;
+      if (items.length > 0 && bytes + size > PUSH_SPLIT_BYTES) break;
+      items.push(wire);
+      bytes += size;
+      lastLsn = row.lsn;
     }
+    return { items, prevLsn: afterLsn, lastLsn, rows: items.length, bytes };
   }
 
-  function acked(items: readonly RevisionWire[]): Map<string, number> {
+  function acked(items: readonly LoggedRevisionWire[]): Map<string, number> {
     const m = new Map<string, number>();
     for (const i of items) m.set(i.vault_id, Math.max(m.get(i.vault_id) ?? 0, i.seq));
     return m;
@@ -257,11 +243,7 @@ export function createSender(deps: SenderDeps) {
   /** Fills the window: sends further batches behind those in flight, in backlog order. */
   function fill(batchSize: number, epoch: number, probe: boolean): void {
     let bytes = 0;
-    let rows = 0;
-    for (const f of inflight) {
-      bytes += f.bytes;
-      rows += f.rows;
-    }
+    for (const f of inflight) bytes += f.bytes;
     // Pushes stay on one connection so that they arrive in order: after SIGHUP replaced the peer
     // client, new pushes wait until those sent with the old one are answered.
     const peer = deps.peer();
@@ -269,13 +251,13 @@ export function createSender(deps: SenderDeps) {
     // A probe is one push, and so is the first push after a start or a failure: the window opens
     // once the link has acknowledged one (a wrong token or a refusing backup costs one request per
     // attempt, not a window of them).
+    const history = deps.node.epochHistory().map((e) => ({ epoch: e.epoch, start_lsn: e.startLsn, pop_id: e.popId }));
     while (inflight.length < (probe || !linkAcked ? 1 : PUSH_WINDOW) && (inflight.length === 0 || bytes < PUSH_WINDOW_BYTES)) {
-      const batch = nextBatch(batchSize, inflight.at(-1)?.lastId ?? 0, rows);
+      const batch = nextBatch(batchSize, inflight.at(-1)?.lastLsn ?? deps.node.ackedLsn());
       if (!batch) return;
-      const result = peer.push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), items: batch.items });
+      const result = peer.push({ epoch, sender: deps.selfPopId, push_seq: deps.node.nextPushSeq(), prev_lsn: batch.prevLsn, history, items: batch.items });
       inflight.push({ ...batch, result, peer });
       bytes += batch.bytes;
-      rows += batch.rows;
     }
   }
 
@@ -325,7 +307,7 @@ export function createSender(deps: SenderDeps) {
         deps.onPushResult?.(result.ok ? 'ok' : result.kind, result.ok ? head.items.length : 0, result);
         deps.logger.debug({ event: 'replication.push_sent', items: head.items.length, in_flight: inflight.length, ok: result.ok, ...(result.ok ? {} : { result: result.kind }) }, 'push sent');
         if (result.ok) {
-          deps.node.deleteBacklogUpTo(head.lastId);
+          if (head.lastLsn > deps.node.ackedLsn()) deps.node.setAckedLsn(head.lastLsn);
           stats.pushesSent++;
           stats.revisionsSent += head.items.length;
           stats.attempts = 0;
@@ -351,12 +333,9 @@ export function createSender(deps: SenderDeps) {
         }
         if (result.kind === 'gap' && gapRounds < 3) {
           gapRounds++;
-          for (const pos of result.expected) {
-            const store = deps.files.find(pos.vault_id as VaultId);
-            const head = store?.maxSeq() ?? 0;
-            if (head >= pos.seq) deps.node.requeueVault(pos.vault_id as VaultId, pos.seq, head, deps.now());
-          }
-          deps.logger.info({ event: 'replication.gap', vaults: result.expected.length }, 're-queued revisions the backup lacks');
+          // The backup's log stops at `result.lsn` (issue 12 item 3): resume right after it.
+          if (result.lsn !== undefined) deps.node.setAckedLsn(Math.min(result.lsn, deps.node.lastLsn()));
+          deps.logger.info({ event: 'replication.gap', backup_lsn: result.lsn ?? null, vaults: result.expected.length }, 'the backup lacks revisions: resending from its last log position');
           continue;
         }
         fail(result, maxRetries, probing);

@@ -13,7 +13,7 @@ export const HELLO_PATH = '/replication/v1/hello';
 /** Path a POP uses to learn its peer's epoch and role (GET). */
 export const EPOCH_PATH = '/replication/v1/epoch';
 
-/** Path of the backup's per-vault positions (GET), for full resync. */
+/** Path of the backup's replication position (GET): epoch, last LSN, epoch history; for full resync. */
 export const POSITIONS_PATH = '/replication/v1/positions';
 /** Path of the per-vault digests (GET), for verify. */
 export const DIGESTS_PATH = '/replication/v1/digests';
@@ -23,7 +23,26 @@ export const PUSH_BODY_LIMIT_BYTES = 64 * 1024 * 1024;
 /** Size in bytes above which the sender splits a batch (case F4); one larger revision travels alone. */
 export const PUSH_SPLIT_BYTES = 4 * 1024 * 1024;
 
-/** A push: a batch of at most `batch_size` revisions in backlog order. */
+/** A revision in a push: the wire revision and its log position on the primary (issue 12 item 3). */
+export const LoggedRevisionWire = RevisionWire.extend({ lsn: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER) });
+/** Parsed logged revision. */
+export type LoggedRevisionWire = z.infer<typeof LoggedRevisionWire>;
+
+/** One epoch of a POP's history: the epoch, the first LSN of its log, the POP that took it. */
+export const EpochStartWire = z.strictObject({
+  epoch: z.number().int().min(0),
+  start_lsn: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
+  pop_id: z.string().regex(/^[a-z0-9-]{1,63}$/),
+});
+/** Parsed epoch start. */
+export type EpochStartWire = z.infer<typeof EpochStartWire>;
+
+/**
+ * A push: a batch of at most `batch_size` revisions in log order, strictly increasing LSNs, each
+ * stored by the backup at its LSN. `prev_lsn`: the position the push continues (the backup must
+ * hold exactly the log up to it); `history`: the sender's epoch history, which a rejoining backup
+ * compares with its own to find where its log diverged (DESIGN.md §4.4.7).
+ */
 export const PushBody = z.strictObject({
   epoch: z.number().int().min(0),
   sender: z.string().regex(/^[a-z0-9-]{1,63}$/),
@@ -33,7 +52,9 @@ export const PushBody = z.strictObject({
    * that sender (replay protection; no clock comparison between POPs).
    */
   push_seq: z.number().int().min(1).max(Number.MAX_SAFE_INTEGER),
-  items: z.array(RevisionWire).min(1).max(10000),
+  prev_lsn: z.number().int().min(0).max(Number.MAX_SAFE_INTEGER),
+  history: z.array(EpochStartWire).max(10000),
+  items: z.array(LoggedRevisionWire).min(1).max(10000),
 });
 /** Parsed push. */
 export type PushBody = z.infer<typeof PushBody>;
@@ -53,6 +74,25 @@ export interface ExpectedPosition {
   vault_id: string;
   seq: number;
 }
+
+/**
+ * The backup's answer to GET positions (issue 12 item 3): its replication position (epoch, last
+ * LSN) and epoch history — O(1) in the number of vaults — and, for `?after=L`, up to
+ * AHEAD_VAULTS_LIMIT vaults holding revisions past L (named in a backup-ahead hold).
+ */
+export interface PositionsAnswer {
+  epoch: number;
+  role?: string;
+  /** Last LSN held in the primary's positions; 0 for a log whose positions were assigned locally. */
+  lsn: number;
+  history: EpochStartWire[];
+  /** Vaults with revisions past `after` (at most AHEAD_VAULTS_LIMIT), and how many in all. */
+  vaults_after: string[];
+  vaults_after_count: number;
+}
+
+/** Most vault ids a positions answer names. */
+export const AHEAD_VAULTS_LIMIT = 100;
 
 /** Body of hello and of the epoch answer. */
 export const PeerInfo = z.strictObject({

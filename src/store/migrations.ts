@@ -125,4 +125,11 @@ export const POP_MIGRATIONS: readonly Migration[] = [
      seq INTEGER NOT NULL,
      hash TEXT NOT NULL
    ) WITHOUT ROWID;`,
+  `-- Issue 12 item 3: one ordered stream. Where each epoch's log began (DESIGN.md §4.4.2):
+   -- start_lsn is the first log position of the epoch (the primary's last lsn + 1 when it took the
+   -- epoch); pop_id the POP that took it. A backup stores its primary's history (learnt from pushes),
+   -- so that a rejoining POP finds where its log left its new primary's (log-matching rule).
+   -- The backlog table is no longer written: what the backup has not acknowledged is the log past
+   -- meta 'acked_lsn' (node-store.ts converts rows left in it at the first open).
+   CREATE TABLE epoch_history (epoch INTEGER PRIMARY KEY, start_lsn INTEGER NOT NULL, pop_id TEXT NOT NULL);`,
 ];

@@ -1,21 +1,30 @@
 /**
  * What belongs to the POP rather than a vault (DESIGN.md §2), in `<data>/clavitor.db` (issue 12
  * item 1; it was `node.db` in the old layout): POP facts (epoch), the vault list, the replication
- * backlog (DESIGN.md §4.4.2) and quarantine (§4.4.7). All calls are synchronous and each is its
- * own transaction unless the caller wraps several in `tx`; vault writes share the connection, so
- * a backlog record commits in its revision's transaction.
+ * stream — the revision log by position (LSN), the backup's acknowledged position (the backlog is
+ * the log past it), the epoch history (DESIGN.md §4.4.2; issue 12 item 3) — and quarantine
+ * (§4.4.7). All calls are synchronous and each is its own transaction unless the caller wraps
+ * several in `tx`; vault writes share the connection.
  */
 import { acquirePopDb, releasePopDb, type PopDb } from './pop-db.js';
 import type { Db } from './sqlite.js';
 import type { VaultId } from '../lib/ids.js';
+import type { Revision, RevisionKind } from './revision-row.js';
+import type { RevDbRow } from './pop-db.js';
 
-/** One backlog record: revision `seq` of `vaultId` not yet acknowledged by the backup. */
-export interface BacklogRow {
-  readonly id: number;
-  readonly vaultId: VaultId;
-  readonly seq: number;
-  /** When the record was queued, milliseconds since the Unix epoch. */
-  readonly queuedAtMs: number;
+/** Where one epoch's log began (DESIGN.md §4.4.2; issue 12 item 3). */
+export interface EpochStart {
+  readonly epoch: number;
+  /** First log position (LSN) of the epoch: the primary's last LSN + 1 when it took the epoch. */
+  readonly startLsn: number;
+  /** POP that took the epoch as primary. */
+  readonly popId: string;
+}
+
+/** A revision with its log position, as the sender ships it. */
+export interface LoggedRevision {
+  readonly lsn: number;
+  readonly rev: Revision;
 }
 
 /** A quarantined revision (kept, never silently discarded; DESIGN.md §4.4.7). */
@@ -44,6 +53,32 @@ const quarantineRow = (r: QuarantineDbRow): QuarantineRow => ({
   revision: r.revision, reason: r.reason, quarantinedAt: r.quarantined_at, heldAt: r.held_at,
 });
 
+/** Meta key of the backup's acknowledged log position (the sender's cursor). */
+const ACKED_KEY = 'acked_lsn';
+
+const toRevision = (r: RevDbRow): Revision => ({
+  vaultId: r.vault_id, seq: r.seq, kind: r.kind as RevisionKind, subject: r.subject, body: r.body, epoch: r.epoch, originPop: r.origin_pop, createdAt: r.created_at,
+});
+
+/**
+ * The backlog table of a database written before issue 12 item 3 (or by the old-layout conversion)
+ * becomes the cursor: acknowledged position = the LSN before the oldest revision it lists (the
+ * whole log past it is shipped again; a revision the backup holds is skipped as identical), or the
+ * last LSN for an empty backlog. Then the table is emptied. Runs at every open; idempotent.
+ */
+function convertLegacyBacklog(db: Db, q: { getMeta: { get(k: string): { value: string } | undefined }; setMeta: { run(k: string, v: string): unknown }; lastLsn: { get(): { m: number | null } | undefined }; legacyBacklog: { get(): { m: number | null; n: number } | undefined }; clearLegacyBacklog: { run(): unknown } }): void {
+  const legacy = q.legacyBacklog.get()!;
+  const known = q.getMeta.get(ACKED_KEY)?.value;
+  if (legacy.n === 0 && known !== undefined) return;
+  db.transaction(() => {
+    const last = Math.max(0, q.lastLsn.get()!.m ?? 0);
+    let acked = known === undefined ? last : Number(known);
+    if (legacy.m !== null) acked = Math.min(acked, legacy.m - 1);
+    q.setMeta.run(ACKED_KEY, String(acked));
+    q.clearLegacyBacklog.run();
+  })();
+}
+
 /** Synchronous access to the POP's own rows; see the factory `openNodeStore`. */
 export type NodeStore = ReturnType<typeof openNodeStore>;
 
@@ -64,24 +99,30 @@ export function openNodeStore(dataDir: string) {
     listVaults: db.prepare<[], { vault_id: string }>('SELECT vault_id FROM vaults ORDER BY vault_id'),
     countVaults: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM vaults'),
     removeVault: db.prepare('DELETE FROM vaults WHERE vault_id = ?'),
-    addBacklog: db.prepare('INSERT OR IGNORE INTO backlog (vault_id, seq, queued_at_ms) VALUES (?, ?, ?)'),
-    peekBacklog: db.prepare<[number], { id: number; vault_id: string; seq: number; queued_at_ms: number }>(
-      'SELECT id, vault_id, seq, queued_at_ms FROM backlog ORDER BY id LIMIT ?'),
-    deleteBacklogUpTo: db.prepare('DELETE FROM backlog WHERE id <= ?'),
-    deleteBacklogRow: db.prepare('DELETE FROM backlog WHERE id = ?'),
-    deleteBacklogVault: db.prepare('DELETE FROM backlog WHERE vault_id = ?'),
-    clearBacklog: db.prepare('DELETE FROM backlog'),
-    countBacklog: db.prepare<[], { n: number; oldest: number | null }>('SELECT count(*) AS n, (SELECT queued_at_ms FROM backlog ORDER BY id LIMIT 1) AS oldest FROM backlog'),
-    backlogMaxId: db.prepare<[], { m: number | null }>('SELECT max(id) AS m FROM backlog'),
-    backlogMinId: db.prepare<[], { m: number | null }>('SELECT min(id) AS m FROM backlog'),
-    backlogMinSeq: db.prepare<[string], { m: number | null }>('SELECT min(seq) AS m FROM backlog WHERE vault_id = ?'),
-    allBacklog: db.prepare<[], { id: number; vault_id: string; seq: number }>('SELECT id, vault_id, seq FROM backlog ORDER BY id'),
+    lastLsn: db.prepare<[], { m: number | null }>('SELECT max(lsn) AS m FROM revisions'),
+    logAfter: db.prepare<[number, number], RevDbRow>('SELECT * FROM revisions WHERE lsn > ? ORDER BY lsn LIMIT ?'),
+    countAfter: db.prepare<[{ a: number }], { n: number; first: number | null }>('SELECT count(*) AS n, (SELECT min(lsn) FROM revisions WHERE lsn > @a) AS first FROM revisions WHERE lsn > @a'),
+    createdAt: db.prepare<[number], { created_at: string }>('SELECT created_at FROM revisions WHERE lsn = ?'),
+    tailFrom: db.prepare<[number], { lsn: number; vault_id: string; seq: number }>('SELECT lsn, vault_id, seq FROM revisions WHERE lsn >= ? ORDER BY lsn'),
+    keyAt: db.prepare<[number], { vault_id: string; seq: number }>('SELECT vault_id, seq FROM revisions WHERE lsn = ?'),
+    lsnOf: db.prepare<[string, number], { lsn: number }>('SELECT lsn FROM revisions WHERE vault_id = ? AND seq = ?'),
+    vaultsAfter: db.prepare<[number, number], { vault_id: string }>('SELECT DISTINCT vault_id FROM revisions WHERE lsn > ? ORDER BY vault_id LIMIT ?'),
+    countVaultsAfter: db.prepare<[number], { n: number }>('SELECT count(DISTINCT vault_id) AS n FROM revisions WHERE lsn > ?'),
+    parkLog: db.prepare('UPDATE revisions SET lsn = -lsn WHERE lsn > 0'),
+    moveLsn: db.prepare('UPDATE revisions SET lsn = ? WHERE vault_id = ? AND seq = ?'),
+    history: db.prepare<[], { epoch: number; start_lsn: number; pop_id: string }>('SELECT epoch, start_lsn, pop_id FROM epoch_history ORDER BY epoch'),
+    addHistory: db.prepare('INSERT OR IGNORE INTO epoch_history (epoch, start_lsn, pop_id) VALUES (?, ?, ?)'),
+    clearHistory: db.prepare('DELETE FROM epoch_history'),
+    legacyBacklog: db.prepare<[], { m: number | null; n: number }>('SELECT (SELECT min(r.lsn) FROM backlog b JOIN revisions r ON r.vault_id = b.vault_id AND r.seq = b.seq) AS m, (SELECT count(*) FROM backlog) AS n'),
+    clearLegacyBacklog: db.prepare('DELETE FROM backlog'),
     addQuarantine: db.prepare('INSERT INTO quarantine (vault_id, seq, kind, subject, epoch, revision, reason, quarantined_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
     listQuarantine: db.prepare<[], QuarantineDbRow>('SELECT * FROM quarantine ORDER BY id'),
     listOpenQuarantine: db.prepare<[], QuarantineDbRow>('SELECT * FROM quarantine WHERE held_at IS NULL ORDER BY id'),
     openQuarantineOf: db.prepare<[string], QuarantineDbRow>('SELECT * FROM quarantine WHERE vault_id = ? AND held_at IS NULL ORDER BY id'),
     markQuarantineHeld: db.prepare('UPDATE quarantine SET held_at = ? WHERE id = ? AND held_at IS NULL'),
   };
+
+  convertLegacyBacklog(db, q);
 
   return {
     db,
@@ -142,56 +183,84 @@ export function openNodeStore(dataDir: string) {
     countVaults(): number {
       return q.countVaults.get()!.n;
     },
-    /** Queues revision `seq` of `vaultId` for the backup (idempotent on the pair). */
-    addBacklog(vaultId: VaultId, seq: number, nowMs: number): void {
-      q.addBacklog.run(vaultId, seq, nowMs);
-    },
-    /** The oldest `limit` backlog records, in queue order. */
-    peekBacklog(limit: number): BacklogRow[] {
-      return q.peekBacklog.all(limit).map((r) => ({ id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq, queuedAtMs: r.queued_at_ms }));
-    },
-    /** Removes every backlog record with id ≤ `id` (acknowledged by the backup). */
-    deleteBacklogUpTo(id: number): void {
-      q.deleteBacklogUpTo.run(id);
-    },
-    /** Removes one backlog record. */
-    deleteBacklogRow(id: number): void {
-      q.deleteBacklogRow.run(id);
+    /** Highest log position (LSN) held, 0 for an empty log (parked rows, below zero, do not count). */
+    lastLsn(): number {
+      return Math.max(0, q.lastLsn.get()!.m ?? 0);
     },
     /**
-     * Re-queues revisions `fromSeq..toSeq` of one vault after the backup reported a gap: the
-     * vault's existing records are replaced so that its revisions stay in sequence order.
+     * The backup's acknowledged position as this POP knows it (DESIGN.md §4.4.2): every revision at
+     * or below it is held by the backup; the backlog is the log past it.
      */
-    requeueVault(vaultId: VaultId, fromSeq: number, toSeq: number, nowMs: number): void {
+    ackedLsn(): number {
+      return Number(q.getMeta.get(ACKED_KEY)?.value ?? 0);
+    },
+    /** Moves the acknowledged position (ack, resync from a lower position, demotion). */
+    setAckedLsn(lsn: number): void {
+      q.setMeta.run(ACKED_KEY, String(lsn));
+    },
+    /** At most `limit` revisions with LSN > `afterLsn`, in log order. */
+    logAfter(afterLsn: number, limit: number): LoggedRevision[] {
+      return q.logAfter.all(afterLsn, limit).map((r) => ({ lsn: r.lsn, rev: toRevision(r) }));
+    },
+    /**
+     * Revisions with LSN > `afterLsn`: how many, the LSN of the oldest, and its write time (`created_at`,
+     * wall-clock ms, for display), or nulls.
+     */
+    countAfter(afterLsn: number): { count: number; oldestLsn: number | null; oldestMs: number | null } {
+      const r = q.countAfter.get({ a: afterLsn })!;
+      const at = r.first === null ? undefined : q.createdAt.get(r.first)?.created_at;
+      return { count: r.n, oldestLsn: r.first, oldestMs: at === undefined ? null : Date.parse(at) };
+    },
+    /** Backlog (the log past the acknowledged position): size, and LSN and write time (ms) of its oldest revision. */
+    backlogStats(): { count: number; oldestLsn: number | null; oldestMs: number | null } {
+      return this.countAfter(this.ackedLsn());
+    },
+    /** (LSN, vault, seq) of every revision at or past `fromLsn`, in log order (quarantine). */
+    tailFrom(fromLsn: number): { lsn: number; vaultId: VaultId; seq: number }[] {
+      return q.tailFrom.all(fromLsn).map((r) => ({ lsn: r.lsn, vaultId: r.vault_id as VaultId, seq: r.seq }));
+    },
+    /** Vault and seq of the revision at `lsn`, or undefined. */
+    keyAt(lsn: number): { vaultId: VaultId; seq: number } | undefined {
+      const r = q.keyAt.get(lsn);
+      return r && { vaultId: r.vault_id as VaultId, seq: r.seq };
+    },
+    /** LSN of revision `seq` of `vaultId` (below zero while parked), or undefined. */
+    lsnOf(vaultId: string, seq: number): number | undefined {
+      return q.lsnOf.get(vaultId, seq)?.lsn;
+    },
+    /** Up to `limit` vault ids with revisions past `afterLsn`, sorted; and how many such vaults in all. */
+    vaultsAfter(afterLsn: number, limit: number): { vaults: VaultId[]; count: number } {
+      return { vaults: q.vaultsAfter.all(afterLsn, limit).map((r) => r.vault_id as VaultId), count: q.countVaultsAfter.get(afterLsn)!.n };
+    },
+    /**
+     * Parks the whole log below zero (LSN := −LSN), keeping every revision: a log whose positions
+     * were assigned locally (no epoch history) takes its primary's positions revision by revision
+     * as they are streamed again (`moveLsn`). Returns how many revisions were parked.
+     */
+    parkLog(): number {
+      return q.parkLog.run().changes;
+    },
+    /** Gives revision `seq` of `vaultId` the log position `lsn`. */
+    moveLsn(vaultId: string, seq: number, lsn: number): void {
+      q.moveLsn.run(lsn, vaultId, seq);
+    },
+    /** The epoch history, oldest epoch first. */
+    epochHistory(): EpochStart[] {
+      return q.history.all().map((r) => ({ epoch: r.epoch, startLsn: r.start_lsn, popId: r.pop_id }));
+    },
+    /** Replaces the epoch history (a backup adopting its primary's). */
+    replaceEpochHistory(h: readonly EpochStart[]): void {
       db.transaction(() => {
-        q.deleteBacklogVault.run(vaultId);
-        for (let s = fromSeq; s <= toSeq; s++) q.addBacklog.run(vaultId, s, nowMs);
+        q.clearHistory.run();
+        for (const e of h) q.addHistory.run(e.epoch, e.startLsn, e.popId);
       })();
     },
-    /** Backlog size and the enqueue time (ms) of its oldest record, or null when empty. */
-    backlogStats(): { count: number; oldestMs: number | null } {
-      const r = q.countBacklog.get()!;
-      return { count: r.n, oldestMs: r.oldest };
-    },
-    /** Highest backlog record id, or 0 for an empty backlog (marks where a full resync's records end). */
-    backlogMaxId(): number {
-      return q.backlogMaxId.get()!.m ?? 0;
-    },
-    /** Lowest backlog record id, or undefined for an empty backlog. */
-    backlogMinId(): number | undefined {
-      return q.backlogMinId.get()!.m ?? undefined;
-    },
-    /** Lowest queued seq of one vault, or undefined when none is queued. */
-    backlogMinSeq(vaultId: string): number | undefined {
-      return q.backlogMinSeq.get(vaultId)?.m ?? undefined;
-    },
-    /** Empties the backlog (demotion, after quarantining it). */
-    clearBacklog(): void {
-      q.clearBacklog.run();
-    },
-    /** Every backlog record (for quarantine on demotion). */
-    allBacklog(): { id: number; vaultId: VaultId; seq: number }[] {
-      return q.allBacklog.all().map((r) => ({ id: r.id, vaultId: r.vault_id as VaultId, seq: r.seq }));
+    /**
+     * Records that `popId` took `epoch` as primary, its log beginning at `startLsn` (default: the next
+     * LSN); an epoch already recorded is kept.
+     */
+    recordEpochStart(epoch: number, popId: string, startLsn?: number): void {
+      q.addHistory.run(epoch, startLsn ?? this.lastLsn() + 1, popId);
     },
     /** Stores a revision in quarantine with its reason. */
     addQuarantine(row: Omit<QuarantineRow, 'id' | 'heldAt'>): void {

@@ -39,6 +39,7 @@ function prepareAll(db: Db) {
     // revisions
     maxSeq: db.prepare<[string], { m: number | null }>('SELECT max(seq) AS m FROM revisions WHERE vault_id = ?'),
     insertRev: db.prepare('INSERT INTO revisions (vault_id, seq, kind, subject, body, epoch, origin_pop, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?)'),
+    insertRevAt: db.prepare('INSERT INTO revisions (lsn, vault_id, seq, kind, subject, body, epoch, origin_pop, created_at) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     getRev: db.prepare<[string, number], RevDbRow>('SELECT * FROM revisions WHERE vault_id = ? AND seq = ?'),
     revRange: db.prepare<[string, number, number], RevDbRow>('SELECT * FROM revisions WHERE vault_id = ? AND seq >= ? AND seq <= ? ORDER BY seq'),
     revsOfSubject: db.prepare<[string, string], RevDbRow>('SELECT * FROM revisions WHERE vault_id = ? AND subject = ? ORDER BY seq'),

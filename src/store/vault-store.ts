@@ -117,12 +117,14 @@ export class VaultStore {
   }
 
   /**
-   * Appends a revision row (no derived-state change; see vault/apply.ts). Revision 1 also records
-   * the vault as existing on this POP, in the same transaction.
+   * Appends a revision row (no derived-state change; see vault/apply.ts) at the next log position,
+   * or at `lsn` — the primary's position of a replicated revision (issue 12 item 3). Revision 1 also
+   * records the vault as existing on this POP, in the same transaction.
    */
-  insertRevision(r: Revision): void {
+  insertRevision(r: Revision, lsn?: number): void {
     if (r.seq === 1) this.pop.q.addVault.run(this.vaultId, r.createdAt);
-    this.pop.q.insertRev.run(this.vaultId, r.seq, r.kind, r.subject, r.body, r.epoch, r.originPop, r.createdAt);
+    if (lsn === undefined) this.pop.q.insertRev.run(this.vaultId, r.seq, r.kind, r.subject, r.body, r.epoch, r.originPop, r.createdAt);
+    else this.pop.q.insertRevAt.run(lsn, this.vaultId, r.seq, r.kind, r.subject, r.body, r.epoch, r.originPop, r.createdAt);
   }
 
   /** One revision, or undefined. */

@@ -52,10 +52,11 @@ export function applyRevision(store: VaultStore, rev: Revision): void {
 
 /**
  * `applyRevision` for a revision that already passed `checkRevision` (the receiver checks a whole
- * push before writing any of it; checking again per revision doubled the body parsing).
+ * push before writing any of it; checking again per revision doubled the body parsing). `lsn`: the
+ * primary's log position of a replicated revision (issue 12 item 3); omitted, the next local one.
  */
-export function applyCheckedRevision(store: VaultStore, rev: Revision): void {
-  store.insertRevision(rev);
+export function applyCheckedRevision(store: VaultStore, rev: Revision, lsn?: number): void {
+  store.insertRevision(rev, lsn);
   deriveRevision(store, rev);
 }
 

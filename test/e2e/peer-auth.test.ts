@@ -68,12 +68,14 @@ test('a repeated batch changes nothing; a replayed or altered push is refused', 
   await pair.primary.kill();
   const Database = (await import('better-sqlite3')).default;
   const db = new Database(join(pair.primary.dataDir, 'clavitor.db'), { readonly: true });
-  const rows = db.prepare('SELECT * FROM revisions WHERE vault_id = ? ORDER BY seq').all(vaultId) as { seq: number; kind: string; subject: string | null; body: string; epoch: number; origin_pop: string; created_at: string }[];
+  const rows = db.prepare('SELECT * FROM revisions WHERE vault_id = ? ORDER BY seq').all(vaultId) as { lsn: number; seq: number; kind: string; subject: string | null; body: string; epoch: number; origin_pop: string; created_at: string }[];
+  // Issue 12 item 3: a push carries log positions and the sender's epoch history.
+  const history = db.prepare('SELECT epoch, start_lsn, pop_id FROM epoch_history ORDER BY epoch').all();
   db.close();
-  const items = rows.map((r) => ({ vault_id: vaultId, seq: r.seq, kind: r.kind, subject: r.subject, body: r.body, epoch: r.epoch, origin_pop: r.origin_pop, created_at: r.created_at }));
+  const items = rows.map((r) => ({ vault_id: vaultId, seq: r.seq, kind: r.kind, subject: r.subject, body: r.body, epoch: r.epoch, origin_pop: r.origin_pop, created_at: r.created_at, lsn: r.lsn }));
   let pushSeq = Date.now() * 1000 + 1e9;
   const send = (body: string, mac = pushMac(token, body)) => api(pair.backup.url, 'POST', '/replication/v1/push', { token, body, headers: { 'x-clavitor-push-mac': mac } });
-  const push = (extra: Record<string, unknown> = {}) => JSON.stringify({ epoch: 1, sender: 'calgary-01', push_seq: ++pushSeq, items, ...extra });
+  const push = (extra: Record<string, unknown> = {}) => JSON.stringify({ epoch: 1, sender: 'calgary-01', push_seq: ++pushSeq, prev_lsn: 0, history, items, ...extra });
   const before = await api(pair.backup.url, 'GET', '/api/entries', { token: owner });
 
   // The sender's retry of a batch the backup already holds (new push_seq): accepted, changes nothing.
@@ -98,7 +100,7 @@ test('a repeated batch changes nothing; a replayed or altered push is refused', 
   assert.equal(noMac.status, 401);
 
   // A gap is refused with the expected position, and nothing is written.
-  const g = await send(push({ items: [{ ...items[1]!, seq: 5 }] }));
+  const g = await send(push({ prev_lsn: items[1]!.lsn, items: [{ ...items[1]!, seq: 5, lsn: items[1]!.lsn + 1 }] }));
   assert.equal(g.status, 409);
   assert.equal(g.json.error.code, 'CV-5005');
   assert.deepEqual(g.json.error.expected, [{ vault_id: vaultId, seq: 3 }]);

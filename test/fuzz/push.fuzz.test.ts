@@ -38,10 +38,10 @@ import { createRevisionWriter, NO_HOOKS } from '../../src/vault/writer.js';
 import { createVaultService } from '../../src/vault/vault-service.js';
 import { createEntriesService } from '../../src/vault/entries-service.js';
 import { createAgentsService } from '../../src/vault/agents-service.js';
-import { REVISION_KINDS, toWire, type RevisionWire } from '../../src/vault/revision.js';
+import { REVISION_KINDS, toWire } from '../../src/vault/revision.js';
 import { applyPush } from '../../src/replication/receiver.js';
 import { vaultDigest } from '../../src/replication/digest.js';
-import { PushBody } from '../../src/replication/wire.js';
+import { PushBody, type LoggedRevisionWire as RevisionWire } from '../../src/replication/wire.js';
 
 const SEED = 0x5eed0402;
 const SCHEMA_SEED = 0x5eed0403;
@@ -91,7 +91,8 @@ async function buildPrimary(): Promise<RevisionWire[][]> {
       await entries.remove(owner, ids[1]!, undefined, null);
       await agents.revoke(owner, agent.agent_id, null);
     }
-    out.push([...files.find(vaultId)!.iterateRevisions()].map(toWire));
+    // With its log position on the primary (issue 12 item 3).
+    out.push([...files.find(vaultId)!.iterateRevisions()].map((r) => ({ ...toWire(r), lsn: node.lsnOf(r.vaultId, r.seq)! })));
   }
   files.closeAll();
   node.close();
@@ -103,6 +104,9 @@ const ALL = [...PA, ...PB, ...PC];
 /** Revisions of B the backup already holds. */
 const B_HELD = 3;
 const VAULT_IDS = [PA[0]!.vault_id, PB[0]!.vault_id, PC[0]!.vault_id];
+/** The primary's epoch history, and the backup's last log position after the base push. */
+const HISTORY = [{ epoch: EPOCH, start_lsn: 1, pop_id: SENDER }];
+const LAST = PB[B_HELD - 1]!.lsn;
 /** JSON object of a body, or `{}` when it is not one (bodies are damaged by earlier edits). */
 function bodyObject(body: string): Record<string, unknown> {
   try {
@@ -144,7 +148,7 @@ const depsOf = (b: Backup) => ({ node: b.node, files: b.files, getEpoch: () => b
 {
   mkdirSync(BASE);
   const b = openBackup(BASE);
-  const ack = applyPush(depsOf(b), { epoch: EPOCH, sender: SENDER, push_seq: 1, items: [...PA, ...PB.slice(0, B_HELD)] });
+  const ack = applyPush(depsOf(b), { epoch: EPOCH, sender: SENDER, push_seq: 1, prev_lsn: 0, history: HISTORY, items: [...PA, ...PB.slice(0, B_HELD)] });
   assert.equal(ack.applied, PA.length + B_HELD);
   closeBackup(b);
 }
@@ -281,13 +285,19 @@ const pushArb = fc.record({
   epoch: fc.oneof({ weight: 8, arbitrary: fc.constant(EPOCH) }, { weight: 1, arbitrary: fc.constantFrom(0, 2, 3, MAX) }, { weight: 1, arbitrary: oddInt }),
   sender: fc.oneof({ weight: 8, arbitrary: fc.constant(SENDER) }, { weight: 1, arbitrary: fc.constantFrom('zurich-01', 'other') }, { weight: 1, arbitrary: stringArb }),
   push_seq: fc.oneof({ weight: 8, arbitrary: fc.integer({ min: 2, max: 1000 }) }, { weight: 1, arbitrary: fc.constantFrom(1, MAX) }, { weight: 1, arbitrary: oddInt }),
+  // prev_lsn (issue 12 item 3): mostly what a sender sends (the position before its first item).
+  prev: fc.oneof({ weight: 8, arbitrary: fc.constant(undefined) }, { weight: 1, arbitrary: fc.constant(LAST) }, { weight: 1, arbitrary: oddInt }),
+  history: fc.oneof(
+    { weight: 8, arbitrary: fc.constant(HISTORY) },
+    { weight: 1, arbitrary: fc.constantFrom([], [...HISTORY, { epoch: 2, start_lsn: 5, pop_id: 'zurich-01' }], [{ epoch: 2, start_lsn: 1, pop_id: SENDER }]) },
+  ),
   items: itemsArb,
-});
+}).map(({ prev, ...p }) => ({ ...p, prev_lsn: prev ?? (p.items[0]?.lsn ?? 1) - 1 }));
 
 /** The wire push, sometimes with an extra or missing top-level field. */
 const rawPushArb: fc.Arbitrary<unknown> = fc.oneof(
   { weight: 20, arbitrary: pushArb },
-  { weight: 1, arbitrary: fc.tuple(pushArb, fc.constantFrom('epoch', 'sender', 'push_seq', 'items')).map(([p, k]) => ({ ...p, [k]: undefined })) },
+  { weight: 1, arbitrary: fc.tuple(pushArb, fc.constantFrom('epoch', 'sender', 'push_seq', 'prev_lsn', 'history', 'items')).map(([p, k]) => ({ ...p, [k]: undefined })) },
   { weight: 1, arbitrary: fc.tuple(pushArb, fc.jsonValue({ maxDepth: 2 })).map(([p, v]) => ({ ...p, extra: v })) },
   { weight: 1, arbitrary: pushArb.map((p) => ({ ...p, items: [] })) },
 );
@@ -329,7 +339,7 @@ function check(raw: unknown): void {
 
 test('the base state is what the fuzzer expects', () => {
   assert.deepEqual(backup.node.listVaults(), [...VAULT_IDS.slice(0, 2)].sort());
-  const ack = applyPush(depsOf(backup), { epoch: EPOCH, sender: SENDER, push_seq: 2, items: [...PB.slice(B_HELD), ...PC] });
+  const ack = applyPush(depsOf(backup), { epoch: EPOCH, sender: SENDER, push_seq: 2, prev_lsn: LAST, history: HISTORY, items: [...PB.slice(B_HELD), ...PC] });
   assert.equal(ack.applied, PB.length - B_HELD + PC.length);
   restore();
 });
@@ -342,7 +352,8 @@ test('regressions found by this fuzzer', async (t) => {
   const owner = JSON.parse(PC[0]!.body) as { owner_token_id: string };
   const agentCreate = PC.find((w) => w.kind === 'agent.create')!;
   const reuse = (w: RevisionWire, fields: Record<string, unknown>): RevisionWire => ({ ...w, body: JSON.stringify({ ...(JSON.parse(w.body) as object), ...fields }) });
-  const pushOf = (items: RevisionWire[]) => ({ epoch: EPOCH + 1, sender: SENDER, push_seq: 2, items });
+  // Log positions continue the backup's log (issue 12 item 3), so each case reaches the id checks.
+  const pushOf = (items: RevisionWire[]) => ({ epoch: EPOCH + 1, sender: SENDER, push_seq: 2, prev_lsn: LAST, history: HISTORY, items: items.map((w, i) => ({ ...w, lsn: LAST + 1 + i })) });
   const cases: [string, RevisionWire[]][] = [
     ['agent.create reusing the vault owner token id, in a new vault', PC.map((w) => (w === agentCreate ? reuse(w, { token_id: owner.owner_token_id }) : w))],
     ['agent.create reusing a token id the vault holds, after a valid vault', [...PB.slice(B_HELD), reuse(PC[0]!, {}), ...PC.slice(1).map((w) => (w === agentCreate ? reuse(w, { token_id: owner.owner_token_id }) : w))]],
