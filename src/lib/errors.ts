@@ -32,6 +32,8 @@ export const Errors = Object.freeze({
   TOKEN_FILE_INVALID: def('CV-1003', 500, 'token file is missing, unprotected or too weak'),
   KEYGEN_EXISTS: def('CV-1004', 500, 'refusing to overwrite an existing key file'),
   DATA_DIR_INVALID: def('CV-1005', 500, 'data directory cannot be used'),
+  SIGNING_KEY_INVALID: def('CV-1010', 500, 'POP signing key file or pinned peer public key cannot be used'),
+  SIGNING_KEYS_REQUIRED: def('CV-1011', 500, 'a commercial POP needs auth.signing_key_file and auth.peer_public_key (clavitor-commercial keygen --signing-key)'),
 
   // 2xxx — authentication and authorisation
   AUTH_MISSING: def('CV-2001', 401, 'missing bearer token: send Authorization: Bearer <token>'),
@@ -85,6 +87,9 @@ export const Errors = Object.freeze({
   ROLE_FILE_DISAGREES: def('CV-5020', 409, 'the running role comes from a control-plane directive and replication.yaml says otherwise; no role change happens until the file agrees'),
   NOTHING_TO_FORCE: def('CV-5021', 409, 'nothing to force: this POP is not holding back a promotion over a live primary peer'),
   LEGACY_CONVERSION_FAILED: def('CV-5022', 500, 'the data directory is in the old layout (node.db, vaults/) and could not be converted to clavitor.db; the old files are untouched (docs/install.md "Data directory")'),
+  PEER_SIGNATURE_INVALID: def('CV-5040', 401, 'replication request refused: its signature is missing or not made by the pinned peer key'),
+  EPOCH_REFUSED: def('CV-5041', 400, 'epoch claim refused: above the allowed range or an implausible jump above the highest epoch seen'),
+  PEER_ANSWER_UNSIGNED: def('CV-5042', 502, 'the peer\'s answer is not signed by its pinned key; nothing in it was adopted'),
   STARTING: def('CV-5012', 503, 'this POP is confirming its epoch with its peer before taking writes; retry in a moment'),
   REPLICATION_TIMEOUT: def('CV-5009', 504, 'write committed on the primary but not acknowledged by the backup in time'),
 
