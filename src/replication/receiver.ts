@@ -20,7 +20,8 @@ import type { VaultFiles } from '../store/vault-files.js';
 import type { VaultStore } from '../store/vault-store.js';
 import { applyCheckedRevision, checkRevision } from '../vault/apply.js';
 import { fromWire, type Revision } from '../vault/revision.js';
-import { cvError } from '../lib/errors.js';
+import { cvError, Errors } from '../lib/errors.js';
+import { epochClaimProblem } from '../lib/epoch-bounds.js';
 import type { VaultId } from '../lib/ids.js';
 import type { ExpectedPosition, PushAck, PushBody } from './wire.js';
 
@@ -72,13 +73,17 @@ export const sameRevision = (a: Revision, b: Revision): boolean =>
   a.kind === b.kind && a.subject === b.subject && a.body === b.body && a.epoch === b.epoch && a.originPop === b.originPop && a.createdAt === b.createdAt;
 
 /**
- * Validates and applies one push. Throws STALE_EPOCH, REPLICATION_GAP (details.expected: list of
+ * Validates and applies one push. Throws STALE_EPOCH, EPOCH_REFUSED (above MAX_EPOCH, or more than
+ * MAX_EPOCH_JUMP above ours: lib/epoch-bounds.ts), REPLICATION_GAP (details.expected: list of
  * positions), REPLICATION_DIVERGED (details.diverged) or PUSH_INVALID; on any throw nothing of the
  * push has been written.
  */
 export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck {
   const epoch = deps.getEpoch();
   if (push.epoch < epoch) throw cvError('STALE_EPOCH', undefined, { epoch });
+  // Issue 13 §1: an epoch above the bound, or an implausible jump, is never adopted.
+  const problem = epochClaimProblem(push.epoch, epoch);
+  if (problem) throw cvError('EPOCH_REFUSED', `${Errors.EPOCH_REFUSED.message}: ${problem}`, { epoch });
   checkNotReplayed(deps.node, push);
 
   const groups = new Map<string, Revision[]>();

@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { RevisionWire } from '../vault/revision.js';
+import { MAX_EPOCH } from '../lib/epoch-bounds.js';
 
 /** Path of a replication push (POST). */
 export const PUSH_PATH = '/replication/v1/push';
@@ -25,7 +26,8 @@ export const PUSH_SPLIT_BYTES = 4 * 1024 * 1024;
 
 /** A push: a batch of at most `batch_size` revisions in backlog order. */
 export const PushBody = z.strictObject({
-  epoch: z.number().int().min(0),
+  /** Sender's epoch, 0..MAX_EPOCH (lib/epoch-bounds.ts; issue 13 §1). */
+  epoch: z.number().int().min(0).max(MAX_EPOCH),
   sender: z.string().regex(/^[a-z0-9-]{1,63}$/),
   /**
    * Sender's push counter: strictly increasing per sender and epoch, persisted, never reused.
@@ -58,7 +60,8 @@ export interface ExpectedPosition {
 export const PeerInfo = z.strictObject({
   pop_id: z.string(),
   role: z.enum(['primary', 'backup', 'fenced']),
-  epoch: z.number().int().min(0),
+  /** 0..MAX_EPOCH, like every epoch on the wire (issue 13 §1). */
+  epoch: z.number().int().min(0).max(MAX_EPOCH),
 });
 /** Parsed peer info. */
 export type PeerInfo = z.infer<typeof PeerInfo>;
