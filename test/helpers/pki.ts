@@ -36,7 +36,7 @@ export async function issue(ca: Pem, popId: string | readonly string[], validity
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-      { name: 'subjectAltName', altNames: [...ids.map((value) => ({ type: 2, value })), { type: 7, ip: '127.0.0.1' }] },
+      { name: 'subjectAltName', altNames: [...ids.map((value) => ({ type: 2 as const, value })), { type: 7 as const, ip: '127.0.0.1' }] },
     ],
   });
   return { key: r.private, cert: r.cert };
