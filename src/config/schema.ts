@@ -148,7 +148,7 @@ export const replicationFileSchema = z.strictObject(rootShape).superRefine((c, c
   if (c.primary_pop !== undefined && c.primary_pop.id === c.pop_id) {
     custom(ctx, ['primary_pop', 'id'], `must differ from pop_id ("${c.pop_id}"): a backup's primary is another POP`, { at: 'value' });
   }
-  if (c.auth.mtls_ca !== undefined && c.role === 'backup' && c.primary_pop === undefined) {
+  if (c.auth.mtls_ca !== undefined && c.auth.mtls_ca.trim() !== '' && c.role === 'backup' && c.primary_pop === undefined) {
     // Issue 13 §1: with mTLS on, the peer's certificate is always checked against the named peer.
     custom(ctx, ['role'], 'required when role is "backup" and auth.mtls_ca is set: add a primary_pop block with id and url, so that only a certificate naming the primary is accepted', {
       at: 'value',
