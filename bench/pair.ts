@@ -12,6 +12,7 @@ import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeKeyFile } from '../src/config/keygen.js';
+import { writeSigningKeyFile } from '../src/config/signing-key.js';
 import { nowMs, sleep } from './stats.js';
 
 const COMMERCIAL_BIN = resolve(import.meta.dirname, '../src/bin/clavitor-commercial.js');
@@ -166,6 +167,9 @@ export async function benchPair(opts: { batchSize?: number; maxRetries?: number 
   const dir = mkdtempSync(join(BENCH_TMP, 'clavitor-bench-'));
   const key = join(dir, 'replication.key');
   writeKeyFile(key);
+  // Each POP's own Ed25519 signing key; each pins the other's public key (issue 13 §1).
+  const [pSign, bSign] = [join(dir, 'calgary-01.signing.key'), join(dir, 'zurich-01.signing.key')];
+  const [pPub, bPub] = [writeSigningKeyFile(pSign), writeSigningKeyFile(bSign)];
   const [pp, bp] = [await freePort(), await freePort()];
   const mk = (name: string, port: number, yaml: string) => {
     const root = join(dir, name);
@@ -174,8 +178,8 @@ export async function benchPair(opts: { batchSize?: number; maxRetries?: number 
     return new BenchPop(name, port, join(root, 'data'), join(root, 'replication.yaml'));
   };
   const batch = opts.batchSize ?? 100;
-  const primary = mk('calgary-01', pp, `pop_id: calgary-01\nregion: north-america\nrole: primary\nbackup_pop:\n  id: zurich-01\n  url: http://127.0.0.1:${bp}\n  auth_token_file: ${key}\nauth:\n  token_file: ${key}\nreplication:\n  batch_size: ${batch}\n  max_retries: ${opts.maxRetries ?? 100}\n`);
-  const backup = mk('zurich-01', bp, `pop_id: zurich-01\nregion: europe\nrole: backup\nprimary_pop:\n  id: calgary-01\n  url: http://127.0.0.1:${pp}\nauth:\n  token_file: ${key}\n`);
+  const primary = mk('calgary-01', pp, `pop_id: calgary-01\nregion: north-america\nrole: primary\nbackup_pop:\n  id: zurich-01\n  url: http://127.0.0.1:${bp}\n  auth_token_file: ${key}\nauth:\n  token_file: ${key}\n  signing_key_file: ${pSign}\n  peer_public_key: ${bPub}\nreplication:\n  batch_size: ${batch}\n  max_retries: ${opts.maxRetries ?? 100}\n`);
+  const backup = mk('zurich-01', bp, `pop_id: zurich-01\nregion: europe\nrole: backup\nprimary_pop:\n  id: calgary-01\n  url: http://127.0.0.1:${pp}\nauth:\n  token_file: ${key}\n  signing_key_file: ${bSign}\n  peer_public_key: ${pPub}\n`);
   return {
     dir, primary, backup,
     replicationToken: readFileSync(key, 'utf8').trim(),

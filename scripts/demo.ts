@@ -97,7 +97,7 @@ function layout(name: string, port: number): PopLayout {
   const data = join(root, 'data');
   mkdirSync(etc, { recursive: true, mode: 0o700 });
   mkdirSync(data, { recursive: true, mode: 0o700 });
-  return { name, root, etc, data, config: join(etc, 'replication.yaml'), keyFile: join(etc, 'replication.key'), logFile: join(root, 'pop.log'), port };
+  return { name, root, etc, data, config: join(etc, 'replication.yaml'), keyFile: join(etc, 'replication.key'), signingKeyFile: join(etc, 'signing.key'), publicKey: '', logFile: join(root, 'pop.log'), port };
 }
 
 /** Octal permission bits of a file, e.g. `0600`. */
@@ -162,6 +162,14 @@ async function runDemo(): Promise<string> {
   const modes = [modeOf(calgary.keyFile), modeOf(zurich.keyFile)];
   check(modes.every((m) => m === '0600'), `key files must be mode 0600, found ${modes.join(' and ')}`);
   detail(`both key files mode ${modes[0]}, same token ${mask(token)} (${token.length} chars)`, 1);
+  // Each POP's own signing key (issue 13 §1): the token alone cannot fence a POP or change a backup.
+  for (const pop of [calgary, zurich]) {
+    detail(`${pop.name}: generate its signing key; the other POP pins the public key printed`);
+    const out = await cli(['keygen', '--signing-key', '--out', rel(pop.signingKeyFile)]);
+    const pub = /clavitor-ed25519-v1-[A-Za-z0-9_-]{43}/.exec(out)?.[0];
+    check(pub !== undefined, 'keygen --signing-key printed no public key');
+    pop.publicKey = pub!;
+  }
 
   writeFileSync(calgary.config, primaryYaml(calgary, { region: 'north-america', backup: zurich }), { mode: 0o600 });
   writeFileSync(zurich.config, backupYaml(zurich, { region: 'europe', primary: calgary }), { mode: 0o600 });

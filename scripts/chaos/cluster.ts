@@ -12,6 +12,7 @@ import { createWriteStream, mkdirSync, readFileSync, writeFileSync, type WriteSt
 import { join } from 'node:path';
 import { request } from 'undici';
 import { writeKeyFile } from '../../src/config/keygen.js';
+import { writeSigningKeyFile } from '../../src/config/signing-key.js';
 import { BIN, ServerProc, tempDir } from '../../test/helpers/pop.js';
 import { freePort } from '../../test/helpers/ports.js';
 import { startProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';
@@ -76,6 +77,9 @@ export async function createCluster(opts: { clock: () => number; maxRetries?: nu
   // One keygen token, copied to the other POP's file (mode 0600), as in the seed's provisioning.
   writeKeyFile(tokenFiles['calgary-01']);
   writeFileSync(tokenFiles['zurich-01'], readFileSync(tokenFiles['calgary-01']), { mode: 0o600 });
+  // Each POP's own Ed25519 signing key; each pins the other's public key (issue 13 §1).
+  const publicKeys = {} as Record<PopName, string>;
+  for (const pop of POPS) publicKeys[pop] = writeSigningKeyFile(join(dir, pop, 'etc', 'signing.key'));
 
   /** Role each YAML file currently says (the harness's view of who is primary). */
   const fileRole: Record<PopName, 'primary' | 'backup'> = { 'calgary-01': 'primary', 'zurich-01': 'backup' };
@@ -87,7 +91,7 @@ export async function createCluster(opts: { clock: () => number; maxRetries?: nu
     const lines = [`pop_id: "${pop}"`, `region: "${REGION[pop]}"`, `role: "${role}"`];
     if (role === 'primary') lines.push('backup_pop:', `  id: "${peer}"`, `  url: "${peerUrl}"`, `  auth_token_file: "${tokenFiles[pop]}"`);
     else lines.push('primary_pop:', `  id: "${peer}"`, `  url: "${peerUrl}"`);
-    lines.push('auth:', `  token_file: "${tokenFiles[pop]}"`, 'replication:', '  batch_size: 100', `  max_retries: ${opts.maxRetries ?? 8}`);
+    lines.push('auth:', `  token_file: "${tokenFiles[pop]}"`, `  signing_key_file: "${join(dir, pop, 'etc', 'signing.key')}"`, `  peer_public_key: "${publicKeys[peer]}"`, 'replication:', '  batch_size: 100', `  max_retries: ${opts.maxRetries ?? 8}`);
     return `${lines.join('\n')}\n`;
   }
 

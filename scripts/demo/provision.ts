@@ -23,6 +23,10 @@ export interface PopLayout {
   config: string;
   /** `.demo/<pop>/etc/replication.key` (absolute). */
   keyFile: string;
+  /** `.demo/<pop>/etc/signing.key`: the POP's own Ed25519 signing key (absolute; issue 13 §1). */
+  signingKeyFile: string;
+  /** The public key keygen printed for `signingKeyFile`, pinned by the other POP. */
+  publicKey: string;
   /** `.demo/<pop>/pop.log`: the POP's JSON log (absolute). */
   logFile: string;
   /** Loopback port the POP listens on. */
@@ -51,7 +55,7 @@ export async function freePorts(count: number): Promise<number[]> {
   }
 }
 
-/** YAML of the primary POP: identity, `backup_pop` (where to push), and the accepted token file. */
+/** YAML of the primary POP: identity, `backup_pop` (where to push), the accepted token file, its signing key and the backup's public key. */
 export function primaryYaml(self: PopLayout, o: { region: string; backup: PopLayout }): string {
   return [
     `pop_id: "${self.name}"`,
@@ -63,6 +67,8 @@ export function primaryYaml(self: PopLayout, o: { region: string; backup: PopLay
     `  auth_token_file: "${self.keyFile}"`,
     'auth:',
     `  token_file: "${self.keyFile}"`,
+    `  signing_key_file: "${self.signingKeyFile}"`,
+    `  peer_public_key: "${o.backup.publicKey}"`,
     '',
   ].join('\n');
 }
@@ -81,6 +87,8 @@ export function backupYaml(self: PopLayout, o: { region: string; primary: PopLay
     `  url: "http://127.0.0.1:${o.primary.port}"`,
     'auth:',
     `  token_file: "${self.keyFile}"`,
+    `  signing_key_file: "${self.signingKeyFile}"`,
+    `  peer_public_key: "${o.primary.publicKey}"`,
     '',
   ].join('\n');
 }

@@ -4,7 +4,7 @@
  *   clavitor-commercial [serve] [--data DIR] [--listen HOST:PORT] [--tls-cert F --tls-key F]
  *                       [--replication-config FILE]
  *   clavitor-commercial check-config [--replication-config FILE]
- *   clavitor-commercial keygen --out FILE
+ *   clavitor-commercial keygen --out FILE [--signing-key] | keygen --public-key-of FILE
  *
  * Refuses to start without a valid replication.yaml: exit 78 and one line
  * `<file>:<line>:<col>: <key>: <what is wrong>` on stderr.
@@ -18,6 +18,7 @@ import { createCommercialEdition, startupLines } from '../replication/commercial
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
 import { isConfigError } from '../config/config-error.js';
 import { writeKeyFile } from '../config/keygen.js';
+import { publicKeyOfFile, writeSigningKeyFile } from '../config/signing-key.js';
 import { createLogger } from '../lib/logger.js';
 import type { ReplicationConfig } from '../config/types.js';
 import { ClavitorError, Errors } from '../lib/errors.js';
@@ -26,7 +27,7 @@ import { registerOperatorCommands } from './commercial-operator.js';
 
 function loadOrExit(path: string): ReplicationConfig {
   try {
-    return loadReplicationConfig(path);
+    return loadReplicationConfig(path, { requireSigningKeys: true });
   } catch (e) {
     if (isConfigError(e)) fatal(e.line, EXIT_CONFIG);
     fatal(`${path}:1:1: (file): ${describeError(e)}`, EXIT_CONFIG);
@@ -59,7 +60,7 @@ async function serve(o: ServeOptions & { replicationConfig: string }): Promise<v
     currentEpoch = () => pop.identity().epoch;
     proc.onReload(() => {
       try {
-        const next = loadReplicationConfig(o.replicationConfig);
+        const next = loadReplicationConfig(o.replicationConfig, { requireSigningKeys: true });
         if (next.auth.mtlsCa && !tls) throw new Error('auth.mtls_ca needs --tls-cert and --tls-key');
         if (next.popId !== pop.config().popId) {
           throw new Error(`pop_id cannot change while the POP runs (${pop.config().popId} → ${next.popId}); restart it to take a new identity`);
@@ -97,10 +98,22 @@ program.command('check-config').description('validate replication.yaml and the f
     const cfg = loadOrExit(o.replicationConfig);
     process.stdout.write(`${cfg.path}: OK (pop_id ${cfg.popId}, role ${cfg.role})\n`);
   });
-program.command('keygen').description('write a new 256-bit replication token to a file (mode 0600); never overwrites')
-  .requiredOption('--out <file>', 'file to create')
-  .action((o: { out: string }) => {
+program.command('keygen').description('write a new 256-bit replication token (or, with --signing-key, an Ed25519 POP signing key) to a file (mode 0600); never overwrites')
+  .option('--out <file>', 'file to create')
+  .option('--signing-key', 'write an Ed25519 private key (PEM) instead of a token, and print its public key for the peer\'s auth.peer_public_key')
+  .option('--public-key-of <file>', 'print the public key of an existing signing key file, and write nothing')
+  .action((o: { out?: string; signingKey?: boolean; publicKeyOf?: string }) => {
     try {
+      if (o.publicKeyOf !== undefined) {
+        process.stdout.write(`${publicKeyOfFile(o.publicKeyOf)}\n`);
+        return;
+      }
+      if (o.out === undefined) fatal('keygen: --out FILE is required (or --public-key-of FILE)', EXIT_CONFIG);
+      if (o.signingKey) {
+        const pub = writeSigningKeyFile(o.out);
+        process.stdout.write(`wrote ${o.out} (Ed25519 signing key, mode 0600)\npublic key (set it as auth.peer_public_key on the other POP): ${pub}\n`);
+        return;
+      }
       writeKeyFile(o.out);
       process.stdout.write(`wrote ${o.out} (mode 0600)\n`);
     } catch (e) {

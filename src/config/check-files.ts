@@ -6,7 +6,7 @@
  * YAML file's directory. A problem is reported at the YAML key naming the file.
  */
 import { isAbsolute, resolve } from 'node:path';
-import type { X509Certificate } from 'node:crypto';
+import type { KeyObject, X509Certificate } from 'node:crypto';
 import { Errors, type ErrorDef } from '../lib/errors.js';
 import { ConfigError } from './config-error.js';
 import { FileCheckError } from '../lib/file-check.js';
@@ -15,6 +15,7 @@ import type { RawReplicationConfig } from './schema.js';
 import { certificateChainProblem } from '../lib/tls-chain.js';
 import { certificateValidityProblem, isSameFile, keyMatchesCertificate, readCertificateBundleFile, readPrivateKeyFile } from '../lib/tls-files.js';
 import { readTokenFile } from './token-file.js';
+import { parsePublicKey, publicKeyText, readSigningKeyFile } from './signing-key.js';
 import type { ParsedYaml } from './yaml-source.js';
 
 /** A checked token file: absolute path and its one or two tokens (first = the one to send). */
@@ -37,6 +38,8 @@ export interface CheckedFiles {
   readonly mtlsCa?: string;
   /** Absolute path of `control_plane.ca_file`, when set. */
   readonly controlPlaneCa?: string;
+  /** `auth.signing_key_file`, when set: absolute path and the Ed25519 private key. */
+  readonly signingKey?: { readonly path: string; readonly key: KeyObject };
 }
 
 interface PendingCheck {
@@ -65,6 +68,7 @@ export function checkReferencedFiles(file: string, parsed: ParsedYaml, raw: RawR
   const out: {
     auth?: CheckedTokenFile; backup?: CheckedTokenFile; controlPlane?: CheckedTokenFile;
     mtlsCert?: string; mtlsKey?: string; mtlsCa?: string; controlPlaneCa?: string;
+    signingKey?: { path: string; key: KeyObject };
   } = {};
   const checks: PendingCheck[] = [];
   const tokenCheck = (keyPath: string[], p: string, store: (t: CheckedTokenFile) => void): void => {
@@ -121,6 +125,29 @@ export function checkReferencedFiles(file: string, parsed: ParsedYaml, raw: RawR
     checks.push({ keyPath: ['auth', 'mtls_ca'], named: mtls_ca, code: Errors.CONFIG_INVALID, run: () => {
       readCertificateBundleFile(abs(mtls_ca));
       out.mtlsCa = abs(mtls_ca);
+    } });
+  }
+
+  const signing = raw.auth.signing_key_file;
+  if (signing !== undefined) {
+    checks.push({ keyPath: ['auth', 'signing_key_file'], named: signing, code: Errors.SIGNING_KEY_INVALID, run: () => {
+      const keyPath = abs(signing);
+      const others: [string, string | undefined][] = [
+        ['auth.token_file', raw.auth.token_file],
+        ['backup_pop.auth_token_file', raw.backup_pop?.auth_token_file],
+        ['control_plane.token_file', raw.control_plane?.token_file],
+        ['auth.mtls_key', raw.auth.mtls_key],
+      ];
+      for (const [name, p] of others) {
+        if (p !== undefined && (abs(p) === keyPath || isSameFile(abs(p), keyPath))) {
+          throw new FileCheckError(`is the same file as ${name}; the POP signing key is a secret of its own and needs its own file (clavitor-commercial keygen --signing-key --out FILE)`);
+        }
+      }
+      const key = readSigningKeyFile(keyPath);
+      if (raw.auth.peer_public_key !== undefined && publicKeyText(key) === publicKeyText(parsePublicKey(raw.auth.peer_public_key))) {
+        throw new FileCheckError('is the key pinned as auth.peer_public_key: each POP needs its own signing key, and pins the other POP\'s public key');
+      }
+      out.signingKey = { path: keyPath, key };
     } });
   }
 

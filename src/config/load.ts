@@ -20,6 +20,10 @@ import { readConfigSource } from './read-source.js';
 import { DEFAULTS, type RawReplicationConfig } from './schema.js';
 import type { ReplicationConfig } from './types.js';
 import { validateShape } from './validate.js';
+import { parsePublicKey } from './signing-key.js';
+import { ConfigError } from './config-error.js';
+import { locate } from './locate.js';
+import { Errors } from '../lib/errors.js';
 import { parseYamlSource } from './yaml-source.js';
 
 /** Default location of the file (DESIGN.md §4.1). */
@@ -54,6 +58,8 @@ function build(path: string, raw: RawReplicationConfig, files: CheckedFiles): Re
       ...(files.mtlsCert !== undefined ? { mtlsCert: files.mtlsCert } : {}),
       ...(files.mtlsKey !== undefined ? { mtlsKey: files.mtlsKey } : {}),
       ...(files.mtlsCa !== undefined ? { mtlsCa: files.mtlsCa } : {}),
+      ...(files.signingKey !== undefined ? { signingKeyFile: files.signingKey.path, signingKey: files.signingKey.key } : {}),
+      ...(raw.auth.peer_public_key !== undefined ? { peerPublicKey: parsePublicKey(raw.auth.peer_public_key) } : {}),
     }),
     replication: Object.freeze({
       batchSize: raw.replication?.batch_size ?? DEFAULTS.batchSize,
@@ -86,13 +92,35 @@ function build(path: string, raw: RawReplicationConfig, files: CheckedFiles): Re
  * @throws ConfigError (never anything else for a bad file) with `.line` =
  *   `<file>:<line>:<col>: <key>: <what is wrong>` and code CV-1002 (CONFIG_MISSING: no such
  *   file or unreadable), CV-1003 (TOKEN_FILE_INVALID: a token file is missing, unprotected,
- *   malformed or weak) or CV-1001 (CONFIG_INVALID: everything else).
+ *   malformed or weak), CV-1010 (SIGNING_KEY_INVALID: the signing key file cannot be used),
+ *   CV-1011 (SIGNING_KEYS_REQUIRED, with `opts.requireSigningKeys`) or CV-1001 (CONFIG_INVALID:
+ *   everything else).
  */
-export function loadReplicationConfig(path: string): ReplicationConfig {
+export function loadReplicationConfig(path: string, opts: LoadOptions = {}): ReplicationConfig {
   const file = resolve(path);
   const text = readConfigSource(file);
   const parsed = parseYamlSource(file, text);
   const raw = validateShape(file, parsed);
   const files = checkReferencedFiles(file, parsed, raw, dirname(file));
+  if (opts.requireSigningKeys) {
+    const missing = [raw.auth.signing_key_file === undefined ? 'signing_key_file' : '', raw.auth.peer_public_key === undefined ? 'peer_public_key' : ''].filter((k) => k !== '');
+    if (missing[0] !== undefined) {
+      const { line, col } = locate(parsed.doc, parsed.lineCounter, ['auth'], 'key');
+      throw new ConfigError(Errors.SIGNING_KEYS_REQUIRED, {
+        file, line, col, key: `auth.${missing[0]}`,
+        reason: `required: a commercial POP signs its hello and pushes and verifies its peer's (a replication token alone must not decide roles or data). Run clavitor-commercial keygen --signing-key --out FILE on each POP, set auth.signing_key_file to this POP's file and auth.peer_public_key to the line the other POP's keygen printed (docs/config.md)`,
+      });
+    }
+  }
   return build(file, raw, files);
+}
+
+/** Options of {@link loadReplicationConfig}. */
+export interface LoadOptions {
+  /**
+   * Refuse (CV-1011 SIGNING_KEYS_REQUIRED, at the `auth` key) a file without
+   * `auth.signing_key_file` and `auth.peer_public_key`. The commercial POP (`serve`, `check-config`,
+   * SIGHUP reload) always sets it (issue 13 §1); offline tools that only read paths need not.
+   */
+  readonly requireSigningKeys?: boolean;
 }

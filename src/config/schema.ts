@@ -11,6 +11,7 @@ import { z } from 'zod';
 import { POP_ID_PATTERN } from '../lib/ids.js';
 import { normalizePeerUrl } from './url.js';
 import { parseCidr } from '../lib/cidr.js';
+import { publicKeyProblem } from './signing-key.js';
 
 /** Defaults for optional settings (DESIGN.md §4.2). */
 export const DEFAULTS = Object.freeze({
@@ -69,11 +70,16 @@ function boundedInt(limits: { min: number; max: number }) {
 
 const backupPopShape = { id: popId, url: peerUrl, auth_token_file: filePath };
 const primaryPopShape = { id: popId, url: peerUrl };
+// The peer POP's Ed25519 public key, inline as printed by keygen (issue 13 §1).
+const peerPublicKey = z.string().refine((s) => publicKeyProblem(s) === undefined, { error: (iss) => publicKeyProblem(String(iss.input)) ?? 'is invalid' });
 const authShape = {
   token_file: filePath,
   mtls_cert: filePath.optional(),
   mtls_key: filePath.optional(),
   mtls_ca: filePath.optional(),
+  // This POP's Ed25519 private key (keygen --signing-key) and the peer's public key (issue 13 §1).
+  signing_key_file: filePath.optional(),
+  peer_public_key: peerPublicKey.optional(),
 };
 const replicationShape = {
   batch_size: boundedInt(LIMITS.batchSize).optional(),
@@ -141,6 +147,13 @@ export const replicationFileSchema = z.strictObject(rootShape).superRefine((c, c
   }
   if (c.primary_pop !== undefined && c.primary_pop.id === c.pop_id) {
     custom(ctx, ['primary_pop', 'id'], `must differ from pop_id ("${c.pop_id}"): a backup's primary is another POP`, { at: 'value' });
+  }
+  if (c.auth.mtls_ca !== undefined && c.auth.mtls_ca.trim() !== '' && c.role === 'backup' && c.primary_pop === undefined) {
+    // Issue 13 §1: with mTLS on, the peer's certificate is always checked against the named peer.
+    custom(ctx, ['role'], 'required when role is "backup" and auth.mtls_ca is set: add a primary_pop block with id and url, so that only a certificate naming the primary is accepted', {
+      at: 'value',
+      label: 'primary_pop',
+    });
   }
   if (c.auth.mtls_cert !== undefined && c.auth.mtls_key === undefined) {
     custom(ctx, ['auth', 'mtls_key'], 'required when auth.mtls_cert is set (give both mtls_cert and mtls_key, or neither)', { at: 'parent' });

@@ -4,6 +4,7 @@
  * paths absolute (relative paths in the YAML resolve against the YAML file's directory) and all
  * token files already read and checked.
  */
+import type { KeyObject } from 'node:crypto';
 import type { PopId } from '../lib/ids.js';
 import type { Cidr } from '../lib/cidr.js';
 
@@ -38,6 +39,12 @@ export interface AuthConfig {
   readonly mtlsKey?: string;
   /** Optional CA that peer certificates must chain to (absolute path). */
   readonly mtlsCa?: string;
+  /** `auth.signing_key_file`: absolute path of this POP's Ed25519 private key (issue 13 §1). */
+  readonly signingKeyFile?: string;
+  /** This POP's Ed25519 private key, read from `signingKeyFile` (never logged: a KeyObject serialises to `{}`). */
+  readonly signingKey?: KeyObject;
+  /** `auth.peer_public_key`: the peer POP's pinned Ed25519 public key. */
+  readonly peerPublicKey?: KeyObject;
 }
 
 /** Replication tuning (`replication:` block, defaults from DESIGN.md §4.2). */

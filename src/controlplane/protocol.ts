@@ -10,6 +10,7 @@
  * lease expired before the control plane does — no clock agreement needed, only bounded drift.
  */
 import { z } from 'zod';
+import { MAX_EPOCH } from '../lib/epoch-bounds.js';
 
 /** Path of the heartbeat route. */
 export const HEARTBEAT_PATH = '/v1/heartbeat';
@@ -22,7 +23,7 @@ export const HeartbeatRequest = z.strictObject({
   region: z.string().min(1).max(256),
   /** Role the POP reports right now (fenced: configured primary that refuses writes). */
   role: z.enum(['primary', 'backup', 'fenced']),
-  epoch: z.number().int().min(0),
+  epoch: z.number().int().min(0).max(MAX_EPOCH),
   /** The POP it replicates with (its backup when primary, its primary when backup). */
   peer_id: z.string().max(63).nullable(),
   /** Sum over all vaults of the head revision seq: a monotonic measure of the data held. */
@@ -52,9 +53,9 @@ export type HeartbeatRequest = z.infer<typeof HeartbeatRequest>;
 /** A directive from the control plane, applied by the POP like a reload and persisted. */
 export const Directive = z.discriminatedUnion('action', [
   /** Become primary in `epoch`; the former primary (the POP's `primary_pop`) becomes its backup. */
-  z.strictObject({ action: z.literal('promote'), epoch: z.number().int().min(1) }),
+  z.strictObject({ action: z.literal('promote'), epoch: z.number().int().min(1).max(MAX_EPOCH) }),
   /** Become backup of `primary_id` (the POP's `backup_pop`), which is primary in `epoch`. */
-  z.strictObject({ action: z.literal('demote'), epoch: z.number().int().min(1), primary_id: z.string().max(63) }),
+  z.strictObject({ action: z.literal('demote'), epoch: z.number().int().min(1).max(MAX_EPOCH), primary_id: z.string().max(63) }),
 ]);
 /** Parsed directive. */
 export type Directive = z.infer<typeof Directive>;
@@ -64,7 +65,7 @@ export const HeartbeatResponse = z.strictObject({
   /** Lease length in milliseconds, counted by the POP from when it sent the heartbeat (primary only; 0 for a backup). */
   lease_ttl_ms: z.number().int().min(0),
   /** Highest epoch the control plane has assigned in this POP's pair. */
-  epoch: z.number().int().min(0),
+  epoch: z.number().int().min(0).max(MAX_EPOCH),
   directive: Directive.nullable(),
 });
 /** Parsed answer. */

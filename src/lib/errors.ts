@@ -33,6 +33,8 @@ export const Errors = Object.freeze({
   KEYGEN_EXISTS: def('CV-1004', 500, 'refusing to overwrite an existing key file'),
   DATA_DIR_INVALID: def('CV-1005', 500, 'data directory cannot be used'),
   DATA_DIR_LOCKED: def('CV-1006', 500, 'the data directory is in use by another Clavitor server'),
+  SIGNING_KEY_INVALID: def('CV-1010', 500, 'POP signing key file or pinned peer public key cannot be used'),
+  SIGNING_KEYS_REQUIRED: def('CV-1011', 500, 'a commercial POP needs auth.signing_key_file and auth.peer_public_key (clavitor-commercial keygen --signing-key)'),
 
   // 2xxx — authentication and authorisation
   AUTH_MISSING: def('CV-2001', 401, 'missing bearer token: send Authorization: Bearer <token>'),
@@ -102,6 +104,9 @@ export const Errors = Object.freeze({
   ANCHOR_SENDER_REFUSED: def('CV-5050', 403, 'audit anchors refused: the sender is not this POP\'s replication peer'),
   ANCHOR_INVALID: def('CV-5051', 400, 'audit anchors refused: malformed body'),
   ANCHOR_CONFLICT: def('CV-5052', 409, 'an audit anchor from the peer contradicts one it sent before: the peer\'s audit trail was changed on its host'),
+  PEER_SIGNATURE_INVALID: def('CV-5040', 401, 'replication request refused: its signature is missing or not made by the pinned peer key'),
+  EPOCH_REFUSED: def('CV-5041', 400, 'epoch claim refused: above the allowed range or an implausible jump above the highest epoch seen'),
+  PEER_ANSWER_UNSIGNED: def('CV-5042', 502, 'the peer\'s answer is not signed by its pinned key; nothing in it was adopted'),
   STARTING: def('CV-5012', 503, 'this POP is confirming its epoch with its peer before taking writes; retry in a moment'),
   REPLICATION_TIMEOUT: def('CV-5009', 504, 'write committed on the primary but not acknowledged by the backup in time'),
 

@@ -2,7 +2,8 @@
  * Mutual-TLS check of the peer POP (DESIGN.md §4.2 `auth.mtls_ca`, §4.4.12; issue 4): when this
  * POP has an `mtls_ca`, a replication request must arrive over TLS with a client certificate that
  * chains to that CA, is within its validity period, and whose subjectAltName names the configured
- * peer POP id (`DNS:<pop_id>`). Without `mtls_ca` the bearer token alone authenticates.
+ * peer POP id (`DNS:<pop_id>`) and not this POP's own id (issue 13 §1). Without `mtls_ca` the
+ * bearer token authenticates the transport; hello and pushes are signed either way (signature.ts).
  */
 import type { TLSSocket } from 'node:tls';
 import type { FastifyRequest } from 'fastify';
@@ -27,10 +28,14 @@ export function peerCertificateProblem(req: FastifyRequest, cfg: ReplicationConf
   const cert = socket.getPeerCertificate();
   if (!cert || Object.keys(cert).length === 0) return 'mutual TLS required: no client certificate presented';
   if (!socket.authorized) return `client certificate refused: ${String(socket.authorizationError ?? 'not trusted')}`;
+  // Issue 13 §1: the identity is always checked. A backup with mtls_ca names its primary (the
+  // loader refuses the file otherwise); a certificate naming this POP itself is never the peer.
   const want = expectedPeerId(cfg);
-  if (want) {
-    const names = (cert.subjectaltname ?? '').split(',').map((n) => n.trim());
-    if (!names.includes(`DNS:${want}`) && !(allowSelf && names.includes(`DNS:${cfg.popId}`))) return `client certificate does not name the configured peer ${want}`;
-  }
+  const names = (cert.subjectaltname ?? '').split(',').map((n) => n.trim());
+  const namesSelf = names.includes(`DNS:${cfg.popId}`);
+  if (allowSelf && namesSelf) return undefined;
+  if (!want) return 'client certificate refused: replication.yaml names no peer to check it against (set primary_pop)';
+  if (namesSelf) return `client certificate names this POP itself (${cfg.popId}), not the peer ${want}`;
+  if (!names.includes(`DNS:${want}`)) return `client certificate does not name the configured peer ${want}`;
   return undefined;
 }

@@ -21,6 +21,8 @@ import { PUSH_MAC_HEADER, pushMac } from './push-mac.js';
 import { Errors } from '../lib/errors.js';
 import { EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_PATH } from './wire.js';
 import { ANCHORS_PATH, type AnchorsAck, type AnchorsBody, type AnchorSendResult } from './anchors.js';
+import { NONCE_HEADER, SIGNATURE_HEADER, newNonce, signParts, signatureValid } from './signature.js';
+import type { KeyObject } from 'node:crypto';
 
 /**
  * Time limit of one small request to the peer, in milliseconds (connect, headers and body each),
@@ -120,6 +122,14 @@ export interface PeerClientOptions {
   readonly tls?: PeerTls;
   /** Per-request timeout in milliseconds; default PEER_TIMEOUT_MS. */
   readonly timeoutMs?: number;
+  /** This POP's Ed25519 signing key: signs every request (issue 13 §1). */
+  readonly signingKey?: KeyObject;
+  /** The peer's pinned public key: an answer that does not verify with it is not adopted. */
+  readonly peerKey?: KeyObject;
+  /** Peer POP id, expected as the signer of its answers. */
+  readonly peerId?: string;
+  /** Called for an answer refused for its signature (CV-5042): `path` and HTTP status, for the log and metric. */
+  readonly onUnsignedAnswer?: (path: string, status: number) => void;
 }
 
 /** A peer client; see `createPeerClient`. */
@@ -160,6 +170,21 @@ export function createPeerClient(opts: PeerClientOptions) {
   const headers = { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json', 'x-clavitor-pop': opts.selfPopId };
   const base = new URL(opts.url);
   const basePath = base.pathname.replace(/\/$/, '');
+
+  /** Nonce and signature headers of a request (issue 13 §1; signature.ts). */
+  function signedHeaders(method: string, path: string, body: string): { nonce: string; headers: Record<string, string> } {
+    const nonce = newNonce();
+    const sig = opts.signingKey ? signParts(opts.signingKey, { kind: 'request', method, path, signer: opts.selfPopId, nonce, body }) : undefined;
+    return { nonce, headers: { [NONCE_HEADER]: nonce, ...(sig ? { [SIGNATURE_HEADER]: sig } : {}) } };
+  }
+  /** True when an answer is signed by the pinned peer key over our nonce; reports it otherwise. */
+  function answerSigned(path: string, status: number, nonce: string, signature: string | string[] | undefined, body: string): boolean {
+    if (signatureValid(opts.peerKey, signature, { kind: 'answer', method: String(status), path, signer: opts.peerId ?? '', nonce, body })) return true;
+    opts.onUnsignedAnswer?.(path, status);
+    return false;
+  }
+  /** The answer a caller sees when the peer's answer is not signed by its pinned key: nothing of it is used. */
+  const UNSIGNED = `${Errors.PEER_ANSWER_UNSIGNED.code}: answer not signed by the pinned peer key`;
 
   // ---- the push connection: one socket, pipelined, watched for progress -------------------------
   const connector = buildConnector({ ...tlsOpts, timeout });
@@ -250,27 +275,30 @@ export function createPeerClient(opts: PeerClientOptions) {
     watchdog = undefined;
   }
 
-  async function pushRequest(body: string, revisions: number): Promise<{ status: number; json: unknown; retryAfterMs?: number } | { error: string }> {
+  async function pushRequest(body: string, revisions: number): Promise<{ status: number; json: unknown; retryAfterMs?: number; unsigned?: boolean } | { error: string }> {
     const entry: Pending = { bytes: Buffer.byteLength(body), revisions };
     if (pending.length === 0) {
       resetWatch(false);
       watchdog = setInterval(sample, PROGRESS_SAMPLE_MS);
     }
     pending.push(entry);
+    const path = `${basePath}${PUSH_PATH}`;
+    const signed = signedHeaders('POST', path, body);
     try {
       const res = await pushClient.request({
         origin: base.origin,
-        path: `${basePath}${PUSH_PATH}`,
+        path,
         method: 'POST',
-        headers: { ...headers, [PUSH_MAC_HEADER]: pushMac(opts.token, body) },
+        headers: { ...headers, ...signed.headers, [PUSH_MAC_HEADER]: pushMac(opts.token, body) },
         body,
         // Pushes are safe to pipeline: the backup refuses a replayed or out-of-order one (CV-5013, gap).
         idempotent: true,
         blocking: false,
       });
-      const json = jsonOrNull(await res.body.text());
+      const text = await res.body.text();
       const retryAfterMs = res.statusCode === 429 || res.statusCode === 503 ? parseRetryAfter(res.headers['retry-after'], Date.now()) : undefined;
-      return { status: res.statusCode, json, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      if (!answerSigned(path, res.statusCode, signed.nonce, res.headers[SIGNATURE_HEADER], text)) return { status: res.statusCode, json: null, unsigned: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      return { status: res.statusCode, json: jsonOrNull(text), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     } catch (e) {
       const err = e as { code?: string; message?: string };
       return { error: err.code === PUSH_FAILED_CODE ? String(err.message) : (err.code ?? err.message ?? 'request failed') };
@@ -285,10 +313,12 @@ export function createPeerClient(opts: PeerClientOptions) {
   }
 
   async function call(method: 'GET' | 'POST', path: string, body?: string, extra?: Record<string, string>): Promise<{ status: number; json: unknown } | { error: string }> {
+    const signed = signedHeaders(method, `${basePath}${path}`, body ?? '');
     try {
-      const res = await request(`${opts.url}${path}`, { method, headers: { ...headers, ...(extra ?? {}) }, ...(body !== undefined ? { body } : {}), dispatcher });
-      const json = jsonOrNull(await res.body.text());
-      return { status: res.statusCode, json };
+      const res = await request(`${opts.url}${path}`, { method, headers: { ...headers, ...signed.headers, ...(extra ?? {}) }, ...(body !== undefined ? { body } : {}), dispatcher });
+      const text = await res.body.text();
+      if (!answerSigned(`${basePath}${path}`, res.statusCode, signed.nonce, res.headers[SIGNATURE_HEADER], text)) return { error: UNSIGNED };
+      return { status: res.statusCode, json: jsonOrNull(text) };
     } catch (e) {
       const err = e as { code?: string; message?: string };
       return { error: err.code ?? err.message ?? 'request failed' };
@@ -305,6 +335,8 @@ export function createPeerClient(opts: PeerClientOptions) {
     async push(push: PushBody): Promise<PushResult> {
       const r = await pushRequest(JSON.stringify(push), push.items.length);
       if ('error' in r) return { ok: false, kind: 'transport', error: r.error };
+      // Nothing of an unsigned answer is adopted (issue 13 §1): a failure like any other, no epoch.
+      if (r.unsigned) return { ok: false, kind: 'http', status: r.status, code: Errors.PEER_ANSWER_UNSIGNED.code, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
       if (r.status === 200) return { ok: true, ack: r.json as PushAck };
       const e = errOf(r.json);
       const epoch = typeof e.epoch === 'number' ? e.epoch : 0;

@@ -39,6 +39,7 @@ import { createAckWaiters, MAX_SYNC_WAIT_MS } from './ack-waiters.js';
 import { AHEAD_VAULTS_LIMIT, type PeerInfo, type PositionsAnswer } from './wire.js';
 import { ClavitorError, Errors, isCvError } from '../lib/errors.js';
 import { peerCertificateProblem } from './peer-cert.js';
+import { epochClaimProblem } from '../lib/epoch-bounds.js';
 import { registerPopMetrics } from './pop-metrics.js';
 import { createHeartbeat, type Heartbeat } from '../controlplane/heartbeat.js';
 import { controlPlaneTls } from '../controlplane/heartbeat-tls.js';
@@ -191,7 +192,9 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   /** Runs one transition and performs its effects; resolves when the checks it started have ended. */
   function dispatch(ev: RoleEvent): Promise<void> {
-    const r = step(rs, ev);
+    const checked = boundEpochClaims(ev);
+    if (!checked) return Promise.resolve();
+    const r = step(rs, checked);
     rs = r.state;
     const tasks: Promise<void>[] = [];
     for (const e of r.effects) {
@@ -199,6 +202,45 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       if (t) tasks.push(t);
     }
     return tasks.length === 0 ? Promise.resolve() : Promise.all(tasks).then(() => undefined);
+  }
+
+  /**
+   * Epoch bounds on every event carrying an epoch from outside (issue 13 §1; lib/epoch-bounds.ts):
+   * a claim above MAX_EPOCH or more than MAX_EPOCH_JUMP above the highest seen is refused with an
+   * alert (CV-5041, metric reason `epoch_out_of_range`) and never reaches `step`, so it is never
+   * persisted. A refused peer epoch answer counts as no answer; other events are dropped.
+   */
+  function boundEpochClaims(ev: RoleEvent): RoleEvent | undefined {
+    const claims: { source: string; epoch: number }[] = [];
+    switch (ev.kind) {
+      case 'peerEpoch': if (ev.info) claims.push({ source: 'peer epoch answer', epoch: ev.info.epoch }); break;
+      case 'positionsAnswered': claims.push({ source: 'peer positions answer', epoch: ev.epoch }); break;
+      case 'hello': claims.push({ source: 'hello', epoch: ev.peer.epoch }); break;
+      case 'helloAnswered': claims.push({ source: 'hello answer', epoch: ev.epoch }); break;
+      case 'higherEpoch': claims.push({ source: ev.source === 'push' ? 'push' : 'push answer', epoch: ev.epoch }); break;
+      case 'pushAdopted': claims.push({ source: 'push', epoch: ev.epoch }); break;
+      case 'controlPlaneAnswer':
+        claims.push({ source: 'control plane', epoch: ev.epoch });
+        if (ev.directive) claims.push({ source: 'control-plane directive', epoch: ev.directive.epoch });
+        break;
+      default: return ev;
+    }
+    for (const c of claims) {
+      const problem = epochClaimProblem(c.epoch, rs.seen);
+      if (!problem) continue;
+      epochRefused(c.source, c.epoch, problem);
+      if (ev.kind === 'peerEpoch') return { kind: 'peerEpoch', info: null, error: `${Errors.EPOCH_REFUSED.code}: ${problem}`, atIso: ev.atIso };
+      if (ev.kind === 'positionsAnswered') return { kind: 'positionsFailed', phase: ev.phase, error: `${Errors.EPOCH_REFUSED.code}: ${problem}` };
+      return undefined;
+    }
+    return ev;
+  }
+
+  /** Alert for a refused epoch claim: error log CV-5041 and metric (never persisted). */
+  function epochRefused(source: string, claim: unknown, problem: string): void {
+    counters.alerts.inc({ reason: 'epoch_out_of_range' });
+    logger.error({ event: 'replication.epoch_refused', code: Errors.EPOCH_REFUSED.code, source, claimed_epoch: String(claim), seen_epoch: rs.seen },
+      `${Errors.EPOCH_REFUSED.code}: epoch claim refused (${source}): ${problem}; not adopted. A corrupt or forged claim: check the peer and the control plane`);
   }
 
   /** Performs one effect of `step` (role-machine.ts); the peer requests come back as events. */
@@ -287,7 +329,17 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
     if (!target) return undefined;
     const token = cfg.backupPop?.sendToken ?? cfg.auth.acceptTokens[0]!;
     const tls = tlsOf(cfg);
-    return createPeerClient({ url: target.url, token, selfPopId: cfg.popId, ...(tls ? { tls } : {}) });
+    return createPeerClient({
+      url: target.url, token, selfPopId: cfg.popId, ...(tls ? { tls } : {}),
+      ...(cfg.auth.signingKey ? { signingKey: cfg.auth.signingKey } : {}),
+      ...(cfg.auth.peerPublicKey ? { peerKey: cfg.auth.peerPublicKey } : {}),
+      peerId: target.id,
+      onUnsignedAnswer: (path, status) => {
+        counters.alerts.inc({ reason: 'peer_answer_unsigned' });
+        logger.error({ event: 'replication.answer_unsigned', code: Errors.PEER_ANSWER_UNSIGNED.code, path, status, peer: target.id },
+          `${Errors.PEER_ANSWER_UNSIGNED.code}: answer of ${target.id} to ${path} (HTTP ${status}) is not signed by its pinned key (auth.peer_public_key); nothing in it was adopted`);
+      },
+    });
   }
 
   function makeSender(): Sender {
@@ -532,6 +584,15 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         onAuthFailure(req: FastifyRequest, reason: string) {
           logger.warn({ event: 'replication.auth_failed', remote: req.ip, path: req.url, reason, code: Errors.REPLICATION_AUTH.code }, `replication request refused: ${reason}`);
         },
+        signingKey: () => cfg.auth.signingKey,
+        peerPublicKey: () => cfg.auth.peerPublicKey,
+        onSignatureRefused(req: FastifyRequest, reason: string) {
+          counters.alerts.inc({ reason: 'peer_signature_invalid' });
+          logger.error({ event: 'replication.signature_refused', remote: req.ip, path: req.url, reason, code: Errors.PEER_SIGNATURE_INVALID.code },
+            `${Errors.PEER_SIGNATURE_INVALID.code}: replication request refused: ${reason}; nothing in it was adopted (a stolen replication token? see docs/security.md)`);
+        },
+        seenEpoch: () => rs.seen,
+        onEpochRefused: (_req: FastifyRequest, claim: unknown, problem: string) => epochRefused('request', claim, problem),
         anchors: { store: () => files.anchors(), selfPopId: () => cfg.popId, peerPopId: () => peerIdOf(cfg), logger },
         positions: (afterLsn) => {
           // A log without epoch history has positions assigned locally: it reports none, and gets

@@ -23,7 +23,8 @@ import type { VaultFiles } from '../store/vault-files.js';
 import type { VaultStore } from '../store/vault-store.js';
 import { applyCheckedRevision, checkRevision } from '../vault/apply.js';
 import { fromWire, type Revision } from '../vault/revision.js';
-import { cvError } from '../lib/errors.js';
+import { cvError, Errors } from '../lib/errors.js';
+import { epochClaimProblem } from '../lib/epoch-bounds.js';
 import type { VaultId } from '../lib/ids.js';
 import type { ExpectedPosition, PushAck, PushBody } from './wire.js';
 import type { EpochStart } from '../store/node-store.js';
@@ -121,7 +122,8 @@ function matchHistory(deps: ReceiverDeps, push: PushBody): RejoinOutcome | undef
 }
 
 /**
- * Validates and applies one push. Throws STALE_EPOCH, REPLICATION_GAP (details.expected: list of
+ * Validates and applies one push. Throws STALE_EPOCH, EPOCH_REFUSED (above MAX_EPOCH, or more than
+ * MAX_EPOCH_JUMP above ours: lib/epoch-bounds.ts), REPLICATION_GAP (details.expected: list of
  * per-vault positions; details.lsn: the last LSN this POP holds, where the stream must continue),
  * REPLICATION_DIVERGED (details.diverged) or PUSH_INVALID; on any throw nothing has been written:
  * the rejoin (`matchHistory`), the checks and the apply run in one transaction, rolled back whole.
@@ -134,6 +136,9 @@ function matchHistory(deps: ReceiverDeps, push: PushBody): RejoinOutcome | undef
 export function applyPush(deps: ReceiverDeps, push: PushBody): PushAck & { rejoin?: RejoinOutcome } {
   const epoch = deps.getEpoch();
   if (push.epoch < epoch) throw cvError('STALE_EPOCH', undefined, { epoch });
+  // Issue 13 §1: an epoch above the bound, or an implausible jump, is never adopted.
+  const problem = epochClaimProblem(push.epoch, epoch);
+  if (problem) throw cvError('EPOCH_REFUSED', `${Errors.EPOCH_REFUSED.message}: ${problem}`, { epoch });
   checkNotReplayed(deps.node, push);
   let prevLsn = push.prev_lsn;
   for (const w of push.items) {

@@ -80,6 +80,7 @@ import type { Directive } from '../controlplane/protocol.js';
 import type { PeerInfo } from './wire.js';
 import type { WriteRefusal } from '../edition/edition.js';
 import { Errors } from '../lib/errors.js';
+import { MAX_EPOCH } from '../lib/epoch-bounds.js';
 
 /** Running (configured) role. */
 export type Role = 'primary' | 'backup';
@@ -192,6 +193,7 @@ export const EPOCH_CHECK_TIMEOUT_MS = 3000;
 /** Error codes quoted in logs and holds, from the one registry (src/lib/errors.ts: plain data). */
 const CODE = {
   FENCED: Errors.FENCED.code, PEER_IS_PRIMARY: Errors.PEER_IS_PRIMARY.code, BACKUP_AHEAD: Errors.BACKUP_AHEAD.code, ROLE_FILE_DISAGREES: Errors.ROLE_FILE_DISAGREES.code,
+  EPOCH_REFUSED: Errors.EPOCH_REFUSED.code,
 } as const;
 
 /** The state before `boot`: persisted facts of node.db plus the configuration's role and ids. */
@@ -292,6 +294,11 @@ function demote(a: Acc, popId: string): void {
 /** Promotion (§4.4.6): epoch = assigned, or one more than the highest seen. */
 function promote(a: Acc, assigned?: number): void {
   const next = assigned ?? a.s.seen + 1;
+  if (next > MAX_EPOCH) {
+    // Never take an epoch the schemas refuse (issue 13 §1): the peer would refuse every push.
+    a.log('error', { event: 'pop.promotion_refused', code: CODE.EPOCH_REFUSED, epoch: next }, `${CODE.EPOCH_REFUSED}: not promoting ${a.s.popId} to epoch ${next}: above the largest epoch allowed (${MAX_EPOCH})`);
+    return;
+  }
   a.set({ pending: false, peerIsPrimary: false });
   setEpoch(a, next);
   a.log('warn', { event: 'pop.promoted', epoch: next }, `POP ${a.s.popId} promoted to primary in epoch ${next}`);

@@ -14,6 +14,9 @@ import { DIGESTS_PATH, EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_BODY_LIMIT_B
 import type { VaultDigest } from './digest.js';
 import { createPushOrder, type PushTurn } from './push-order.js';
 import { registerAnchorRoute, type AnchorRouteDeps } from './anchors.js';
+import { NONCE_HEADER, POP_HEADER, SIGNATURE_HEADER, SIGNER_HEADER, signParts, signatureValid } from './signature.js';
+import { epochClaimProblem } from '../lib/epoch-bounds.js';
+import type { KeyObject } from 'node:crypto';
 
 /** What the routes need from the POP. */
 export interface ReplicationRouteDeps {
@@ -46,6 +49,16 @@ export interface ReplicationRouteDeps {
   onAuthFailure(req: FastifyRequest, reason: string): void;
   /** Audit anchors from the peer (issue 13 §3; anchors.ts), authenticated like pushes. */
   anchors?: AnchorRouteDeps;
+  /** This POP's signing key (signs every answer), when configured (issue 13 §1). */
+  signingKey(): KeyObject | undefined;
+  /** The pinned public key of the peer POP (verifies hello and pushes), when configured. */
+  peerPublicKey(): KeyObject | undefined;
+  /** A hello or push was refused for its signature (CV-5040): log, count. */
+  onSignatureRefused(req: FastifyRequest, reason: string): void;
+  /** Highest epoch this POP has seen (bound of plausible claims, lib/epoch-bounds.ts). */
+  seenEpoch(): number;
+  /** A signed hello or push claimed an epoch out of bounds (CV-5041): alert log, count. */
+  onEpochRefused(req: FastifyRequest, claim: unknown, reason: string): void;
 }
 
 /** Registers push, hello, epoch, positions and digests in their own scope (raw-body JSON parser for the push MAC). */
@@ -77,6 +90,42 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
   };
   const authenticate = authenticateAs(false);
 
+  // Every answer is signed with this POP's key over the request's nonce (issue 13 §1): the peer
+  // adopts nothing (an epoch included) from an answer that does not verify with the key it pins.
+  app.addHook('onSend', async (req, reply, payload) => {
+    const key = deps.signingKey();
+    if (!key || (typeof payload !== 'string' && payload !== null && payload !== undefined)) return payload;
+    const body = typeof payload === 'string' ? payload : '';
+    const nonce = req.headers[NONCE_HEADER];
+    const signer = deps.self().pop_id;
+    reply.header(SIGNER_HEADER, signer);
+    reply.header(SIGNATURE_HEADER, signParts(key, { kind: 'answer', method: String(reply.statusCode), path: req.url.split('?')[0] ?? '', signer, nonce: typeof nonce === 'string' ? nonce : '', body }));
+    return payload;
+  });
+
+  /**
+   * Verifies a hello's or push's signature with the pinned peer key BEFORE any claim in it is
+   * parsed (issue 13 §1), then bounds its epoch claim. Returns the signer's POP id; throws
+   * PEER_SIGNATURE_INVALID (CV-5040) or EPOCH_REFUSED (CV-5041).
+   */
+  const verifySigned = (req: FastifyRequest, raw: string): string => {
+    const signer = req.headers[POP_HEADER];
+    const nonce = req.headers[NONCE_HEADER];
+    const parts = { kind: 'request' as const, method: req.method, path: req.url.split('?')[0] ?? '', signer: typeof signer === 'string' ? signer : '', nonce: typeof nonce === 'string' ? nonce : '', body: raw };
+    if (!signatureValid(deps.peerPublicKey(), req.headers[SIGNATURE_HEADER], parts)) {
+      const reason = req.headers[SIGNATURE_HEADER] === undefined ? 'signature missing' : 'signature not made by the pinned peer key';
+      deps.onSignatureRefused(req, reason);
+      throw cvError('PEER_SIGNATURE_INVALID', `${Errors.PEER_SIGNATURE_INVALID.message} (${reason})`);
+    }
+    const claim = (req.body as { epoch?: unknown } | null)?.epoch;
+    const problem = claim === undefined ? undefined : epochClaimProblem(claim, deps.seenEpoch());
+    if (problem) {
+      deps.onEpochRefused(req, claim, problem);
+      throw cvError('EPOCH_REFUSED', `${Errors.EPOCH_REFUSED.message}: ${problem}`);
+    }
+    return parts.signer;
+  };
+
   // Pipelined pushes apply in arrival order (push-order.ts): a place is taken on arrival, given up
   // when the request finishes whatever its outcome.
   const order = createPushOrder();
@@ -99,11 +148,16 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
       deps.onAuthFailure(req, 'push MAC missing or invalid (altered in flight?)');
       throw cvError('PUSH_MAC_INVALID');
     }
+    const signer = verifySigned(req, raw);
     let push: PushBody;
     try {
       push = parseInput(PushBody, req.body);
     } catch (e) {
       throw cvError('PUSH_INVALID', (e as Error).message);
+    }
+    if (push.sender !== signer) {
+      deps.onSignatureRefused(req, `push names sender ${push.sender} but is signed as ${signer}`);
+      throw cvError('PEER_SIGNATURE_INVALID', `${Errors.PEER_SIGNATURE_INVALID.message} (sender is not the signer)`);
     }
     if (deps.self().role !== 'backup') {
       deps.onPushWhileNotBackup(push);
@@ -121,7 +175,12 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
   });
 
   app.post(HELLO_PATH, { onRequest: authenticate }, async function post_hello(req) {
+    const signer = verifySigned(req, (req as FastifyRequest & { rawBody?: string }).rawBody ?? '');
     const peer = parseInput(PeerInfo, req.body);
+    if (peer.pop_id !== signer) {
+      deps.onSignatureRefused(req, `hello names ${peer.pop_id} but is signed as ${signer}`);
+      throw cvError('PEER_SIGNATURE_INVALID', `${Errors.PEER_SIGNATURE_INVALID.message} (pop_id is not the signer)`);
+    }
     deps.onHello(peer);
     return deps.self();
   });

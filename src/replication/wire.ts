@@ -5,6 +5,7 @@
  */
 import { z } from 'zod';
 import { RevisionWire } from '../vault/revision.js';
+import { MAX_EPOCH } from '../lib/epoch-bounds.js';
 
 /** Path of a replication push (POST). */
 export const PUSH_PATH = '/replication/v1/push';
@@ -44,7 +45,8 @@ export type EpochStartWire = z.infer<typeof EpochStartWire>;
  * compares with its own to find where its log diverged (DESIGN.md §4.4.7).
  */
 export const PushBody = z.strictObject({
-  epoch: z.number().int().min(0),
+  /** Sender's epoch, 0..MAX_EPOCH (lib/epoch-bounds.ts; issue 13 §1). */
+  epoch: z.number().int().min(0).max(MAX_EPOCH),
   sender: z.string().regex(/^[a-z0-9-]{1,63}$/),
   /**
    * Sender's push counter: strictly increasing per sender and epoch, persisted, never reused.
@@ -98,7 +100,8 @@ export const AHEAD_VAULTS_LIMIT = 100;
 export const PeerInfo = z.strictObject({
   pop_id: z.string(),
   role: z.enum(['primary', 'backup', 'fenced']),
-  epoch: z.number().int().min(0),
+  /** 0..MAX_EPOCH, like every epoch on the wire (issue 13 §1). */
+  epoch: z.number().int().min(0).max(MAX_EPOCH),
 });
 /** Parsed peer info. */
 export type PeerInfo = z.infer<typeof PeerInfo>;

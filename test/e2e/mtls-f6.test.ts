@@ -23,8 +23,8 @@ interface TlsPair extends Pair {
 }
 
 /** A pair serving HTTPS, with mutual TLS on the replication link. */
-async function tlsPair(opts: { maxRetries?: number } = {}): Promise<TlsPair> {
-  const pair = await provisionPair({ maxRetries: opts.maxRetries ?? 5 });
+async function tlsPair(opts: { maxRetries?: number; backupKnowsPrimary?: boolean } = {}): Promise<TlsPair> {
+  const pair = await provisionPair({ maxRetries: opts.maxRetries ?? 5, backupKnowsPrimary: opts.backupKnowsPrimary ?? true });
   const ca = await makeCa();
   const files = {
     calgary: writePem(pair.dir, 'calgary-01', await issue(ca, 'calgary-01')),
@@ -80,6 +80,9 @@ test('replication runs over mutual TLS; wrong CA, wrong identity and expired cer
     { name: 'no client certificate', pem: undefined, reason: /no client certificate/ },
     { name: 'wrong CA', pem: await issue(otherCa, 'calgary-01'), reason: /client certificate refused/ },
     { name: 'wrong identity', pem: await issue(pair.ca, 'evil-01'), reason: /does not name the configured peer calgary-01/ },
+    // Issue 13 §1: a certificate naming the backup itself is never its peer, whatever else it names.
+    { name: 'names the backup itself', pem: await issue(pair.ca, ['calgary-01', 'zurich-01']), reason: /names this POP itself \(zurich-01\)/ },
+    { name: 'only the backup itself', pem: await issue(pair.ca, 'zurich-01'), reason: /names this POP itself \(zurich-01\)/ },
     { name: 'expired', pem: await issue(pair.ca, 'calgary-01', { notBefore: new Date(Date.now() - 10 * 86400_000), notAfter: new Date(Date.now() - 86400_000) }), reason: /CERT_HAS_EXPIRED/ },
     { name: 'not yet valid', pem: await issue(pair.ca, 'calgary-01', { notBefore: new Date(Date.now() + 86400_000), notAfter: new Date(Date.now() + 10 * 86400_000) }), reason: /CERT_NOT_YET_VALID/ },
   ];
@@ -98,6 +101,16 @@ test('replication runs over mutual TLS; wrong CA, wrong identity and expired cer
   const ossl = spawnSync('openssl', ['s_client', '-quiet', '-connect', `127.0.0.1:${pair.backup.port}`, '-CAfile', pair.files.ca, '-cert', pair.files.calgary.cert, '-key', pair.files.calgary.key, '-verify_return_error'], { input: req, encoding: 'utf8', timeout: 10000 });
   assert.match(ossl.stdout, /HTTP\/1\.1 200/, ossl.stderr);
   assert.match(ossl.stdout, /"pop_id":"zurich-01"/);
+});
+
+test('an mTLS backup that does not name its primary_pop refuses to start (exit 78), naming the key', async (t) => {
+  const pair = await tlsPair({ backupKnowsPrimary: false });
+  t.after(() => pair.stop());
+  await assert.rejects(pair.backup.start(), /exited 78/);
+  assert.equal(pair.backup.exitCode, 78);
+  const lines = pair.backup.stderr.trim().split('\n');
+  assert.equal(lines.length, 1, pair.backup.stderr);
+  assert.match(lines[0]!, new RegExp(`^${pair.backupConfig.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:3:7: primary_pop: required when role is "backup" and auth.mtls_ca is set`));
 });
 
 test('case F6: a renewed certificate is used after SIGHUP without a restart; an expired one is refused on reload', async (t) => {

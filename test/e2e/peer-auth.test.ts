@@ -10,6 +10,7 @@ import { join } from 'node:path';
 import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import { pushMac } from '../../src/replication/push-mac.js';
+import { keyOf, peerPost } from '../helpers/peer-sign.js';
 import { readFileSync } from 'node:fs';
 
 test('a wrong replication token gets 401, then an alert after max_retries, with the backlog intact', async (t) => {
@@ -74,7 +75,10 @@ test('a repeated batch changes nothing; a replayed or altered push is refused', 
   db.close();
   const items = rows.map((r) => ({ vault_id: vaultId, seq: r.seq, kind: r.kind, subject: r.subject, body: r.body, epoch: r.epoch, origin_pop: r.origin_pop, created_at: r.created_at, lsn: r.lsn }));
   let pushSeq = Date.now() * 1000 + 1e9;
-  const send = (body: string, mac = pushMac(token, body)) => api(pair.backup.url, 'POST', '/replication/v1/push', { token, body, headers: { 'x-clavitor-push-mac': mac } });
+  // Signed with calgary's own key, as calgary sends (issue 13 §1); these cases are about the MAC and replays.
+  const send = (body: string, mac = pushMac(token, body)) => mac === pushMac(token, body)
+    ? peerPost(pair.backup.url, '/replication/v1/push', { token, body, signer: 'calgary-01', key: keyOf(pair.signing.primary.file) })
+    : api(pair.backup.url, 'POST', '/replication/v1/push', { token, body, headers: { 'x-clavitor-push-mac': mac } });
   const push = (extra: Record<string, unknown> = {}) => JSON.stringify({ epoch: 1, sender: 'calgary-01', push_seq: ++pushSeq, prev_lsn: 0, history, items, ...extra });
   const before = await api(pair.backup.url, 'GET', '/api/entries', { token: owner });
 

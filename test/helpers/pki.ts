@@ -22,17 +22,21 @@ export async function makeCa(name = 'clavitor-test-ca'): Promise<Pem> {
   return { key: r.private, cert: r.cert };
 }
 
-/** A certificate for `popId` signed by `ca`, valid between the given dates (default: now − 1 h … now + 30 days). */
-export async function issue(ca: Pem, popId: string, validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<Pem> {
+/**
+ * A certificate for `popId` signed by `ca`, valid between the given dates (default: now − 1 h …
+ * now + 30 days). A list names every POP id in subjectAltName (the first is the common name).
+ */
+export async function issue(ca: Pem, popId: string | readonly string[], validity: { notBefore?: Date; notAfter?: Date } = {}): Promise<Pem> {
+  const ids = typeof popId === 'string' ? [popId] : popId;
   const notBeforeDate = validity.notBefore ?? new Date(Date.now() - 3600_000);
   const notAfterDate = validity.notAfter ?? new Date(Date.now() + 30 * 86400_000);
-  const r = await generate([{ name: 'commonName', value: popId }], {
+  const r = await generate([{ name: 'commonName', value: ids[0] ?? '' }], {
     keyType: 'ec', curve: 'P-256', algorithm: 'sha256', notBeforeDate, notAfterDate, ca,
     extensions: [
       { name: 'basicConstraints', cA: false },
       { name: 'keyUsage', digitalSignature: true, keyEncipherment: true },
       { name: 'extKeyUsage', serverAuth: true, clientAuth: true },
-      { name: 'subjectAltName', altNames: [{ type: 2, value: popId }, { type: 7, ip: '127.0.0.1' }] },
+      { name: 'subjectAltName', altNames: [...ids.map((value) => ({ type: 2 as const, value })), { type: 7 as const, ip: '127.0.0.1' }] },
     ],
   });
   return { key: r.private, cert: r.cert };

@@ -9,6 +9,7 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { tmpdir } from 'node:os';
 import { join, resolve } from 'node:path';
 import { writeKeyFile } from '../../src/config/keygen.js';
+import { writeSigningKeyFile } from '../../src/config/signing-key.js';
 import { freePort } from './ports.js';
 import { startProxy, type TcpProxy } from './tcp-proxy.js';
 import { fetch as undiciFetch, type Dispatcher } from 'undici';
@@ -153,6 +154,8 @@ export interface Pair {
   primary: ServerProc;
   backup: ServerProc;
   keyFile: string;
+  /** Ed25519 signing key files (issue 13 §1) and their printed public keys, by POP. */
+  signing: { primary: { file: string; publicKey: string }; backup: { file: string; publicKey: string } };
   primaryConfig: string;
   backupConfig: string;
   /** Re-writes a config file (YAML text). */
@@ -163,14 +166,14 @@ export interface Pair {
 }
 
 /** YAML for a POP in `role` at this pair's ports (seed provisioning example shape). */
-function popYaml(o: { popId: string; region: string; role: 'primary' | 'backup'; peerId: string; peerUrl: string; keyFile: string; batchSize: number; maxRetries: number; knowsPeer: boolean }): string {
+function popYaml(o: { popId: string; region: string; role: 'primary' | 'backup'; peerId: string; peerUrl: string; keyFile: string; batchSize: number; maxRetries: number; knowsPeer: boolean; signingKeyFile: string; peerPublicKey: string }): string {
   const lines = [`pop_id: "${o.popId}"`, `region: "${o.region}"`, `role: "${o.role}"`];
   if (o.role === 'primary') {
     lines.push('backup_pop:', `  id: "${o.peerId}"`, `  url: "${o.peerUrl}"`, `  auth_token_file: "${o.keyFile}"`);
   } else if (o.knowsPeer) {
     lines.push('primary_pop:', `  id: "${o.peerId}"`, `  url: "${o.peerUrl}"`);
   }
-  lines.push('auth:', `  token_file: "${o.keyFile}"`, 'replication:', `  batch_size: ${o.batchSize}`, `  max_retries: ${o.maxRetries}`);
+  lines.push('auth:', `  token_file: "${o.keyFile}"`, `  signing_key_file: "${o.signingKeyFile}"`, `  peer_public_key: "${o.peerPublicKey}"`, 'replication:', `  batch_size: ${o.batchSize}`, `  max_retries: ${o.maxRetries}`);
   return lines.join('\n') + '\n';
 }
 
@@ -179,6 +182,12 @@ export async function provisionPair(opts: PairOptions = {}): Promise<Pair> {
   const { dir, cleanup } = tempDir('clavitor-pair-');
   const keyFile = join(dir, 'replication.key');
   writeKeyFile(keyFile);
+  const signing = {
+    primary: { file: join(dir, 'calgary-01.signing.key'), publicKey: '' },
+    backup: { file: join(dir, 'zurich-01.signing.key'), publicKey: '' },
+  };
+  signing.primary.publicKey = writeSigningKeyFile(signing.primary.file);
+  signing.backup.publicKey = writeSigningKeyFile(signing.backup.file);
   const [pPort, bPort] = [await freePort(), await freePort()];
   const cfgDir = (n: string) => {
     const d = join(dir, n, 'etc');
@@ -190,8 +199,8 @@ export async function provisionPair(opts: PairOptions = {}): Promise<Pair> {
   const base = { keyFile, batchSize: opts.batchSize ?? 100, maxRetries: opts.maxRetries ?? 5, knowsPeer: opts.backupKnowsPrimary ?? true };
   const reach = opts.backupReachPort ?? bPort;
   const yamlFor = (which: 'primary' | 'backup', role: 'primary' | 'backup'): string => which === 'primary'
-    ? popYaml({ ...base, popId: 'calgary-01', region: 'north-america', role, peerId: 'zurich-01', peerUrl: `http://127.0.0.1:${role === 'primary' ? reach : bPort}` })
-    : popYaml({ ...base, popId: 'zurich-01', region: 'europe', role, peerId: 'calgary-01', peerUrl: `http://127.0.0.1:${pPort}` });
+    ? popYaml({ ...base, popId: 'calgary-01', region: 'north-america', role, peerId: 'zurich-01', peerUrl: `http://127.0.0.1:${role === 'primary' ? reach : bPort}`, signingKeyFile: signing.primary.file, peerPublicKey: signing.backup.publicKey })
+    : popYaml({ ...base, popId: 'zurich-01', region: 'europe', role, peerId: 'calgary-01', peerUrl: `http://127.0.0.1:${pPort}`, signingKeyFile: signing.backup.file, peerPublicKey: signing.primary.publicKey });
   writeFileSync(primaryConfig, yamlFor('primary', 'primary'));
   writeFileSync(backupConfig, yamlFor('backup', 'backup'));
   const mk = (name: string, port: number, cfg: string) => {
@@ -203,6 +212,7 @@ export async function provisionPair(opts: PairOptions = {}): Promise<Pair> {
     primary: mk('calgary-01', pPort, primaryConfig),
     backup: mk('zurich-01', bPort, backupConfig),
     keyFile,
+    signing,
     primaryConfig,
     backupConfig,
     writeConfig: (which, yaml) => writeFileSync(which === 'primary' ? primaryConfig : backupConfig, yaml),

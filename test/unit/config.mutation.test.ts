@@ -69,7 +69,7 @@ test('docs/config.md error examples, line:col and reason', () => {
 
 test('missing keys point at the enclosing mapping (1:1 for a top-level key) and name a mapping\'s keys', () => {
   assert.equal(errorOf(edit(PRIMARY, 1, null)), '1:1: region: required key is missing');
-  assert.equal(errorOf(PRIMARY.slice(0, 7)), '1:1: auth: required key is missing (a mapping with keys token_file, mtls_cert, mtls_key, mtls_ca)');
+  assert.equal(errorOf(PRIMARY.slice(0, 7)), '1:1: auth: required key is missing (a mapping with keys token_file, mtls_cert, mtls_key, mtls_ca, signing_key_file, peer_public_key)');
   assert.equal(errorOf([...PRIMARY, 'control_plane:', '  url: "https://cp.clavitor.ai"']), '10:1: control_plane.token_file: required key is missing');
 });
 
@@ -81,8 +81,8 @@ test('the first problem: an unknown key first, else the one nearest the top', ()
 });
 
 test('unknown keys: suggestions only for near misses, a hint for inline secrets, the allowed keys of that mapping', () => {
-  assert.equal(errorOf([...PRIMARY, '  token: "x"']), '10:3: auth.token: unknown key; secrets are never written in this file, name a file holding them (token_file) (allowed in auth: token_file, mtls_cert, mtls_key, mtls_ca)');
-  assert.equal(errorOf([...PRIMARY, '  password: "x"']), '10:3: auth.password: unknown key; secrets are never written in this file, name a file holding them (token_file) (allowed in auth: token_file, mtls_cert, mtls_key, mtls_ca)');
+  assert.equal(errorOf([...PRIMARY, '  token: "x"']), '10:3: auth.token: unknown key; secrets are never written in this file, name a file holding them (token_file) (allowed in auth: token_file, mtls_cert, mtls_key, mtls_ca, signing_key_file, peer_public_key)');
+  assert.equal(errorOf([...PRIMARY, '  password: "x"']), '10:3: auth.password: unknown key; secrets are never written in this file, name a file holding them (token_file) (allowed in auth: token_file, mtls_cert, mtls_key, mtls_ca, signing_key_file, peer_public_key)');
   assert.equal(errorOf([...PRIMARY, 'zzzzzzzz: 1']), '10:1: zzzzzzzz: unknown key (allowed at the top level: pop_id, region, role, backup_pop, primary_pop, auth, replication, control_plane, trusted_proxies)');
   assert.match(errorOf([...PRIMARY, 'replication:', '  batchsize: 5']), /^11:3: replication\.batchsize: unknown key; did you mean "batch_size"\? \(allowed in replication: batch_size, max_retries\)$/);
   assert.match(errorOf([...PRIMARY, 'Region: "x"']), /did you mean "region"\?/, 'case is ignored when suggesting');
@@ -97,8 +97,8 @@ test('wrong types: what was expected and what was found, never echoing a string'
   assert.equal(errorOf(edit(PRIMARY, 1, 'region: true')), '2:9: region: expected a string (quote it: "…"), got the boolean true');
   assert.equal(errorOf(edit(PRIMARY, 1, 'region: [a]')), '2:9: region: expected a string (quote it: "…"), got a list');
   assert.equal(errorOf(edit(PRIMARY, 1, 'region: {a: 1}')), '2:9: region: expected a string (quote it: "…"), got a mapping');
-  assert.equal(errorOf([...PRIMARY.slice(0, 7), 'auth: "secret-ish"']), '8:7: auth: expected a mapping with keys token_file, mtls_cert, mtls_key, mtls_ca, got a string');
-  assert.equal(errorOf([...PRIMARY.slice(0, 7), 'auth:']), '8:6: auth: expected a mapping with keys token_file, mtls_cert, mtls_key, mtls_ca, got an empty value');
+  assert.equal(errorOf([...PRIMARY.slice(0, 7), 'auth: "secret-ish"']), '8:7: auth: expected a mapping with keys token_file, mtls_cert, mtls_key, mtls_ca, signing_key_file, peer_public_key, got a string');
+  assert.equal(errorOf([...PRIMARY.slice(0, 7), 'auth:']), '8:6: auth: expected a mapping with keys token_file, mtls_cert, mtls_key, mtls_ca, signing_key_file, peer_public_key, got an empty value');
   assert.equal(errorOf([...PRIMARY, 'replication:', '  max_retries: 1.5']), '11:16: replication.max_retries: must be a whole number from 0 to 100, got the number 1.5');
   assert.equal(errorOf([...PRIMARY, 'replication:', '  max_retries: "-1.5"']), '11:16: replication.max_retries: must be a whole number from 0 to 100, got the string "-1.5" (write numbers without quotes)');
   assert.equal(errorOf([...PRIMARY, 'replication:', '  max_retries: "five"']), '11:16: replication.max_retries: must be a whole number from 0 to 100, got a string');

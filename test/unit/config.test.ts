@@ -16,6 +16,7 @@ import { generate } from 'selfsigned';
 import { Errors } from '../../src/lib/errors.js';
 import { ConfigError } from '../../src/config/config-error.js';
 import { generateToken, writeKeyFile } from '../../src/config/keygen.js';
+import { writeSigningKeyFile } from '../../src/config/signing-key.js';
 import { loadReplicationConfig } from '../../src/config/load.js';
 import { readTokenFile, TokenFileError } from '../../src/config/token-file.js';
 import { tokenWeakness } from '../../src/config/token-strength.js';
@@ -175,6 +176,8 @@ const INVALID: readonly InvalidCase[] = [
   { rule: 'unknown key in replication block', yaml: [...BACKUP, 'replication:', '  interval: 5'], line: 7, key: 'replication.interval' },
   // --- auth
   { rule: 'auth is required', yaml: BACKUP.slice(0, 3), line: 1, key: 'auth', says: ['required'] },
+  { rule: 'an mTLS backup must name its primary_pop (issue 13 §1)', yaml: [...BACKUP, '  mtls_ca: "ca.crt"'], line: 3, col: 7, key: 'primary_pop', says: ['required when role is "backup" and auth.mtls_ca is set'] },
+  { rule: 'auth.peer_public_key must be a printed public key', yaml: [...BACKUP, '  peer_public_key: "ssh-ed25519 AAAA"'], line: 6, col: 20, key: 'auth.peer_public_key', says: ['clavitor-ed25519-v1-'] },
   { rule: 'auth.token_file is required', yaml: [...BACKUP.slice(0, 4), '  mtls_ca: "ca.crt"'], line: 4, col: 1, key: 'auth.token_file', says: ['required'] },
   { rule: 'auth.token_file must be a string', yaml: setLine(BACKUP, 5, '  token_file: 12345'), line: 5, col: 15, key: 'auth.token_file' },
   { rule: 'auth.token_file must exist', yaml: setLine(BACKUP, 5, '  token_file: "nope.key"'), line: 5, col: 3, key: 'auth.token_file', code: 'TOKEN_FILE_INVALID', says: ['nope.key', 'does not exist'] },
@@ -200,8 +203,8 @@ const INVALID: readonly InvalidCase[] = [
   { rule: 'mtls_key must match mtls_cert', yaml: [...BACKUP, '  mtls_cert: "tls.crt"', '  mtls_key: "other.key"'], line: 7, key: 'auth.mtls_key', says: ['does not match'] },
   { rule: 'mtls_cert must exist', yaml: [...BACKUP, '  mtls_cert: "missing.crt"', '  mtls_key: "tls.key"'], line: 6, key: 'auth.mtls_cert', says: ['does not exist'] },
   { rule: 'mtls_cert must hold a certificate', yaml: [...BACKUP, '  mtls_cert: "garbage.crt"', '  mtls_key: "tls.key"'], line: 6, key: 'auth.mtls_cert', says: ['certificate'] },
-  { rule: 'mtls_ca must exist', yaml: [...BACKUP, '  mtls_ca: "missing-ca.crt"'], line: 6, key: 'auth.mtls_ca', says: ['does not exist'] },
-  { rule: 'mtls_cert must chain to mtls_ca', yaml: [...BACKUP, '  mtls_cert: "tls.crt"', '  mtls_key: "tls.key"', '  mtls_ca: "ca.crt"'], line: 6, col: 3, key: 'auth.mtls_cert', says: ['does not lead to a certificate in auth.mtls_ca'] },
+  { rule: 'mtls_ca must exist', yaml: [...PRIMARY, '  mtls_ca: "missing-ca.crt"'], line: 10, key: 'auth.mtls_ca', says: ['does not exist'] },
+  { rule: 'mtls_cert must chain to mtls_ca', yaml: [...PRIMARY, '  mtls_cert: "tls.crt"', '  mtls_key: "tls.key"', '  mtls_ca: "ca.crt"'], line: 10, col: 3, key: 'auth.mtls_cert', says: ['does not lead to a certificate in auth.mtls_ca'] },
   { rule: 'control_plane.ca_file must exist', yaml: [...BACKUP, 'control_plane:', '  url: "https://control.clavitor.ai"', '  token_file: "control-plane.key"', '  ca_file: "missing-ca.crt"'], line: 9, col: 3, key: 'control_plane.ca_file', says: ['does not exist'] },
   { rule: 'control_plane.ca_file must hold a certificate', yaml: [...BACKUP, 'control_plane:', '  url: "https://control.clavitor.ai"', '  token_file: "control-plane.key"', '  ca_file: "garbage.crt"'], line: 9, key: 'control_plane.ca_file', says: ['certificate'] },
   // --- replication tuning
@@ -568,7 +571,17 @@ test('every invalid configuration makes the binary exit 78 with the one-line err
 });
 
 test('check-config accepts the seed-shaped examples and keygen never overwrites', async () => {
-  const ok = await runBin(['check-config', '--replication-config', yamlFile(BACKUP)]);
+  // Issue 13 §1: the commercial POP requires its signing key and the peer's public key (CV-1011).
+  const unsigned = yamlFile(BACKUP);
+  const missing = await runBin(['check-config', '--replication-config', unsigned]);
+  assert.equal(missing.code, 78);
+  assert.match(missing.stderr, new RegExp(`^${unsigned.replace(/[.*+?^${}()|[\]\\]/g, '\\$&')}:4:1: auth\\.signing_key_file: required: `));
+  const own = writeSigningKeyFile(join(dir, 'zurich-signing.key'));
+  const peer = writeSigningKeyFile(join(dir, 'calgary-signing.key'));
+  const ownPinned = await runBin(['check-config', '--replication-config', yamlFile([...BACKUP, '  signing_key_file: "zurich-signing.key"', `  peer_public_key: "${own}"`])]);
+  assert.equal(ownPinned.code, 78);
+  assert.match(ownPinned.stderr, /:6:3: auth\.signing_key_file: .*is the key pinned as auth\.peer_public_key/);
+  const ok = await runBin(['check-config', '--replication-config', yamlFile([...BACKUP, '  signing_key_file: "zurich-signing.key"', `  peer_public_key: "${peer}"`])]);
   assert.equal(ok.code, 0, ok.stderr);
   assert.match(ok.stdout, /OK \(pop_id zurich-01, role backup\)/);
   const out = join(dir, 'keygen-bin.key');

@@ -7,13 +7,14 @@
  *   pairs/<pair_id>        PairState:  highest epoch, who is primary, pending promote, last decision
  *   assessments/<pair_id>  Assessment: the leader's current verdict on failover, with its reason
  */
+import { MAX_EPOCH } from '../../lib/epoch-bounds.js';
 import { z } from 'zod';
 import { HeartbeatRequest } from '../protocol.js';
 
 /** The last lease granted to a POP: when the heartbeat it answered was received, its epoch and length. */
 export const LeaseGrant = z.strictObject({
   received_at_ms: z.number().int().min(0),
-  epoch: z.number().int().min(0),
+  epoch: z.number().int().min(0).max(MAX_EPOCH),
   ttl_ms: z.number().int().min(0),
 });
 /** Parsed lease grant. */
@@ -46,13 +47,13 @@ export const PairState = z.strictObject({
   /** Sorted POP ids: two for a pair, one for a POP that reports no peer. */
   members: z.array(z.string()).min(1).max(2),
   /** Highest epoch seen from any member or assigned by the control plane. Never decreases. */
-  epoch: z.number().int().min(0),
+  epoch: z.number().int().min(0).max(MAX_EPOCH),
   /** The POP the control plane considers primary (only it may get a lease), or null before any reported primary. */
   primary_id: z.string().nullable(),
   /** Who was last granted a lease, in which epoch (at most one POP per epoch). */
-  lease_holder: z.strictObject({ pop_id: z.string(), epoch: z.number().int().min(0) }).nullable(),
+  lease_holder: z.strictObject({ pop_id: z.string(), epoch: z.number().int().min(0).max(MAX_EPOCH) }).nullable(),
   /** Promote directive repeated to `pop_id` until it reports primary in `epoch` or later. */
-  promote: z.strictObject({ pop_id: z.string(), epoch: z.number().int().min(1) }).nullable(),
+  promote: z.strictObject({ pop_id: z.string(), epoch: z.number().int().min(1).max(MAX_EPOCH) }).nullable(),
   last_decision: Decision.nullable(),
 });
 /** Parsed pair state. */
