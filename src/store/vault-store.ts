@@ -193,7 +193,7 @@ export class VaultStore {
 
   /** Appends an audit record (hash computed by the caller; see vault/audit.ts). */
   insertAudit(a: Omit<AuditRow, 'id'>): void {
-    this.pop.q.insertAudit.run({ v: this.vaultId, at: a.at, actor: a.actor, action: a.action, entry_id: a.entryId, outcome: a.outcome, code: a.code, ip: a.ip, prev_hash: a.prevHash, hash: a.hash });
+    this.pop.q.insertAudit.run(this.vaultId, a.at, a.actor, a.action, a.entryId, a.outcome, a.code, a.ip, a.prevHash, a.hash, this.vaultId);
   }
 
   /** The vault's audit records with id > `afterId`, at most `limit`, in id order. */
