@@ -16,6 +16,7 @@ import type { ClientApiResult } from './client-api.js';
 import type { IdleResult } from './idle.js';
 import type { MemoryResult } from './memory-backlog.js';
 import type { ScaleRun } from './scale.js';
+import type { WriterThreadResult } from './writer-thread.js';
 import { lagSvg } from './lag-svg.js';
 
 /** What every benchmark JSON file holds. */
@@ -53,6 +54,7 @@ export function report(dir: string): { markdown: string; svg: string } {
   const mem = read<MemoryResult>(dir, 'memory-backlog');
   const rmem = read<{ keys: number; rss_mib: number; peak_rss_mib: number; used_memory_mib: number }>(dir, 'redis-memory');
   const sc = read<{ runs: ScaleRun[] }>(dir, 'scale');
+  const wt = read<WriterThreadResult>(dir, 'writer-thread');
   const files = [lag, rlag, cu, rcu, wo, rw, api, idle, mem, rmem, sc].filter((f) => f !== undefined) as BenchFile<unknown>[];
   const m = files[0]?.machine;
   const mode = files[0]?.mode ?? 'full';
@@ -116,6 +118,13 @@ export function report(dir: string): { markdown: string; svg: string } {
   for (const s of sc?.result?.runs ?? []) {
     lines.push(`| ${n(s.vaults, 0)} vaults: primary listening / serving / resync check ${s.resync_check === 'resync' ? 'done' : 'FAILED'} (s) | ${n(s.primary.listening_s, 2)} / ${n(s.primary.serving_s, 2)} / ${n(s.primary.resync_checked_s, 2)}; backup start-up ${n(s.backup_startup_seconds, 2)} s${s.backup_positions_ms >= 0 ? `; backup positions scan ${n(s.backup_positions_ms, 0)} ms` : ''} | — | — |`);
     lines.push(`| ${n(s.vaults, 0)} vaults: replication of ${n(s.replication.revisions, 0)} revisions in random vaults${s.replication.completed ? '' : ' (INCOMPLETE at the deadline)'} | ${n(s.replication.revisions_per_second, 0)} revisions/s (${n(s.replication.seconds, 1)} s; CPU primary ${n(s.replication.cpu_seconds.primary)} s, backup ${n(s.replication.cpu_seconds.backup)} s)${s.data_dir_bytes ? `; data directories ${n(s.data_dir_bytes.primary / 2 ** 20, 1)} / ${n(s.data_dir_bytes.backup / 2 ** 20, 1)} MiB` : ''}${s.primary.first_write_s !== undefined ? `; first write accepted at ${n(s.primary.first_write_s, 2)} s` : ''}${s.load_average ? `; load ${n(s.load_average.start)} → ${n(s.load_average.end)}` : ''} | — | — |`);
+  }
+  if (wt?.result) {
+    const w = wt.result;
+    for (const mode of ['main', 'worker'] as const) {
+      const m = w.median[mode];
+      lines.push(`| writer on the ${mode} thread (experiment, issue 12 item 2; ${w.connections / 2} writing + ${w.connections / 2} reading connections, median of ${w.rounds.filter((r) => r.mode === mode).length} × ${w.seconds} s; load ${w.rounds.filter((r) => r.mode === mode).map((r) => n(r.load_average)).join(', ')}) | ${n(m.writes_per_s, 0)} writes/s (p99 ${n(m.write_p99_ms, 0)} ms), ${n(m.reads_per_s, 0)} reads/s (p50 ${n(m.read_p50_ms, 0)} / p99 ${n(m.read_p99_ms, 0)} ms), ${n(m.cpu_us_per_answer, 0)} µs CPU per answer | — | — |`);
+    }
   }
   lines.push('', 'Plot of lag over time: [lag.svg](lag.svg). Method and measurement error of each figure: docs/performance.md.');
   const svg = lagSvg(lag?.result?.runs ?? [], rlag?.result?.runs ?? [], `Replication lag over time, ${mode} run (solid: Clavitor, dashed: Redis 7 appendfsync always)`);
