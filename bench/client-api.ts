@@ -8,6 +8,10 @@
  * - reference (issue 12 "Targets"): GET of one 1 KiB entry from a bare fastify + better-sqlite3 +
  *   AES-256-GCM server (ref-server.ts `read`: read the row, decrypt, answer), same load, run right
  *   after Clavitor's GET. Target: Clavitor's GET ≥ 0.5× the reference.
+ * - CPU per request (issue 12 item 4's figures on a shared, noisy machine): the server process's
+ *   CPU time (user + system, all threads, /proc/<pid>/stat, 10 ms ticks) over the measured load
+ *   divided by its 2xx answers, microseconds, for Clavitor's GET, the reference's GET and PUT.
+ *   Unlike requests per second it hardly depends on what else runs on the two cores.
  * - PUT /api/entries/:id with If-Match: each connection updates its own entry (taken from a pool
  *   and returned with its new version from the response), so no request fails on a version
  *   conflict; every PUT is a replicated write.
@@ -18,6 +22,7 @@ import { ApiClient, entryBody } from './client.js';
 import { load, type LoadResult } from './load.js';
 import type { BenchPlan } from './options.js';
 import { REF_ENTRY_ID, startRefServer } from './reference.js';
+import { cpuSecondsOf } from './proc.js';
 
 /** GET and PUT results. */
 export interface ClientApiResult {
@@ -27,6 +32,15 @@ export interface ClientApiResult {
   reference_get?: LoadResult;
   /** get ÷ reference_get on requests per second (target ≥ 0.5). */
   get_ratio_vs_reference?: number;
+  /** Server CPU per 2xx answer, microseconds (absent in results from before). */
+  cpu_us_per_request?: { get: number; reference_get: number; put: number };
+}
+
+/** Runs `fn` (a load on the server `pid`) and returns its result with the server's CPU µs per 2xx answer. */
+async function withCpu(pid: number, fn: () => Promise<LoadResult>): Promise<[LoadResult, number]> {
+  const c0 = cpuSecondsOf(pid);
+  const r = await fn();
+  return [r, ((cpuSecondsOf(pid) - c0) * 1e6) / Math.max(1, r.ok)];
 }
 
 /** Runs GET then PUT on one pair. */
@@ -45,10 +59,10 @@ export async function clientApi(plan: BenchPlan): Promise<ClientApiResult> {
     const auth = { authorization: `Bearer ${v.owner_token}` };
     process.stderr.write(`  GET entry for ${plan.loadSeconds} s…\n`);
     await load({ url: `${pair.primary.url}/api/entries/${one.id}`, method: 'GET', headers: auth, connections: plan.connections, duration: 1 }); // warm-up, discarded
-    const get = await load({ url: `${pair.primary.url}/api/entries/${one.id}`, method: 'GET', headers: auth, connections: plan.connections, duration: plan.loadSeconds });
+    const [get, getCpu] = await withCpu(pair.primary.pid, () => load({ url: `${pair.primary.url}/api/entries/${one.id}`, method: 'GET', headers: auth, connections: plan.connections, duration: plan.loadSeconds }));
     process.stderr.write(`  GET entry from the reference server for ${plan.loadSeconds} s…\n`);
     await load({ url: `${ref.url}/api/entries/${REF_ENTRY_ID}`, method: 'GET', connections: plan.connections, duration: 1 }); // warm-up, discarded
-    const refGet = await load({ url: `${ref.url}/api/entries/${REF_ENTRY_ID}`, method: 'GET', connections: plan.connections, duration: plan.loadSeconds });
+    const [refGet, refCpu] = await withCpu(ref.pid, () => load({ url: `${ref.url}/api/entries/${REF_ENTRY_ID}`, method: 'GET', connections: plan.connections, duration: plan.loadSeconds }));
     const body = entryBody('put');
     const put: Request = {
       method: 'PUT',
@@ -72,8 +86,8 @@ export async function clientApi(plan: BenchPlan): Promise<ClientApiResult> {
       },
     };
     process.stderr.write(`  PUT entry for ${plan.loadSeconds} s…\n`);
-    const putRes = await load({ url: pair.primary.url, requests: [put], connections: plan.connections, duration: plan.loadSeconds });
-    return { get, put: putRes, reference_get: refGet, get_ratio_vs_reference: get.req_per_s / refGet.req_per_s };
+    const [putRes, putCpu] = await withCpu(pair.primary.pid, () => load({ url: pair.primary.url, requests: [put], connections: plan.connections, duration: plan.loadSeconds }));
+    return { get, put: putRes, reference_get: refGet, get_ratio_vs_reference: get.req_per_s / refGet.req_per_s, cpu_us_per_request: { get: getCpu, reference_get: refCpu, put: putCpu } };
   } finally {
     await ref.stop();
     await pair.cleanup();

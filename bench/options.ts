@@ -23,7 +23,7 @@ export interface BenchPlan {
   readonly idleSeconds: number;
   /** Backlog of the memory benchmark, revisions. */
   readonly memoryBacklog: number;
-  /** Vault counts of the scale benchmark. */
+  /** Vault counts of the scale benchmark; the first (20) is the reference of the 100,000-vault replication target, the last the target's size. */
   readonly scaleVaults: readonly number[];
   /** Revisions queued over random vaults for the scale benchmark's replication throughput. */
   readonly scaleRevisions: number;
@@ -40,7 +40,7 @@ export const FULL: BenchPlan = {
   connections: 10,
   idleSeconds: 60,
   memoryBacklog: 1_000_000,
-  scaleVaults: [10_000, 100_000],
+  scaleVaults: [20, 10_000, 100_000],
   scaleRevisions: 2_000,
 };
 
@@ -55,6 +55,6 @@ export const QUICK: BenchPlan = {
   connections: 10,
   idleSeconds: 5,
   memoryBacklog: 20_000,
-  scaleVaults: [500, 2_000],
+  scaleVaults: [20, 500, 2_000],
   scaleRevisions: 500,
 };

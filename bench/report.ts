@@ -16,6 +16,7 @@ import type { ClientApiResult } from './client-api.js';
 import type { IdleResult } from './idle.js';
 import type { MemoryResult } from './memory-backlog.js';
 import type { ScaleRun } from './scale.js';
+import type { WriterThreadResult } from './writer-thread.js';
 import { lagSvg } from './lag-svg.js';
 
 /** What every benchmark JSON file holds. */
@@ -53,6 +54,7 @@ export function report(dir: string): { markdown: string; svg: string } {
   const mem = read<MemoryResult>(dir, 'memory-backlog');
   const rmem = read<{ keys: number; rss_mib: number; peak_rss_mib: number; used_memory_mib: number }>(dir, 'redis-memory');
   const sc = read<{ runs: ScaleRun[] }>(dir, 'scale');
+  const wt = read<WriterThreadResult>(dir, 'writer-thread');
   const files = [lag, rlag, cu, rcu, wo, rw, api, idle, mem, rmem, sc].filter((f) => f !== undefined) as BenchFile<unknown>[];
   const m = files[0]?.machine;
   const mode = files[0]?.mode ?? 'full';
@@ -62,13 +64,14 @@ export function report(dir: string): { markdown: string; svg: string } {
   const r200 = at(rlag?.result?.runs, 200);
   const mib = mem?.result ? Math.max(mem.result.after_startup.rss_mib, mem.result.after_first_attempt.rss_mib) : undefined;
   const big = sc?.result?.runs.at(-1);
+  const small = sc?.result?.runs.find((r) => r.vaults === 20);
   const ip = idle?.result?.clavitor;
   const ir = idle?.result?.redis;
   const lines: string[] = [];
   lines.push(`# Benchmark results (${mode} run)`, '');
   if (m) lines.push(`Machine: ${m.cores} × ${m.cpu_model}, ${m.memory_gib} GiB, Node ${m.node}, Linux ${m.kernel}; load average at start ${m.load_average_at_start.join(' / ')}; ${m.date}${totalSeconds ? `; the benchmarks took ${n(totalSeconds / 60, 1)} min` : ''}.`, '');
   for (const f of files) if (f.error) lines.push(`- **${f.name} failed**: ${f.error}`);
-  lines.push(...targetRows({ c200, r200, cu: cu?.result, rcu: rcu?.result, wo: wo?.result, api: api?.result, big, idle: ip, mib, backlog: mem?.result?.backlog }), '');
+  lines.push(...targetRows({ c200, r200, cu: cu?.result, rcu: rcu?.result, wo: wo?.result, api: api?.result, big, idle: ip, mib, backlog: mem?.result?.backlog, small }), '');
   lines.push('## Budgets (issue 7 item 6)', '');
   lines.push('| budget | Clavitor | pass/miss | Redis 7, same run | Clavitor ÷ Redis |', '| --- | --- | --- | --- | --- |');
   lines.push(`| replication lag p99 ≤ 20 ms at 200 writes/s | ${n(c200?.lag_ms.p99)} ms (p50 ${n(c200?.lag_ms.p50)}, max ${n(c200?.lag_ms.max)}; ${n(c200?.achieved_writes_per_s, 0)} writes/s achieved) | ${verdict(c200 && c200.lag_ms.p99 <= 20)} | ${n(r200?.lag_ms.p99)} ms | ${ratio(c200?.lag_ms.p99, r200?.lag_ms.p99)} |`);
@@ -104,6 +107,7 @@ export function report(dir: string): { markdown: string; svg: string } {
     const a = api.result;
     lines.push(`| GET entry: req/s, p50 / p99 ms | ${n(a.get.req_per_s, 0)}, ${n(a.get.latency_ms.p50)} / ${n(a.get.latency_ms.p99)} | ${n(rw?.result?.get.req_per_s, 0)}, ${n(rw?.result?.get.latency_ms.p50, 2)} / ${n(rw?.result?.get.latency_ms.p99, 2)} | ${ratio(a.get.req_per_s, rw?.result?.get.req_per_s)} |`);
     if (a.reference_get) lines.push(`| GET entry, bare fastify + better-sqlite3 + AES-256-GCM (reference): req/s, p50 / p99 ms | ${n(a.reference_get.req_per_s, 0)}, ${n(a.reference_get.latency_ms.p50)} / ${n(a.reference_get.latency_ms.p99)}; Clavitor ÷ reference ${ratio(a.get.req_per_s, a.reference_get.req_per_s)} | — | — |`);
+    if (a.cpu_us_per_request) lines.push(`| server CPU per answer (µs): GET Clavitor / GET reference / PUT Clavitor | ${n(a.cpu_us_per_request.get, 0)} / ${n(a.cpu_us_per_request.reference_get, 0)} / ${n(a.cpu_us_per_request.put, 0)}; reference ÷ Clavitor on GET ${ratio(a.cpu_us_per_request.reference_get, a.cpu_us_per_request.get)} | — | — |`);
     lines.push(`| PUT entry (Redis: SET): req/s, p50 / p99 ms | ${n(a.put.req_per_s, 0)}, ${n(a.put.latency_ms.p50)} / ${n(a.put.latency_ms.p99)} (${a.put.non_2xx} non-2xx) | ${n(rw?.result?.set.req_per_s, 0)}, ${n(rw?.result?.set.latency_ms.p50, 2)} / ${n(rw?.result?.set.latency_ms.p99, 2)} | ${ratio(a.put.req_per_s, rw?.result?.set.req_per_s)} |`);
   }
   if (ip && ir) lines.push(`| idle ${idle!.result!.seconds} s: wake-ups all threads (primary / backup) | ${ip.primary.wakeups.all_voluntary} / ${ip.backup.wakeups.all_voluntary}; JS timers fired: ${JSON.stringify(ip.primary.timers_fired)} / ${JSON.stringify(ip.backup.timers_fired)} | ${ir.primary.wakeups.all_voluntary} / ${ir.replica.wakeups.all_voluntary} | ${ratio(ip.primary.wakeups.all_voluntary, ir.primary.wakeups.all_voluntary)} |`);
@@ -113,7 +117,14 @@ export function report(dir: string): { markdown: string; svg: string } {
   }
   for (const s of sc?.result?.runs ?? []) {
     lines.push(`| ${n(s.vaults, 0)} vaults: primary listening / serving / resync check ${s.resync_check === 'resync' ? 'done' : 'FAILED'} (s) | ${n(s.primary.listening_s, 2)} / ${n(s.primary.serving_s, 2)} / ${n(s.primary.resync_checked_s, 2)}; backup start-up ${n(s.backup_startup_seconds, 2)} s${s.backup_positions_ms >= 0 ? `; backup positions scan ${n(s.backup_positions_ms, 0)} ms` : ''} | — | — |`);
-    lines.push(`| ${n(s.vaults, 0)} vaults: replication of ${n(s.replication.revisions, 0)} revisions in random vaults${s.replication.completed ? '' : ' (INCOMPLETE at the deadline)'} | ${n(s.replication.revisions_per_second, 0)} revisions/s (${n(s.replication.seconds, 1)} s; CPU primary ${n(s.replication.cpu_seconds.primary)} s, backup ${n(s.replication.cpu_seconds.backup)} s) | — | — |`);
+    lines.push(`| ${n(s.vaults, 0)} vaults: replication of ${n(s.replication.revisions, 0)} revisions in random vaults${s.replication.completed ? '' : ' (INCOMPLETE at the deadline)'} | ${n(s.replication.revisions_per_second, 0)} revisions/s (${n(s.replication.seconds, 1)} s; CPU primary ${n(s.replication.cpu_seconds.primary)} s, backup ${n(s.replication.cpu_seconds.backup)} s)${s.data_dir_bytes ? `; data directories ${n(s.data_dir_bytes.primary / 2 ** 20, 1)} / ${n(s.data_dir_bytes.backup / 2 ** 20, 1)} MiB` : ''}${s.primary.first_write_s !== undefined ? `; first write accepted at ${n(s.primary.first_write_s, 2)} s` : ''}${s.load_average ? `; load ${n(s.load_average.start)} → ${n(s.load_average.end)}` : ''} | — | — |`);
+  }
+  if (wt?.result) {
+    const w = wt.result;
+    for (const mode of ['main', 'worker'] as const) {
+      const m = w.median[mode];
+      lines.push(`| writer on the ${mode} thread (experiment, issue 12 item 2; ${w.connections / 2} writing + ${w.connections / 2} reading connections, median of ${w.rounds.filter((r) => r.mode === mode).length} × ${w.seconds} s; load ${w.rounds.filter((r) => r.mode === mode).map((r) => n(r.load_average)).join(', ')}) | ${n(m.writes_per_s, 0)} writes/s (p99 ${n(m.write_p99_ms, 0)} ms), ${n(m.reads_per_s, 0)} reads/s (p50 ${n(m.read_p50_ms, 0)} / p99 ${n(m.read_p99_ms, 0)} ms), ${n(m.cpu_us_per_answer, 0)} µs CPU per answer | — | — |`);
+    }
   }
   lines.push('', 'Plot of lag over time: [lag.svg](lag.svg). Method and measurement error of each figure: docs/performance.md.');
   const svg = lagSvg(lag?.result?.runs ?? [], rlag?.result?.runs ?? [], `Replication lag over time, ${mode} run (solid: Clavitor, dashed: Redis 7 appendfsync always)`);
@@ -129,6 +140,8 @@ interface TargetInputs {
   wo: WriteOverheadResult | undefined;
   api: ClientApiResult | undefined;
   big: ScaleRun | undefined;
+  /** The same scale run over 20 vaults (reference of the 100,000-vault replication rate). */
+  small: ScaleRun | undefined;
   idle: IdleResult['clavitor'] | undefined;
   mib: number | undefined;
   backlog: number | undefined;
@@ -152,8 +165,15 @@ export function targetRows(x: TargetInputs): string[] {
   rows.push(`| lag p99 at 200 writes/s through the backup's client API, one poller: ≤ 3× Redis and ≤ 20 ms | ${n(c?.lag_ms.p99)} ms (p50 ${n(c?.lag_ms.p50)}) | Redis 7, appendfsync always, same method: ${n(r?.lag_ms.p99)} ms | ${ratio(c?.lag_ms.p99, r?.lag_ms.p99)} | ${verdict(c && r ? c.lag_ms.p99 <= 3 * r.lag_ms.p99 && c.lag_ms.p99 <= 20 : undefined)} |`);
   rows.push(`| catch-up of ${n(x.cu?.revisions, 0)} revisions ≤ 5× Redis's full sync of the same count | ${n(x.cu?.seconds, 2)} s | ${n(x.rcu?.seconds, 2)} s | ${ratio(x.cu?.seconds, x.rcu?.seconds)} | ${verdict(x.cu && x.rcu ? x.cu.seconds <= 5 * x.rcu.seconds : undefined)} |`);
   const big = x.big;
-  rows.push(`| ${n(big?.vaults, 0)} vaults: start-up to first accepted write ≤ 2 s | ${n(big?.primary.serving_s, 2)} s | — | — | ${verdict(big && big.vaults >= 100_000 ? big.primary.serving_s <= 2 : undefined)}${big && big.vaults < 100_000 ? ' (not at 100,000 vaults)' : ''} |`);
-  rows.push(`| writes at random over 100,000 vaults replicate at ≥ 0.8× the rate over 20 vaults; data directory size | ${n(big?.replication.revisions_per_second, 0)} revisions/s over ${n(big?.vaults, 0)} vaults | not measured by this run (no 20-vault run, no size) | — | — |`);
+  const firstWrite = big?.primary.first_write_s ?? big?.primary.serving_s;
+  const la = (s: ScaleRun | undefined) => (s?.load_average ? `; load ${n(s.load_average.start)} → ${n(s.load_average.end)}` : '');
+  rows.push(`| ${n(big?.vaults, 0)} vaults: start-up to first accepted write ≤ 2 s | ${n(firstWrite, 2)} s${big?.primary.first_write_s === undefined ? ' (first GET answered)' : ''}${la(big)} | — | — | ${verdict(big && firstWrite !== undefined && big.vaults >= 100_000 ? firstWrite <= 2 : undefined)}${big && big.vaults < 100_000 ? ' (not at 100,000 vaults)' : ''} |`);
+  const small = x.small;
+  const mibOf = (b: number | undefined) => (b === undefined ? '—' : `${n(b / 2 ** 20, 1)} MiB`);
+  const size = big?.data_dir_bytes ? `; data directory ${mibOf(big.data_dir_bytes.primary)} (primary), ${mibOf(big.data_dir_bytes.backup)} (backup)` : '; data directory size not measured';
+  const bigRate = big?.replication.revisions_per_second;
+  const smallRate = small?.replication.revisions_per_second;
+  rows.push(`| writes at random over 100,000 vaults replicate at ≥ 0.8× the rate over 20 vaults; data directory size | ${n(bigRate, 0)} revisions/s over ${n(big?.vaults, 0)} vaults${size}${la(big)} | ${small ? `${n(smallRate, 0)} revisions/s over 20 vaults${la(small)}` : 'not measured by this run (no 20-vault run)'} | ${ratio(bigRate, smallRate)} | ${verdict(big && small && bigRate !== undefined && smallRate !== undefined && big.vaults >= 100_000 ? bigRate >= 0.8 * smallRate : undefined)} |`);
   rows.push(`| RSS ≤ 256 MiB with a 1,000,000-revision backlog | ${n(x.mib)} MiB (${n(x.backlog, 0)} backlog) | — | — | ${verdict(x.mib !== undefined && x.backlog !== undefined && x.backlog >= 1_000_000 ? x.mib <= 256 : undefined)} |`);
   rows.push(`| an idle pair sends nothing | ${x.idle ? `${x.idle.pushes_sent} pushes sent, ${x.idle.pushes_received} received` : '—'} | — | — | ${verdict(x.idle ? x.idle.pushes_sent === 0 && x.idle.pushes_received === 0 : undefined)} |`);
   return rows;

@@ -22,6 +22,7 @@ import { idle } from './idle.js';
 import { memoryBacklog } from './memory-backlog.js';
 import { redisMemory } from './redis-memory.js';
 import { scale, type ScaleRun } from './scale.js';
+import { writerThread } from './writer-thread.js';
 import { ensureRedisServer } from './redis.js';
 import { writeReport, type BenchFile } from './report.js';
 import { nowMs } from './stats.js';
@@ -44,6 +45,7 @@ const BENCHMARKS: [string, () => Promise<unknown>][] = [
   ['redis-catch-up', () => redisCatchUp(plan.catchUpRevisions)],
   ['memory-backlog', () => memoryBacklog(plan)],
   ['redis-memory', () => redisMemory(plan.memoryBacklog)],
+  ['writer-thread', () => writerThread(plan.quick ? { seconds: 2, rounds: 1, connections: plan.connections } : { seconds: 5, rounds: 3, connections: plan.connections })],
   ['scale', async () => {
     const runs: ScaleRun[] = [];
     for (const v of plan.scaleVaults) runs.push(await scale(v, plan.scaleRevisions));

@@ -67,8 +67,10 @@ function prepareAll(db: Db) {
     // audit
     lastAudit: db.prepare<[string], { hash: string }>('SELECT hash FROM audit WHERE vault_id = ? ORDER BY id DESC LIMIT 1'),
     // Audit ids are numbered per vault (1, 2, …), as in the old layout's vault files.
-    insertAudit: db.prepare(`INSERT INTO audit (vault_id, id, at, actor, action, entry_id, outcome, code, ip, prev_hash, hash)
-      SELECT @v, coalesce(max(id), 0) + 1, @at, @actor, @action, @entry_id, @outcome, @code, @ip, @prev_hash, @hash FROM audit WHERE vault_id = @v`),
+    // Positional parameters (the vault id twice): binding named ones from an object costs a
+    // property lookup each on every read's audit record.
+    insertAudit: db.prepare<[string, string, string, string, string | null, string, string | null, string | null, string, string, string]>(`INSERT INTO audit (vault_id, id, at, actor, action, entry_id, outcome, code, ip, prev_hash, hash)
+      SELECT ?, coalesce(max(id), 0) + 1, ?, ?, ?, ?, ?, ?, ?, ?, ? FROM audit WHERE vault_id = ?`),
     pageAudit: db.prepare<[string, number, number], AudDbRow>('SELECT * FROM audit WHERE vault_id = ? AND id > ? ORDER BY id LIMIT ?'),
     deleteAudit: db.prepare('DELETE FROM audit WHERE vault_id = ?'),
     deleteBacklogVault: db.prepare('DELETE FROM backlog WHERE vault_id = ?'),

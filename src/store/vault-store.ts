@@ -237,7 +237,7 @@ export class VaultStore {
    * database's `onAudit` listener (the audit-anchor sender, issue 13 §3) which vault changed.
    */
   insertAudit(a: Omit<AuditRow, 'id'>): void {
-    this.pop.q.insertAudit.run({ v: this.vaultId, at: a.at, actor: a.actor, action: a.action, entry_id: a.entryId, outcome: a.outcome, code: a.code, ip: a.ip, prev_hash: a.prevHash, hash: a.hash });
+    this.pop.q.insertAudit.run(this.vaultId, a.at, a.actor, a.action, a.entryId, a.outcome, a.code, a.ip, a.prevHash, a.hash, this.vaultId);
     this.pop.onAudit?.(this.vaultId);
   }
 
