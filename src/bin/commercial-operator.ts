@@ -135,8 +135,8 @@ export function renderStatus(s: any): string { // eslint-disable-line @typescrip
   const lines = [
     `${s.pop_id ?? '-'} (${s.region ?? '-'})  role ${s.role}  epoch ${s.epoch}${s.draining ? '  DRAINING' : ''}`,
     `  peer ${r.peer ?? '-'}  state ${r.state ?? '-'}  backlog ${r.backlog ?? 0}  lag ${r.lag_seconds ?? 0} s`,
-    `  pushes sent ${r.pushes_sent ?? 0}  received ${r.pushes_received ?? 0}  revisions acknowledged ${r.revisions_acknowledged ?? 0}  last ack ${r.last_ack_at ?? '-'}`,
-    `  retries ${r.retries ?? 0}  probes ${r.probes ?? 0}  alerts ${r.alerts ?? 0}`,
+    `  pushes sent ${r.pushes_sent ?? 0}  received ${r.pushes_received ?? 0}  last ack ${r.last_ack_at ?? '-'}`,
+    `  revisions acknowledged ${r.revisions_acknowledged ?? 0}  retries ${r.retries ?? 0}  probes ${r.probes ?? 0}  alerts ${r.alerts ?? 0}`,
   ];
   const f = r.in_flight;
   if (f) lines.push(`  in flight ${f.pushes} pushes, ${f.revisions} revisions, ${f.bytes_sent}/${f.bytes} bytes sent, last progress ${f.idle_ms} ms ago`);

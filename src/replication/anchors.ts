@@ -102,7 +102,16 @@ export interface AnchorSenderDeps {
   send(body: AnchorsBody): Promise<AnchorSendResult> | undefined;
   /** Delay before a send after the first mark, ms; default ANCHOR_DELAY_MS. */
   readonly delayMs?: number;
+  /**
+   * True while the push stream to the same peer is backing off (failures, a 503 with
+   * Retry-After): anchors then wait for the link instead of knocking on their own (the peer asked
+   * for a pause, issue 13 §2), checked again every LINK_RECHECK_MS.
+   */
+  linkDown?(): boolean;
 }
+
+/** How often a sender held back by a backing-off push stream looks again, in milliseconds. */
+export const LINK_RECHECK_MS = 1000;
 
 /** The anchor sender; see `createAnchorSender`. */
 export type AnchorSender = ReturnType<typeof createAnchorSender>;
@@ -142,6 +151,10 @@ export function createAnchorSender(deps: AnchorSenderDeps) {
 
   async function flush(): Promise<void> {
     if (running || stopped) return;
+    if (deps.linkDown?.()) {
+      arm(LINK_RECHECK_MS); // what is marked stays marked
+      return;
+    }
     running = true;
     const wasAll = all;
     const marked = [...dirty];

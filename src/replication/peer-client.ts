@@ -174,12 +174,13 @@ export function createPeerClient(opts: PeerClientOptions) {
   /** Nonce and signature headers of a request (issue 13 §1; signature.ts). */
   function signedHeaders(method: string, path: string, body: string): { nonce: string; headers: Record<string, string> } {
     const nonce = newNonce();
-    const sig = opts.signingKey ? signParts(opts.signingKey, { kind: 'request', method, path, signer: opts.selfPopId, nonce, body }) : undefined;
+    const sig = opts.signingKey ? signParts(opts.signingKey, { kind: 'request', method, path: path.split('?')[0] ?? '', signer: opts.selfPopId, nonce, body }) : undefined;
     return { nonce, headers: { [NONCE_HEADER]: nonce, ...(sig ? { [SIGNATURE_HEADER]: sig } : {}) } };
   }
   /** True when an answer is signed by the pinned peer key over our nonce; reports it otherwise. */
   function answerSigned(path: string, status: number, nonce: string, signature: string | string[] | undefined, body: string): boolean {
-    if (signatureValid(opts.peerKey, signature, { kind: 'answer', method: String(status), path, signer: opts.peerId ?? '', nonce, body })) return true;
+    // The signed path is the path without its query, as the answering POP signs it (routes.ts).
+    if (signatureValid(opts.peerKey, signature, { kind: 'answer', method: String(status), path: path.split('?')[0] ?? '', signer: opts.peerId ?? '', nonce, body })) return true;
     opts.onUnsignedAnswer?.(path, status);
     return false;
   }

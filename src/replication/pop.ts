@@ -401,7 +401,10 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
 
   // Audit anchors (issue 13 §3; anchors.ts): every audit record marks its vault; changed chain
   // heads go to the peer, and a digest of all heads goes with each heartbeat.
-  const anchors = createAnchorSender({ store: () => files.anchors(), logger, selfPopId: () => cfg.popId, send: (b) => peer?.anchors(b) });
+  const anchors = createAnchorSender({
+    store: () => files.anchors(), logger, selfPopId: () => cfg.popId, send: (b) => peer?.anchors(b),
+    linkDown: () => ['retrying', 'degraded'].includes(sender?.stats().state ?? 'idle'),
+  });
   files.onAuditAppended((vaultId) => anchors.mark(vaultId));
 
   /** State reported to the control plane (src/controlplane/protocol.ts). */

@@ -132,22 +132,24 @@ test('forged entry.delete and agent.unlock revisions at the backup\'s next posit
 
   const positions = await api(Z, 'GET', '/replication/v1/positions', { token: token(pair) });
   assert.equal(positions.status, 200, 'the token reads positions (a read, allowed)');
-  const head = positions.json.positions[vaultId] as number;
+  // One vault on a fresh pair: the backup's last log position (issue 12 item 3) is its head seq.
+  const head = positions.json.lsn as number;
   assert.ok(head >= 3);
+  const history = positions.json.history as unknown[];
   const epoch = positions.json.epoch as number;
   const at = new Date().toISOString();
   const items = [
-    { vault_id: vaultId, seq: head + 1, kind: 'entry.delete', subject: e.json.id, body: '{}', epoch, origin_pop: 'calgary-01', created_at: at },
-    { vault_id: vaultId, seq: head + 2, kind: 'agent.unlock', subject: agent.json.agent_id ?? agent.json.id, body: '{}', epoch, origin_pop: 'calgary-01', created_at: at },
+    { vault_id: vaultId, seq: head + 1, kind: 'entry.delete', subject: e.json.id, body: '{}', epoch, origin_pop: 'calgary-01', created_at: at, lsn: head + 1 },
+    { vault_id: vaultId, seq: head + 2, kind: 'agent.unlock', subject: agent.json.agent_id ?? agent.json.id, body: '{}', epoch, origin_pop: 'calgary-01', created_at: at, lsn: head + 2 },
   ];
-  const body = JSON.stringify({ epoch, sender: 'calgary-01', push_seq: 9e15, items });
+  const body = JSON.stringify({ epoch, sender: 'calgary-01', push_seq: 9e15, prev_lsn: head, history, items });
   for (const [what, key] of [['no signature', undefined], ['the backup\'s own key', keyOf(pair.signing.backup.file)], ['a stranger\'s key', strangerKey()]] as const) {
     const r = await peerPost(Z, '/replication/v1/push', { token: token(pair), body, signer: 'calgary-01', key });
     assert.equal(r.status, 401, what);
     assert.equal(r.json.error.code, 'CV-5040', what);
   }
   const after = await api(Z, 'GET', '/replication/v1/positions', { token: token(pair) });
-  assert.equal(after.json.positions[vaultId], head, 'the backup holds nothing new');
+  assert.equal(after.json.lsn, head, 'the backup holds nothing new');
   assert.equal((await api(Z, 'GET', `/api/entries/${e.json.id}`, { token: owner })).status, 200, 'the entry is still there');
   assert.equal((await zurich.status()).replication.pushes_received > 0, true);
 
