@@ -5,7 +5,7 @@
 import { randomBytes } from 'node:crypto';
 import { closeSync, fchmodSync, fsyncSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
-import { Errors } from '../lib/errors.js';
+import { Errors, type ErrorDef } from '../lib/errors.js';
 import { ConfigError, FILE_KEY } from './config-error.js';
 import { TOKEN_PREFIX } from './token-strength.js';
 
@@ -20,10 +20,6 @@ export function generateToken(): string {
   return TOKEN_PREFIX + randomBytes(TOKEN_RANDOM_BYTES).toString('base64url');
 }
 
-function fail(file: string, reason: string, exists = false): ConfigError {
-  return new ConfigError(exists ? Errors.KEYGEN_EXISTS : Errors.CONFIG_INVALID, { file, line: 1, col: 1, key: FILE_KEY, reason });
-}
-
 /**
  * Create `path` holding one new token and a newline, mode 0600, flushed to disk. The file is
  * created exclusively (`wx`): an existing file — or a symbolic link, even a dangling one — is
@@ -34,20 +30,35 @@ function fail(file: string, reason: string, exists = false): ConfigError {
  *   when it cannot be created (missing directory, permissions); `.line` is `<path>:1:1: (file): …`.
  */
 export function writeKeyFile(path: string): void {
+  writeSecretFileExclusive(path, `${generateToken()}\n`, Errors.CONFIG_INVALID);
+}
+
+/**
+ * The one way Clavitor writes a secret file (a token file, a POP signing key): `path` created
+ * exclusively (`wx`, never over an existing file or symbolic link, no parent directories), mode
+ * exactly 0600 whatever the umask, `content` written and fsynced; on a failed write the file is
+ * removed, so no half-written key stays behind.
+ *
+ * @throws ConfigError CV-1004 (KEYGEN_EXISTS) when `path` exists; `failure` (with the reason)
+ *   when it cannot be created or written. `.line` is `<path>:1:1: (file): …`.
+ */
+export function writeSecretFileExclusive(path: string, content: string, failure: ErrorDef): void {
   const file = resolve(path);
+  const fail = (reason: string, exists = false): ConfigError =>
+    new ConfigError(exists ? Errors.KEYGEN_EXISTS : failure, { file, line: 1, col: 1, key: FILE_KEY, reason });
   let fd: number;
   try {
     fd = openSync(file, 'wx', 0o600);
   } catch (err) {
     const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST') throw fail(file, 'already exists; keygen never overwrites a key file (move it away first, or choose another --out)', true);
-    if (e.code === 'ENOENT') throw fail(file, 'cannot be created: its directory does not exist');
-    if (e.code === 'EACCES' || e.code === 'EPERM') throw fail(file, 'cannot be created: permission denied on its directory');
-    throw fail(file, `cannot be created (${e.code ?? e.message})`);
+    if (e.code === 'EEXIST') throw fail('already exists; keygen never overwrites a key file (move it away first, or choose another --out)', true);
+    if (e.code === 'ENOENT') throw fail('cannot be created: its directory does not exist');
+    if (e.code === 'EACCES' || e.code === 'EPERM') throw fail('cannot be created: permission denied on its directory');
+    throw fail(`cannot be created (${e.code ?? e.message})`);
   }
   try {
     fchmodSync(fd, 0o600); // the umask may only have removed bits; make the mode exact
-    writeFileSync(fd, `${generateToken()}\n`);
+    writeFileSync(fd, content);
     fsyncSync(fd);
   } catch (err) {
     closeSync(fd);
@@ -57,7 +68,7 @@ export function writeKeyFile(path: string): void {
       /* best effort: leave no half-written key behind */
     }
     const e = err as NodeJS.ErrnoException;
-    throw fail(file, `could not be written (${e.code ?? e.message})`);
+    throw fail(`could not be written (${e.code ?? e.message})`);
   }
   closeSync(fd);
 }

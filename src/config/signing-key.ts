@@ -11,11 +11,11 @@
  * 43 base64url characters of the raw 32-byte key. Key material never appears in an error.
  */
 import { createPrivateKey, createPublicKey, generateKeyPairSync, type KeyObject } from 'node:crypto';
-import { closeSync, fchmodSync, fsyncSync, openSync, unlinkSync, writeFileSync } from 'node:fs';
 import { resolve } from 'node:path';
 import { Errors } from '../lib/errors.js';
 import { FileCheckError, readCheckedFile } from '../lib/file-check.js';
 import { ConfigError, FILE_KEY } from './config-error.js';
+import { writeSecretFileExclusive } from './keygen.js';
 
 /** Prefix of a printed POP public key. */
 export const PUBLIC_KEY_PREFIX = 'clavitor-ed25519-v1-';
@@ -88,33 +88,8 @@ function fail(file: string, reason: string, exists = false): ConfigError {
  *   when it cannot be created or written.
  */
 export function writeSigningKeyFile(path: string): string {
-  const file = resolve(path);
   const { privateKey } = generateKeyPairSync('ed25519');
-  let fd: number;
-  try {
-    fd = openSync(file, 'wx', 0o600);
-  } catch (err) {
-    const e = err as NodeJS.ErrnoException;
-    if (e.code === 'EEXIST') throw fail(file, 'already exists; keygen never overwrites a key file (move it away first, or choose another --out)', true);
-    if (e.code === 'ENOENT') throw fail(file, 'cannot be created: its directory does not exist');
-    if (e.code === 'EACCES' || e.code === 'EPERM') throw fail(file, 'cannot be created: permission denied on its directory');
-    throw fail(file, `cannot be created (${e.code ?? e.message})`);
-  }
-  try {
-    fchmodSync(fd, 0o600);
-    writeFileSync(fd, privateKey.export({ format: 'pem', type: 'pkcs8' }));
-    fsyncSync(fd);
-  } catch (err) {
-    closeSync(fd);
-    try {
-      unlinkSync(file);
-    } catch {
-      /* best effort: leave no half-written key behind */
-    }
-    const e = err as NodeJS.ErrnoException;
-    throw fail(file, `could not be written (${e.code ?? e.message})`);
-  }
-  closeSync(fd);
+  writeSecretFileExclusive(path, privateKey.export({ format: 'pem', type: 'pkcs8' }) as string, Errors.SIGNING_KEY_INVALID);
   return publicKeyText(privateKey);
 }
 
