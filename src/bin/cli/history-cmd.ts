@@ -9,6 +9,7 @@ import { cvError } from '../../lib/errors.js';
 import { isEntryId } from '../../lib/ids.js';
 import { contextOf, resolveEntryId, type Ctx } from './context.js';
 import { openSealed, shown, type EntryOut, type FieldOut } from './entries-read.js';
+import type { TrashItem } from '../../vault/entries-service.js';
 
 /** One revision as `GET /api/entries/{id}/revisions` returns it. */
 interface RevisionOut {
@@ -20,17 +21,6 @@ interface RevisionOut {
   entry?: { type: string; parent: string | null; title: string; fields: FieldOut[] };
 }
 
-/** One deleted entry as `GET /api/trash` returns it. */
-interface TrashOut {
-  id: string;
-  type: string;
-  parent: string | null;
-  title: string;
-  version: number;
-  last_version: number;
-  deleted_at: string;
-}
-
 /** Mask shown instead of a value without `--reveal`. */
 const MASK = '********';
 
@@ -40,7 +30,7 @@ async function resolveAnyEntry(ctx: Ctx, target: string): Promise<string> {
   try {
     return await resolveEntryId(ctx, target);
   } catch (e) {
-    const { trash } = await ctx.client().call<{ trash: TrashOut[] }>('GET', '/api/trash');
+    const { trash } = await ctx.client().call<{ trash: TrashItem[] }>('GET', '/api/trash');
     const hits = trash.filter((t) => t.title === target);
     if (hits.length === 1) return hits[0]!.id;
     if (hits.length > 1) throw cvError('CLI_AMBIGUOUS', `${hits.length} deleted entries are titled "${target}": ${hits.map((h) => h.id).join(', ')}; use the entry id`);
@@ -86,7 +76,7 @@ async function restoreCmd(target: string, o: { version?: string }, cmd: Command)
 
 async function trashCmd(_o: unknown, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd);
-  const { trash } = await ctx.client().call<{ trash: TrashOut[] }>('GET', '/api/trash');
+  const { trash } = await ctx.client().call<{ trash: TrashItem[] }>('GET', '/api/trash');
   if (ctx.json) return ctx.emit(trash);
   for (const t of trash) ctx.line(`${t.id}\t${t.type}\t${t.deleted_at}\t${t.title}`);
   if (trash.length === 0) ctx.note('the trash is empty');
