@@ -10,6 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
+import { spawn } from 'node:child_process';
 import { Client } from '@modelcontextprotocol/sdk/client/index.js';
 import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/streamableHttp.js';
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
@@ -120,4 +121,21 @@ test('an agent speaks MCP to both POPs of a pair: list, get, totp, references, s
   const viaStdio = await call(stdio, 'read_reference', { ref: `clavitor://${vaultId}/Prod%20DB/password` });
   assert.equal(viaStdio.structuredContent!.value, 'db-s3cret');
   assert.equal(errorCode(await call(stdio, 'get_entry', { entry: payroll })), 'CV-2007');
+
+  // docs/cli.md: "It ends when stdin closes", also after a tool call went to the POP (a newcomer's
+  // try-out found it hanging until killed once it had called a tool: a desktop host's orphan).
+  const child = spawn(process.execPath, [BIN.cli, '--server', B, 'mcp'], { env: { PATH: process.env.PATH ?? '', HOME: join(pair.backup.dataDir, '..'), CLAVITOR_TOKEN: token }, stdio: ['pipe', 'pipe', 'ignore'] });
+  let out = '';
+  let exit: number | null | undefined;
+  child.stdout.on('data', (d) => (out += d));
+  child.on('exit', (code) => (exit = code));
+  t.after(() => { if (exit === undefined) child.kill('SIGKILL'); });
+  const send = (m: object): boolean => child.stdin.write(`${JSON.stringify({ jsonrpc: '2.0', ...m })}\n`);
+  // As `printf '…' | clavitor-cli mcp` does: everything at once, then end of input.
+  send({ id: 1, method: 'initialize', params: { protocolVersion: '2025-06-18', capabilities: {}, clientInfo: { name: 'pipe', version: '1' } } });
+  send({ method: 'notifications/initialized' });
+  send({ id: 2, method: 'tools/call', params: { name: 'list_entries', arguments: {} } });
+  child.stdin.end();
+  await waitFor('clavitor-cli mcp to exit once stdin closed', () => exit !== undefined);
+  assert.equal(exit, 0);
 });

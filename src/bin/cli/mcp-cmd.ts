@@ -43,23 +43,33 @@ async function mcpCmd(_o: unknown, cmd: Command): Promise<void> {
     return c;
   };
 
+  // Requests still running when stdin ends: awaited before the connection to the POP is closed,
+  // else a call that connects after the close would keep the process alive (a desktop host's orphan).
+  const inflight = new Set<Promise<unknown>>();
+  const track = <T>(p: Promise<T>): Promise<T> => {
+    inflight.add(p);
+    p.then(() => inflight.delete(p), () => inflight.delete(p));
+    return p;
+  };
   const server = new Server({ name: 'clavitor', version: versionLine('clavitor-cli') }, { capabilities: { tools: {} } });
-  server.setRequestHandler(ListToolsRequestSchema, async () => (await connect()).listTools());
-  server.setRequestHandler(CallToolRequestSchema, async (req) => {
+  server.setRequestHandler(ListToolsRequestSchema, () => track((async () => (await connect()).listTools())()));
+  server.setRequestHandler(CallToolRequestSchema, (req) => track((async () => {
     try {
       return (await (await connect()).callTool(req.params)) as CallToolResult;
     } catch (e) {
       remote = undefined;
       return unreachable(conn.server, e);
     }
-  });
+  })()));
   const transport = new StdioServerTransport();
   const closed = new Promise<void>((resolveClosed) => { transport.onclose = () => resolveClosed(); });
   await server.connect(transport);
   process.stderr.write(`clavitor-cli mcp: serving MCP on stdio for ${conn.server}/mcp\n`);
   process.stdin.once('end', () => void server.close());
   await closed;
+  await Promise.allSettled([...inflight]);
   await remote?.close();
+  await dispatcher?.close();
 }
 
 /** Adds `mcp` to `program`. */
