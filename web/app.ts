@@ -20,7 +20,16 @@ const IDLE_MS = 15 * 60 * 1000;
 
 interface Field { label: string; kind: string; tier: 'agent' | 'owner' | 'sealed'; value?: string; redacted?: boolean }
 interface Entry { id: string; type: string; parent: string | null; title: string; version: number; created_at?: string; updated_at: string; fields?: Field[] }
-interface Agent { agent_id: string; name: string; scopes: string[]; revoked: boolean; locked: boolean; limits: { per_minute: number; per_hour: number } }
+interface Agent {
+  agent_id: string; name: string; scopes: string[]; folders?: string[]; tags?: string[]; expires_at?: string | null; expired?: boolean;
+  revoked: boolean; locked: boolean; limits: { per_minute: number; per_hour: number };
+}
+
+/** An agent's scope as the server states it (entries, folders, tags; docs/api.md `GET /api/agents`). */
+function scopeText(a: Agent): string {
+  const parts = [...a.scopes, ...(a.folders ?? []).map((f) => `folder:${f}`), ...(a.tags ?? []).map((t) => `tag:${t}`)];
+  return parts.join(', ') || '(none)';
+}
 interface AuditRecord { id: number; at: string; actor: string; action: string; entry_id: string | null; outcome: string; code: string | null; ip: string | null; prev_hash: string; hash: string }
 interface ApiResult { status: number; json: any; headers: Headers } // eslint-disable-line @typescript-eslint/no-explicit-any
 
@@ -365,7 +374,7 @@ async function showHistory(id: string): Promise<void> {
 function showTrash(): void {
   $('view').append(
     el('h1', { text: 'Trash' }),
-    el('p', { id: 'trash-note', text: 'Deleted entries and undelete are not served by this POP version yet. A deleted entry stays in the revision log (its tombstone is in its history).' }),
+    el('p', { id: 'trash-note', text: 'The web vault does not show the trash yet: list deleted entries with clavitor-cli trash and bring one back with clavitor-cli undelete (GET /api/trash, POST /api/entries/{id}/restore).' }),
   );
 }
 
@@ -377,7 +386,7 @@ async function showAgents(): Promise<void> {
   const agents = r.json.agents as Agent[];
   const body = el('tbody', { id: 'agents' });
   for (const a of agents) {
-    const state = a.revoked ? 'revoked' : a.locked ? 'locked (rate-limit lockdown)' : 'active';
+    const state = a.revoked ? 'revoked' : a.expired ? `expired (${a.expires_at ?? ''})` : a.locked ? 'locked (rate-limit lockdown)' : a.expires_at ? `active until ${a.expires_at}` : 'active';
     const acts = el('td');
     if (!a.revoked) {
       acts.append(button('Revoke', async () => {
@@ -391,8 +400,8 @@ async function showAgents(): Promise<void> {
         if (u.status === 200) { say(`Unlocked ${a.name}.`, true); await route(); } else say(errorText(u));
       }, { class: 'write unlock' }));
     }
-    body.append(el('tr', { 'data-id': a.agent_id }, el('td', { text: a.name }), el('td', { class: 'mono', text: a.agent_id }), el('td', { class: 'mono', text: a.scopes.join(', ') || '(none)' }),
-      el('td', { text: `${a.limits.per_minute}/min, ${a.limits.per_hour}/h` }), el('td', { class: a.locked || a.revoked ? 'bad state' : 'ok state', text: state }), acts));
+    body.append(el('tr', { 'data-id': a.agent_id }, el('td', { text: a.name }), el('td', { class: 'mono', text: a.agent_id }), el('td', { class: 'mono', text: scopeText(a) }),
+      el('td', { text: `${a.limits.per_minute}/min, ${a.limits.per_hour}/h` }), el('td', { class: a.locked || a.revoked || a.expired ? 'bad state' : 'ok state', text: state }), acts));
   }
   const name = el('input', { id: 'a-name', placeholder: 'agent name' });
   const scopes = el('input', { id: 'a-scopes', placeholder: 'entry ids, comma-separated', class: 'value' });
@@ -402,7 +411,7 @@ async function showAgents(): Promise<void> {
   $('view').append(
     el('h1', { text: 'Agents' }),
     el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Name' }), el('th', { text: 'Id' }), el('th', { text: 'Scopes (entry ids)' }), el('th', { text: 'Rate limit (distinct entries)' }), el('th', { text: 'State' }), el('th', { text: '' }))), body),
-    el('p', { class: 'note', text: 'An agent that breaches its rate limit twice within 2 hours is locked until you unlock it; breaches are in the audit trail (agent.rate_limit, agent.lockdown). Scopes and limits are fixed at creation: to change them, create a new agent and revoke the old one.' }),
+    el('p', { class: 'note', text: 'An agent that breaches its rate limit twice within 2 hours is locked until you unlock it; breaches are in the audit trail (agent.rate_limit, agent.lockdown). This page sets scopes and limits at creation; to change the scope (entries, folders, tags) or the expiry of an agent, use clavitor-cli agent update (PATCH /api/agents/{id}).' }),
     el('h2', { text: 'New agent' }),
     el('div', { class: 'toolbar' }, name, scopes, el('label', { text: 'per minute ' }, perMin), el('label', { text: 'per hour ' }, perHour),
       button('Create agent', async () => {

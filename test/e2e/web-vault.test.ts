@@ -221,6 +221,17 @@ test('the web vault: a full owner session on the primary, then the backup read-o
   await waitFor('the revoke', async () => (await page.textContent(`#agents tr[data-id="${agentId}"] .state`)) === 'revoked');
   assert.equal((await api(P, 'GET', `/api/entries/${bankId}`, { token: agentToken })).status, 401, 'the revoked token is refused');
 
+  // A tag scope and an expiry show as the server states them (docs/api.md GET /api/agents; a
+  // newcomer's try-out found such an agent shown with no scope and as plainly active).
+  const tagged = await api(P, 'POST', '/api/agents', { ...auth, body: { name: 'tagged', scopes: [], tags: ['ci'], ttl_seconds: 3600 } });
+  assert.equal(tagged.status, 201);
+  await page.click('#nav-audit');
+  await page.click('#nav-agents');
+  const taggedRow = `#agents tr[data-id="${tagged.json.agent_id as string}"]`;
+  await page.waitForSelector(taggedRow);
+  assert.match((await page.textContent(taggedRow)) ?? '', /tag:ci/);
+  assert.match((await page.textContent(`${taggedRow} .state`)) ?? '', /^active until \d{4}-\d\d-\d\dT/);
+
   // Audit: the page recomputes the chain.
   await page.click('#nav-audit');
   await page.click('#verify');
