@@ -18,20 +18,28 @@ export interface RefServer {
   stop(): Promise<void>;
 }
 
-/** Starts the `write` (one fsync'd row per POST) or `read` (AES-256-GCM row per GET) reference server. */
-export async function startRefServer(mode: 'write' | 'read'): Promise<RefServer> {
-  const dir = mkdtempSync(join(BENCH_TMP, `clavitor-bench-ref-${mode}-`));
-  const port = await freePort();
-  const p: ChildProcess = spawn(process.execPath, [resolve(import.meta.dirname, 'ref-server.js'), mode, join(dir, 'data'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((res, rej) => {
+/**
+ * Resolves once the bench server `p` printed `listening` on stdout; rejects, naming `what`, if it
+ * exits first (the reference servers and the writer-thread experiment's servers).
+ */
+export function untilListening(p: ChildProcess, what: string): Promise<void> {
+  return new Promise<void>((res, rej) => {
     let out = '';
     p.stdout!.setEncoding('utf8');
     p.stdout!.on('data', (d: string) => {
       out += d;
       if (out.includes('listening')) res();
     });
-    p.once('exit', (c) => rej(new Error(`reference ${mode} server exited ${c} during start-up`)));
+    p.once('exit', (c) => rej(new Error(`${what} exited ${c} during start-up`)));
   });
+}
+
+/** Starts the `write` (one fsync'd row per POST) or `read` (AES-256-GCM row per GET) reference server. */
+export async function startRefServer(mode: 'write' | 'read'): Promise<RefServer> {
+  const dir = mkdtempSync(join(BENCH_TMP, `clavitor-bench-ref-${mode}-`));
+  const port = await freePort();
+  const p: ChildProcess = spawn(process.execPath, [resolve(import.meta.dirname, 'ref-server.js'), mode, join(dir, 'data'), String(port)], { stdio: ['ignore', 'pipe', 'inherit'] });
+  await untilListening(p, `reference ${mode} server`);
   return {
     url: `http://127.0.0.1:${port}`,
     pid: p.pid ?? 0,

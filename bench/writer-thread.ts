@@ -23,6 +23,7 @@ import { load, type LoadResult } from './load.js';
 import { cpuSecondsOf } from './proc.js';
 import { entryBody } from './client.js';
 import { loadAverage1 } from './scale.js';
+import { untilListening } from './reference.js';
 
 /** One variant's figures in one round. */
 export interface WriterThreadRound {
@@ -54,15 +55,7 @@ async function startServer(mode: 'main' | 'worker'): Promise<{ url: string; pid:
   const prof = process.env.CLAVITOR_BENCH_CPU_PROF;
   const args = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', join(prof, `writer-${mode}`)] : []), resolve(import.meta.dirname, 'writer-thread-server.js'), mode, join(dir, 'data'), String(port)];
   const p: ChildProcess = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'inherit'] });
-  await new Promise<void>((res, rej) => {
-    let out = '';
-    p.stdout!.setEncoding('utf8');
-    p.stdout!.on('data', (d: string) => {
-      out += d;
-      if (out.includes('listening')) res();
-    });
-    p.once('exit', (c) => rej(new Error(`writer-thread server (${mode}) exited ${c} during start-up`)));
-  });
+  await untilListening(p, `writer-thread server (${mode})`);
   return {
     url: `http://127.0.0.1:${port}`,
     pid: p.pid ?? 0,
