@@ -10,26 +10,11 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, provisionPair, tempDir, waitFor } from '../helpers/pop.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { api, waitFor } from '../helpers/pop.js';
+import { ownerCliOnPair, runCli } from '../helpers/cli.js';
 
 test('scopes by folder and tag, scope changes and TTL expiry replicate and are enforced on both POPs', async (t) => {
-  const pair = await provisionPair();
-  const home = tempDir('clavitor-scopes-e2e-');
-  t.after(async () => {
-    await pair.stop();
-    home.cleanup();
-  });
-  await pair.backup.start();
-  await pair.primary.start();
-  const P = pair.primary.url;
-  const B = pair.backup.url;
-  const ownerEnv = { XDG_CONFIG_HOME: join(home.dir, 'owner') };
-  const owner = (...args: string[]) => runCli(args, { env: ownerEnv });
-  const ok = (r: CliResult): string => {
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout;
-  };
+  const { pair, P, B, ownerConfigHome, owner, ok } = await ownerCliOnPair(t, 'clavitor-scopes-e2e-');
   ok(await owner('--server', P, 'vault', 'create', '--admin-token-file', join(pair.primary.dataDir, 'admin.token'), '--save'));
   const folder = ok(await owner('put', '--title', 'infra', '--type', 'folder')).trim();
   const sub = ok(await owner('put', '--title', 'prod', '--type', 'folder', '--parent', folder)).trim();
@@ -58,7 +43,7 @@ test('scopes by folder and tag, scope changes and TTL expiry replicate and are e
   await waitFor('the narrowed scope on the backup', async () => (await api(B, 'GET', `/api/entries/${deep}`, { token })).status === 403);
   const after = await api(B, 'GET', '/api/entries', { token });
   assert.deepEqual(after.json.entries.map((e: { id: string }) => e.id).sort(), [tagged, other].sort());
-  const ownerTok = (JSON.parse(readFileSync(join(home.dir, 'owner', 'clavitor', 'config.json'), 'utf8')) as { token: string }).token;
+  const ownerTok = (JSON.parse(readFileSync(join(ownerConfigHome, 'clavitor', 'config.json'), 'utf8')) as { token: string }).token;
   const patchOnBackup = await api(B, 'PATCH', `/api/agents/${agentId}`, { token: ownerTok, body: { tags: [] } });
   assert.deepEqual([patchOnBackup.status, patchOnBackup.json.error.code], [503, 'CV-5001']);
 

@@ -8,26 +8,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { provisionPair, tempDir, waitFor } from '../helpers/pop.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { waitFor } from '../helpers/pop.js';
+import { ownerCliOnPair, runCli } from '../helpers/cli.js';
 
 test('the CLI drives a POP pair: agents, lockdown, unlock and revocation replicate', async (t) => {
-  const pair = await provisionPair();
-  const home = tempDir('clavitor-cli-e2e-');
-  t.after(async () => {
-    await pair.stop();
-    home.cleanup();
-  });
-  await pair.backup.start();
-  await pair.primary.start();
-  const P = pair.primary.url;
-  const B = pair.backup.url;
-  const ownerEnv = { XDG_CONFIG_HOME: join(home.dir, 'owner') };
-  const owner = (...args: string[]) => runCli(args, { env: ownerEnv });
-  const ok = (r: CliResult): string => {
-    assert.equal(r.code, 0, r.stderr);
-    return r.stdout;
-  };
+  const { pair, P, B, owner, ok } = await ownerCliOnPair(t, 'clavitor-cli-e2e-');
 
   ok(await owner('--server', P, 'vault', 'create', '--admin-token-file', join(pair.primary.dataDir, 'admin.token'), '--save'));
   const id = ok(await owner('put', '--title', 'deploy-key', '--agent-field', 'key=ssh-ed25519 AAAA-deploy', '--field', 'note=owner only')).trim();

@@ -5,7 +5,9 @@
  */
 import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
-import { BIN } from './pop.js';
+import { join } from 'node:path';
+import assert from 'node:assert/strict';
+import { BIN, provisionPair, tempDir, type Pair } from './pop.js';
 
 /** Result of one CLI run. */
 export interface CliResult {
@@ -62,4 +64,42 @@ export async function recordingProxy(target: string): Promise<{ url: string; req
   await new Promise<void>((r) => server.listen(0, '127.0.0.1', r));
   const addr = server.address() as { port: number };
   return { url: `http://127.0.0.1:${addr.port}`, requests, close: () => new Promise((r) => server.close(() => r())) };
+}
+
+/** A running POP pair and an owner's `clavitor-cli` with its own config directory; see `ownerCliOnPair`. */
+export interface OwnerCliPair {
+  readonly pair: Pair;
+  /** Client API URLs of the primary and the backup. */
+  readonly P: string;
+  readonly B: string;
+  /** The owner's XDG_CONFIG_HOME (the CLI saves `clavitor/config.json` there). */
+  readonly ownerConfigHome: string;
+  /** Runs the CLI as the owner. */
+  owner(...args: string[]): Promise<CliResult>;
+  /** Asserts exit status 0 (showing stderr otherwise) and returns stdout. */
+  ok(r: CliResult): string;
+}
+
+/**
+ * Provisions and starts a POP pair (backup first) for a CLI-driven e2e test, with a temporary
+ * config home for the owner; both are stopped and removed after the test.
+ */
+export async function ownerCliOnPair(t: { after(fn: () => Promise<void>): void }, prefix: string): Promise<OwnerCliPair> {
+  const pair = await provisionPair();
+  const home = tempDir(prefix);
+  t.after(async () => {
+    await pair.stop();
+    home.cleanup();
+  });
+  await pair.backup.start();
+  await pair.primary.start();
+  const ownerConfigHome = join(home.dir, 'owner');
+  return {
+    pair, P: pair.primary.url, B: pair.backup.url, ownerConfigHome,
+    owner: (...args) => runCli(args, { env: { XDG_CONFIG_HOME: ownerConfigHome } }),
+    ok(r) {
+      assert.equal(r.code, 0, r.stderr);
+      return r.stdout;
+    },
+  };
 }
