@@ -117,7 +117,8 @@ program.command('keygen').description('write a new 256-bit replication token (or
       writeKeyFile(o.out);
       process.stdout.write(`wrote ${o.out} (mode 0600)\n`);
     } catch (e) {
-      fatal(isConfigError(e) ? e.line : e instanceof ClavitorError ? `${e.code}: ${e.message}` : describeError(e), EXIT_CONFIG);
+      // The code first, like every other keygen refusal (`CV-1004: FILE:1:1: (file): already exists …`).
+      fatal(e instanceof ClavitorError ? `${e.code}: ${isConfigError(e) ? e.line : e.message}` : describeError(e), EXIT_CONFIG);
     }
   });
 registerOperatorCommands(program);

@@ -78,6 +78,7 @@ export const Errors = Object.freeze({
   AGENT_REVOKED_UPDATE: def('CV-4031', 409, 'this agent is revoked; its scope cannot change: create a new agent'),
   TOKEN_EXPIRED: def('CV-4030', 401, 'this agent token has expired; the vault owner can extend it (clavitor-cli agent update <id> --ttl …) or create a new agent'),
   VERSION_NOT_RESTORABLE: def('CV-4040', 422, 'that version holds no value of this entry (a deletion, or another entry\'s revision); list the versions with clavitor-cli history <id>'),
+  AGENT_FOLDER_INVALID: def('CV-4023', 400, 'a folder in an agent\'s scope must be a live entry of type folder: give a folder entry\'s id or title (--scope names single entries)'),
   ENTRY_NOT_DELETED: def('CV-4041', 409, 'the entry is not deleted, so there is nothing to undelete; to go back to an old version pass a version (clavitor-cli restore <id> --version N)'),
 
   // 5xxx — roles and replication
@@ -118,6 +119,9 @@ export const Errors = Object.freeze({
   CLI_UNREACHABLE: def('CV-6005', 503, 'the server could not be reached'),
   CLI_BAD_INPUT: def('CV-6006', 400, 'invalid command-line input'),
   CLIENT_TLS_FILE: def('CV-6007', 400, 'a CA bundle, client certificate or client key file cannot be used (missing, unreadable, not PEM, or a certificate without its key)'),
+  AUDIT_PEER_IS_SELF: def('CV-6033', 400, 'the peer named for audit verify is the POP being verified: its anchors must come from the other POP of the pair'),
+  AUDIT_PEER_NO_ANCHORS: def('CV-6034', 503, 'the peer POP holds no audit anchors of this POP for this vault although its trail has records, so the trail was not checked against the peer'),
+  EXPORT_NEEDS_OWNER: def('CV-6035', 403, 'export needs the vault owner\'s token: this token is an agent\'s (an agent reads only its scope, one entry at a time)'),
   CLI_OUTPUT_EXISTS: def('CV-6030', 400, 'the output file exists; pass --force to replace it'),
   CLI_ENV_FILE: def('CV-6031', 400, 'the env file cannot be read or has a line that is not KEY=VALUE'),
   CLI_CHILD_START: def('CV-6032', 400, 'the command could not be started (not found or not executable)'),

@@ -99,7 +99,8 @@ export type PushResult =
   | { ok: false; kind: 'stale_epoch' | 'not_backup'; epoch: number }
   /** REPLAYED_PUSH (CV-5013): the backup already accepted `last_push_seq` from this sender (a counter gone back: restored from a snapshot?). */
   | { ok: false; kind: 'replayed'; lastPushSeq: number; epoch: number }
-  | { ok: false; kind: 'auth'; status: number }
+  /** 401/403 or a failed push MAC; `code` is the peer's CV code (CV-2005 token, CV-5040 signature, CV-5014 MAC) when it sent one. */
+  | { ok: false; kind: 'auth'; status: number; code: string | null }
   /** Any other answer; `retryAfterMs` from a 429/503 `Retry-After` header. */
   | { ok: false; kind: 'http'; status: number; code: string | null; retryAfterMs?: number }
   | { ok: false; kind: 'transport'; error: string };
@@ -341,14 +342,15 @@ export function createPeerClient(opts: PeerClientOptions) {
       if (r.status === 200) return { ok: true, ack: r.json as PushAck };
       const e = errOf(r.json);
       const epoch = typeof e.epoch === 'number' ? e.epoch : 0;
-      if (r.status === 401 || r.status === 403) return { ok: false, kind: 'auth', status: r.status };
+      const code = typeof e.code === 'string' ? e.code : null;
+      if (r.status === 401 || r.status === 403) return { ok: false, kind: 'auth', status: r.status, code };
       if (e.code === Errors.REPLICATION_GAP.code) return { ok: false, kind: 'gap', expected: (e.expected as ExpectedPosition[]) ?? [], ...(typeof e.lsn === 'number' ? { lsn: e.lsn } : {}), epoch };
       if (e.code === Errors.REPLICATION_DIVERGED.code) return { ok: false, kind: 'diverged', diverged: (e.diverged as ExpectedPosition[]) ?? [], epoch };
       if (e.code === Errors.STALE_EPOCH.code) return { ok: false, kind: 'stale_epoch', epoch };
       if (e.code === Errors.NOT_A_BACKUP.code) return { ok: false, kind: 'not_backup', epoch };
       if (e.code === Errors.REPLAYED_PUSH.code) return { ok: false, kind: 'replayed', lastPushSeq: typeof e.last_push_seq === 'number' ? e.last_push_seq : 0, epoch };
-      if (e.code === Errors.PUSH_MAC_INVALID.code) return { ok: false, kind: 'auth', status: r.status };
-      return { ok: false, kind: 'http', status: r.status, code: typeof e.code === 'string' ? e.code : null, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
+      if (e.code === Errors.PUSH_MAC_INVALID.code) return { ok: false, kind: 'auth', status: r.status, code };
+      return { ok: false, kind: 'http', status: r.status, code, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
     },
     /**
      * Fails every push in flight at once (go-back-N after a failed push: those behind it are sent

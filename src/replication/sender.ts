@@ -193,7 +193,7 @@ export function createSender(deps: SenderDeps) {
   }
 
   const describe = (result: Exclude<PushResult, { ok: true }>): string =>
-    result.kind === 'transport' ? `transport: ${result.error}` : result.kind === 'auth' ? `authentication refused (HTTP ${result.status})` : result.kind === 'http' ? `HTTP ${result.status} ${result.code ?? ''}`.trim() : result.kind;
+    result.kind === 'transport' ? `transport: ${result.error}` : result.kind === 'auth' ? `authentication refused (HTTP ${result.status}${result.code ? ` ${result.code}` : ''})` : result.kind === 'http' ? `HTTP ${result.status} ${result.code ?? ''}`.trim() : result.kind;
 
   function arm(atMs: number): void {
     if (timer) clearTimeout(timer);

@@ -14,6 +14,7 @@ import { agentNameAad } from './aad.js';
 import { actorOf, DEFAULT_LIMITS, type OwnerPrincipal, type Principal, type RateLimits } from './principal.js';
 import { appendAudit } from './audit.js';
 import { MAX_TTL_SECONDS } from './revision.js';
+import { entryBody } from './entry-codec.js';
 
 /**
  * An agent as listed to its owner. `limits` in distinct entries per minute and per hour;
@@ -69,6 +70,22 @@ export function expiryOf(input: AgentScopeInput, now: Date): { expires_at?: stri
 
 const uniq = (xs: readonly string[] | undefined): string[] => [...new Set(xs ?? [])];
 
+/**
+ * Checks that every id in `folders` is a folder: a live entry of type `folder` (DESIGN.md §2
+ * entry types; docs/agents.md, docs/api.md `POST /api/agents`). Throws AGENT_FOLDER_INVALID
+ * (CV-4023, 400) naming the first id that is not, with its type, before anything is written.
+ * Found by a newcomer's try-out: `agent add --folder <a credential>` was accepted.
+ */
+function checkFolders(store: VaultStore, folders: readonly string[]): void {
+  for (const id of folders) {
+    const e = store.getEntry(id);
+    const type = e && !e.deleted ? entryBody(store.getRevision(e.headSeq)!).type : undefined;
+    if (type === 'folder') continue;
+    const what = type !== undefined ? `an entry of type ${type}` : e ? 'a deleted entry' : 'not an entry of this vault';
+    throw cvError('AGENT_FOLDER_INVALID', `folders: ${id} is ${what}, not a folder; ${Errors.AGENT_FOLDER_INVALID.message}`, { folder: id, ...(type !== undefined ? { type } : {}) });
+  }
+}
+
 /** Agents service; see `createAgentsService`. */
 export type AgentsService = ReturnType<typeof createAgentsService>;
 
@@ -111,6 +128,7 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
       const agentId = newAgentId();
       const expiry = expiryOf(extra, now()) ?? {};
       const folders = uniq(extra.folders);
+      checkFolders(store, folders);
       const tags = uniq(extra.tags);
       const tok = mintToken(p.vaultId);
       const body = JSON.stringify({
@@ -138,6 +156,7 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
     async update(principal: Principal, agentId: string, input: AgentScopeInput, ip: string | null): Promise<AgentView> {
       const { store, p } = ownerStore(principal, 'agent.update', ip);
       agentOf(store, agentId);
+      if (input.folders !== undefined) checkFolders(store, uniq(input.folders));
       const expiry = expiryOf(input, now());
       await deps.writer.append(store, 'agent.update', agentId, () => {
         const a = agentOf(store, agentId);

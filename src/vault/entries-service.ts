@@ -56,6 +56,8 @@ export interface RevisionValues {
   type: string;
   parent: string | null;
   title: string;
+  /** The tags that revision stored (in clear; `[]` when none), so history shows tag changes. */
+  tags: string[];
   fields: FieldView[];
 }
 
@@ -128,7 +130,7 @@ export function createEntriesService(deps: EntriesServiceDeps) {
   /** The values revision `rev` (an `entry.put`) stored, decrypted with the owner's keys. */
   function valuesOf(p: OwnerPrincipal, rev: Revision): RevisionValues {
     const v = decryptView(p, rev, rev.createdAt);
-    return { type: v.type, parent: v.parent, title: v.title, fields: v.fields };
+    return { type: v.type, parent: v.parent, title: v.title, tags: v.tags, fields: v.fields };
   }
 
   /** The newest `entry.put` revision of `entryId` before `beforeSeq`, or undefined. */
@@ -143,7 +145,7 @@ export function createEntriesService(deps: EntriesServiceDeps) {
    */
   async function writeCopy(p: OwnerPrincipal, store: VaultStore, entryId: string, from: Revision, action: string, check: () => void, ip: string | null): Promise<EntryView> {
     const v = valuesOf(p, from);
-    const input: EntryInput = { type: v.type as EntryInput['type'], parent: v.parent, title: v.title, fields: v.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier, value: 'value' in f ? f.value : '' })) };
+    const input: EntryInput = { type: v.type as EntryInput['type'], parent: v.parent, title: v.title, tags: v.tags, fields: v.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier, value: 'value' in f ? f.value : '' })) };
     let createdSeq = 0;
     const rev = await deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
       { actor: 'owner', action, entryId, outcome: 'ok', ip },

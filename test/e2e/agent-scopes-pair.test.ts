@@ -20,7 +20,8 @@ test('scopes by folder and tag, scope changes and TTL expiry replicate and are e
   const sub = ok(await owner('put', '--title', 'prod', '--type', 'folder', '--parent', folder)).trim();
   const deep = ok(await owner('put', '--title', 'db', '--parent', sub, '--agent-field', 'pw=db-pw')).trim();
   const tagged = ok(await owner('put', '--title', 'ci-token', '--tag', 'ci', '--agent-field', 'tok=ci-tok')).trim();
-  const other = ok(await owner('put', '--title', 'bank', '--tag', 'finance', '--agent-field', 'pin=1234')).trim();
+  const finance = ok(await owner('put', '--title', 'finance', '--type', 'folder')).trim();
+  const other = ok(await owner('put', '--title', 'bank', '--tag', 'finance', '--parent', finance, '--agent-field', 'pin=1234')).trim();
 
   const [agentId, token] = ok(await owner('agent', 'create', 'deployer', '--folder', 'infra', '--tag', 'ci', '--per-minute', '50', '--per-hour', '500')).trim().split('\t') as [string, string];
   const agent = (server: string, ...args: string[]) => runCli(['--server', server, ...args], { env: { CLAVITOR_TOKEN: token } });
@@ -37,12 +38,13 @@ test('scopes by folder and tag, scope changes and TTL expiry replicate and are e
   assert.match(refused.stderr, /CV-2007/);
 
   // Narrow on the primary: only the tag remains. The backup follows the replicated revision.
-  ok(await owner('agent', 'update', agentId, '--tag', 'ci', '--folder', 'bank'));
+  // (A scope folder must be a folder entry, CV-4023: `--folder bank` is refused.)
+  ok(await owner('agent', 'update', agentId, '--tag', 'ci', '--folder', 'finance'));
   const ls = ok(await owner('agent', 'ls'));
-  assert.match(ls, new RegExp(`${agentId}\\tdeployer\\tactive\\t50/min 500/h\\tfolder:${other},tag:ci\\tnever`));
+  assert.match(ls, new RegExp(`${agentId}\\tdeployer\\tactive\\t50/min 500/h\\tfolder:${finance},tag:ci\\tnever`));
   await waitFor('the narrowed scope on the backup', async () => (await api(B, 'GET', `/api/entries/${deep}`, { token })).status === 403);
   const after = await api(B, 'GET', '/api/entries', { token });
-  assert.deepEqual(after.json.entries.map((e: { id: string }) => e.id).sort(), [tagged, other].sort());
+  assert.deepEqual(after.json.entries.map((e: { id: string }) => e.id).sort(), [tagged, finance, other].sort());
   const ownerTok = (JSON.parse(readFileSync(join(ownerConfigHome, 'clavitor', 'config.json'), 'utf8')) as { token: string }).token;
   const patchOnBackup = await api(B, 'PATCH', `/api/agents/${agentId}`, { token: ownerTok, body: { tags: [] } });
   assert.deepEqual([patchOnBackup.status, patchOnBackup.json.error.code], [503, 'CV-5001']);

@@ -45,7 +45,8 @@ test('read, run and inject resolve clavitor:// references', async (t) => {
   const ambiguous = await asOwner(['read', `clavitor://${V}/dup/x`]);
   assert.deepEqual([ambiguous.code, /CV-4020/.test(ambiguous.stderr)], [3, true], ambiguous.stderr);
   const badRef = await asOwner(['read', `clavitor://${V}/ci/deploy key/token`]);
-  assert.deepEqual([badRef.code, /CV-3020/.test(badRef.stderr)], [3, true], badRef.stderr);
+  // Malformed: found by the CLI, nothing sent, so the usage exit status 2 (not 3, "the server refused").
+  assert.deepEqual([badRef.code, /CV-3020/.test(badRef.stderr)], [2, true], badRef.stderr);
   assert.match((await asOwner(['read', `clavitor://${V}/Prod DB/nope`])).stderr, /CV-4022/);
   assert.match((await asOwner(['read', 'clavitor://v_AAAAAAAAAAAAAAAAAAAAAA/Prod DB/user'])).stderr, /CV-4021/);
 

@@ -7,8 +7,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, createVault, provisionPair, runCommercial, waitFor } from '../helpers/pop.js';
 import { writeKeyFile } from '../../src/config/keygen.js';
+import { writeSigningKeyFile } from '../../src/config/signing-key.js';
 import { pushMac } from '../../src/replication/push-mac.js';
 import { keyOf, peerPost } from '../helpers/peer-sign.js';
 import { readFileSync } from 'node:fs';
@@ -30,7 +31,8 @@ test('a wrong replication token gets 401, then an alert after max_retries, with 
   }, 20000);
   assert.equal(s.replication.backlog, 2);
   assert.ok(s.replication.alerts >= 1);
-  assert.match(s.replication.last_error, /authentication refused \(HTTP 401\)/);
+  // The peer's code is carried into last error (a wrong token: CV-2005).
+  assert.equal(s.replication.last_error, 'authentication refused (HTTP 401 CV-2005)');
   const alert = pair.primary.logLines().find((l) => l.event === 'replication.alert');
   assert.ok(alert, 'alert logged');
   assert.equal(alert.code, 'CV-5007');
@@ -42,6 +44,27 @@ test('a wrong replication token gets 401, then an alert after max_retries, with 
   const refused = pair.backup.logLines().filter((l) => l.event === 'replication.auth_failed' && l.path === '/replication/v1/push');
   assert.equal(refused.length, 2, 'first attempt + 1 retry');
   assert.equal((await pair.backup.status()).replication.pushes_received, 0);
+});
+
+test('a push signed with a key the backup does not pin shows CV-5040 in the sender\'s last error and status', async (t) => {
+  const pair = await provisionPair({ maxRetries: 1 });
+  t.after(() => pair.stop());
+  // The backup pins a stranger's public key instead of calgary's (a signing key replaced on one side only).
+  const stranger = writeSigningKeyFile(join(pair.dir, 'stranger.signing.key'));
+  pair.writeConfig('backup', pair.yamlFor('backup', 'backup').replace(pair.signing.primary.publicKey, stranger));
+  await pair.backup.start();
+  await pair.primary.start();
+  const { owner } = await createVault(pair.primary.url, pair.primary.adminToken());
+  await api(pair.primary.url, 'POST', '/api/entries', { token: owner, body: { title: 'kept' } });
+  const s = await waitFor('a refused push', async () => {
+    const st = await pair.primary.status();
+    return st.replication.last_error ? st : undefined;
+  }, 20000);
+  assert.equal(s.replication.last_error, 'authentication refused (HTTP 401 CV-5040)');
+  assert.ok(pair.backup.logLines().some((l) => l.event === 'replication.signature_refused' && l.code === 'CV-5040'));
+  const shown = await runCommercial(['status', '--url', pair.primary.url, '--admin-token-file', join(pair.primary.dataDir, 'admin.token')]);
+  assert.equal(shown.code, 0, shown.stderr);
+  assert.match(shown.stdout, /last error: authentication refused \(HTTP 401 CV-5040\)/);
 });
 
 test('the backup answers a bad token on every replication route with 401 and CV-2005', async (t) => {

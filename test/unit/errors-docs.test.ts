@@ -181,3 +181,20 @@ test('no CV-NNNN literal in src/ outside src/lib/errors.ts (code uses Errors.X.c
     .flatMap((f) => codeLiterals(f, readFileSync(f, 'utf8')).map((h) => `${relative(ROOT, f)}:${h}`));
   assert.deepEqual(hits, []);
 });
+
+test('docs/config.md\'s error table lists every 1xxx (configuration and startup) code with its registry name', () => {
+  // Found by a newcomer's try-out: the table stopped at CV-1004 while the registry went on.
+  const text = readFileSync(join(ROOT, 'docs/config.md'), 'utf8');
+  const section = text.slice(text.indexOf('Error codes (see `src/lib/errors.ts`)'));
+  assert.ok(section.length < text.length, 'docs/config.md has its "Error codes" table');
+  const rows = new Map<string, string>();
+  for (const line of section.split('\n').slice(1)) {
+    const m = /^\| `(CV-\d{4})` \| `([A-Z_0-9]+)` \|/.exec(line);
+    if (m) rows.set(m[1]!, m[2]!);
+    else if (rows.size > 0 && !line.startsWith('|')) break;
+  }
+  const registry = Object.entries(Errors).filter(([, d]) => d.code.startsWith('CV-1'));
+  assert.ok(registry.length > 0);
+  for (const [name, d] of registry) assert.equal(rows.get(d.code), name, `${d.code} ${name} in docs/config.md's error table`);
+  assert.deepEqual([...rows.keys()].sort(), registry.map(([, d]) => d.code).sort(), 'no other code in that table');
+});

@@ -13,13 +13,18 @@
  * - the anchors the POP's replication peer keeps (`GET /api/audit/anchors` on the peer): with
  *   `--peer URL`, or the peer the POP names itself (`--no-peer` skips it). A peer that cannot be
  *   asked is a warning when named by the POP, and exit 4 (CV-6022) when given with `--peer`.
+ *   A peer that is the POP itself (same pop_id, or the same address as `--server`) is refused
+ *   before the trail is read (CV-6033, exit 2): a POP keeps only its peer's anchors, so it would
+ *   check nothing. A peer that holds no anchor of this POP for a vault whose trail has records,
+ *   after PEER_ANCHOR_WAIT_MS, is said loudly and exits 4 (CV-6034): the trail was not checked
+ *   against it (found by a newcomer's try-out: `--peer <same POP>` passed with "0 anchors").
  */
 import type { Command } from 'commander';
 import { createAuditVerifier, type AuditBreak } from '../../vault/audit.js';
 import { fromAuditView, type AuditRecordView } from '../../vault/audit-service.js';
 import { checkAnchors, type AnchorProblem } from '../../vault/audit-anchor.js';
 import { parseToken } from '../../vault/tokens.js';
-import { Errors } from '../../lib/errors.js';
+import { cvError, Errors } from '../../lib/errors.js';
 import type { Client } from './http.js';
 import { contextOf, type Ctx } from './context.js';
 import { EXIT, describe as describeError } from './exit-codes.js';
@@ -106,16 +111,59 @@ function problemLine(p: AnchorProblem): string {
 /** What the peer check gave: anchors to check, or why there are none. */
 type PeerAnchors = { url: string; popId: string | null; anchors: { seq: number; hash: string; source: string }[] } | { url: string; error: string } | null;
 
+/**
+ * How long, in milliseconds, `audit verify` asks a peer that holds no anchor of this POP again
+ * before it says the trail was not checked (CV-6034): anchors leave a POP about 1 s after a
+ * record (ANCHOR_DELAY_MS in src/replication/anchors.ts), so a vault created a moment ago has none yet.
+ */
+export const PEER_ANCHOR_WAIT_MS = 3000;
+/** Pause between two such asks, in milliseconds. */
+const PEER_ANCHOR_POLL_MS = 250;
+
+/** `url`'s origin, or the text itself when it is not a URL. */
+function originOf(url: string): string {
+  try {
+    return new URL(url).origin;
+  } catch {
+    return url;
+  }
+}
+
 async function peerAnchors(ctx: Ctx, self: AnchorsView | null, explicit: string | undefined, disabled: boolean): Promise<PeerAnchors> {
   const url = disabled ? undefined : (explicit ?? self?.peer?.url);
   if (!url) return null;
+  const server = ctx.client().server;
+  if (originOf(url) === originOf(server)) throw cvError('AUDIT_PEER_IS_SELF', `--peer ${url} is the POP being verified (--server ${server}); give the other POP of the pair, or leave --peer out`);
+  let view: AnchorsView;
   try {
-    const view = await ctx.clientAt(url).call<AnchorsView>('GET', '/api/audit/anchors');
-    const mine = view.anchors.filter((a) => self?.pop_id == null || a.pop_id === self.pop_id);
-    return { url, popId: view.pop_id, anchors: mine.map((a) => ({ seq: a.seq, hash: a.hash, source: `peer ${a.pop_id}` })) };
+    view = await ctx.clientAt(url).call<AnchorsView>('GET', '/api/audit/anchors');
   } catch (e) {
     return { url, error: describeError(e).join('; ').replace(/^clavitor-cli: /, '') };
   }
+  if (view.pop_id !== null && view.pop_id === self?.pop_id) {
+    throw cvError('AUDIT_PEER_IS_SELF', `--peer ${url} is ${view.pop_id}, the POP being verified (--server ${server}); give the other POP of the pair, or leave --peer out`);
+  }
+  const mine = view.anchors.filter((a) => self?.pop_id == null || a.pop_id === self.pop_id);
+  return { url, popId: view.pop_id, anchors: mine.map((a) => ({ seq: a.seq, hash: a.hash, source: `peer ${a.pop_id}` })) };
+}
+
+/**
+ * When the peer holds no anchor of this POP while the vault's trail here has records, asks it
+ * again every PEER_ANCHOR_POLL_MS for up to PEER_ANCHOR_WAIT_MS (monotonic clock) before the
+ * trail is read. Returns the anchors then held, and whether the trail was found empty.
+ */
+async function awaitPeerAnchors(ctx: Ctx, self: AnchorsView | null, peer: PeerAnchors): Promise<{ peer: PeerAnchors; trailEmpty: boolean }> {
+  if (peer === null || !('anchors' in peer) || peer.anchors.length > 0) return { peer, trailEmpty: false };
+  const first = await ctx.client().call<{ records: AuditRecordView[] }>('GET', '/api/audit?after=0&limit=1');
+  if (first.records.length === 0) return { peer, trailEmpty: true };
+  const deadline = performance.now() + PEER_ANCHOR_WAIT_MS;
+  let now: PeerAnchors = peer;
+  while (performance.now() < deadline) {
+    await new Promise((r) => setTimeout(r, PEER_ANCHOR_POLL_MS));
+    now = await peerAnchors(ctx, self, now!.url, false);
+    if (now === null || !('anchors' in now) || now.anchors.length > 0) break;
+  }
+  return { peer: now, trailEmpty: false };
 }
 
 const WHY = {
@@ -144,7 +192,9 @@ async function verifyCmd(o: { peer?: string | boolean }, cmd: Command): Promise<
   } catch {
     self = null; // a server without anchors (older version): the chain and the remembered anchor still count
   }
-  const peer = await peerAnchors(ctx, self, typeof o.peer === 'string' ? o.peer : undefined, o.peer === false);
+  const asked = await peerAnchors(ctx, self, typeof o.peer === 'string' ? o.peer : undefined, o.peer === false);
+  const { peer, trailEmpty } = await awaitPeerAnchors(ctx, self, asked);
+  const peerEmpty = peer !== null && 'anchors' in peer && peer.anchors.length === 0 && !trailEmpty;
   const anchors = [...(remembered ? [{ seq: remembered.seq, hash: remembered.hash, source: `remembered (verified ${remembered.at})` }] : []), ...(peer && 'anchors' in peer ? peer.anchors : [])];
   const res = await verifyAuditDetail(client, new Set(anchors.map((a) => a.seq)));
   const problems = checkAnchors((seq) => res.hashes.get(seq), anchors);
@@ -156,18 +206,23 @@ async function verifyCmd(o: { peer?: string | boolean }, cmd: Command): Promise<
       ok, records: res.records, first_broken: res.first_broken,
       anchor_problems: problems.map((p) => ({ code: PROBLEM_CODE[p.kind], ...p })),
       remembered: remembered ?? null,
-      peer: peer === null ? null : 'error' in peer ? { url: peer.url, checked: false, error: peer.error } : { url: peer.url, pop_id: peer.popId, checked: true, anchors: peer.anchors.length },
+      peer: peer === null ? null : 'error' in peer ? { url: peer.url, checked: false, error: peer.error }
+        : { url: peer.url, pop_id: peer.popId, checked: !peerEmpty, anchors: peer.anchors.length, ...(peerEmpty ? { error: Errors.AUDIT_PEER_NO_ANCHORS.code } : {}) },
     });
   } else {
     if (!res.ok) ctx.line(`audit chain broken at record ${res.first_broken!.id}: ${WHY[res.first_broken!.reason]}`);
     for (const p of problems) ctx.line(problemLine(p));
     if (ok) ctx.line(`audit chain intact: ${res.records} records`);
-    if (peer && 'anchors' in peer) ctx.note(`checked against ${peer.anchors.length} anchors kept by ${peer.popId ?? 'the peer'} (${peer.url})`);
+    if (peer && 'anchors' in peer && !peerEmpty) ctx.note(`checked against ${peer.anchors.length} anchors kept by ${peer.popId ?? 'the peer'} (${peer.url})`);
     if (remembered) ctx.note(`checked against record ${remembered.seq} remembered from ${remembered.at}`);
   }
   if (peerUnchecked) ctx.note(`clavitor-cli: ${Errors.AUDIT_PEER_UNCHECKED.code}: ${Errors.AUDIT_PEER_UNCHECKED.message}: ${peer.url}: ${peer.error}`);
+  if (peerEmpty) {
+    ctx.note(`clavitor-cli: ${Errors.AUDIT_PEER_NO_ANCHORS.code}: NOT checked against the peer: ${peer.popId ?? 'the peer'} (${peer.url}) holds 0 anchors of ${self?.pop_id ?? 'this POP'} for this vault, whose trail has records`);
+    ctx.note('clavitor-cli: anchors travel on the replication link about 1 s after each record: check the pair\'s replication (clavitor-commercial status) and run audit verify again');
+  }
   if (!ok) process.exitCode = EXIT.FAILED_CHECK;
-  else if (peerUnchecked && typeof o.peer === 'string') process.exitCode = EXIT.UNAVAILABLE;
+  else if (peerEmpty || (peerUnchecked && typeof o.peer === 'string')) process.exitCode = EXIT.UNAVAILABLE;
 }
 
 /** Adds `audit` and `audit verify` to `program`. */

@@ -10,7 +10,11 @@ export const EXIT = Object.freeze({
   OK: 0,
   /** The command ran and the answer is "no": `audit verify` found a broken chain. */
   FAILED_CHECK: 1,
-  /** Command-line usage error (unknown command or option, missing argument). */
+  /**
+   * Command-line usage error (unknown command or option, missing argument), or an argument found
+   * wrong by the CLI itself before it could be used: a malformed secret reference (CV-3020, nothing
+   * sent), an `audit verify --peer` that is the POP itself (CV-6033).
+   */
   USAGE: 2,
   /** The server refused the request (4xx: authentication, scope, not found, conflict, rate limit, lock). */
   REFUSED: 3,
@@ -24,6 +28,13 @@ export const EXIT = Object.freeze({
 
 /** Codes with which a POP refuses a write it would take as primary (DESIGN.md §4.3). */
 const WRITE_REFUSALS = new Set([Errors.READ_ONLY_BACKUP, Errors.FENCED, Errors.DRAINING, Errors.STARTING, Errors.LEASE_EXPIRED, Errors.PEER_IS_PRIMARY, Errors.BACKUP_AHEAD].map((d) => d.code));
+
+/**
+ * Codes of arguments the CLI itself finds malformed (USAGE). A ClavitorError is raised locally (an
+ * answer of the server is an ApiError), so CV-3020 here means nothing was sent — not the server
+ * refusing (found by a newcomer's try-out: `read` of a bad reference exited 3).
+ */
+const USAGE_CODES = new Set([Errors.REF_INVALID, Errors.AUDIT_PEER_IS_SELF].map((d) => d.code));
 
 /** An error answered by the server: its CV code, HTTP status and the primary's location if sent. */
 export class ApiError extends Error {
@@ -48,6 +59,7 @@ export function exitCodeOf(err: unknown): number {
   }
   if (err instanceof ClavitorError) {
     if (err.code === Errors.CLI_UNREACHABLE.code) return EXIT.UNAVAILABLE;
+    if (USAGE_CODES.has(err.code)) return EXIT.USAGE;
     return err.code.startsWith('CV-60') ? EXIT.LOCAL : EXIT.REFUSED;
   }
   return EXIT.LOCAL;

@@ -18,7 +18,18 @@ interface RevisionOut {
   epoch: number;
   origin_pop: string;
   created_at: string;
-  entry?: { type: string; parent: string | null; title: string; fields: FieldOut[] };
+  /** `tags` is absent from servers older than this CLI. */
+  entry?: { type: string; parent: string | null; title: string; tags?: string[]; fields: FieldOut[] };
+}
+
+/**
+ * The tags line of a version, or undefined when there is nothing to say: `tags: a, b` for a
+ * version with tags, `tags: (none)` for one whose tags were removed since the version before.
+ */
+export function tagsLine(tags: readonly string[] | undefined, before: readonly string[] | undefined): string | undefined {
+  if (tags === undefined) return undefined;
+  if (tags.length > 0) return `  tags: ${tags.join(', ')}`;
+  return before !== undefined && before.length > 0 ? '  tags: (none)' : undefined;
 }
 
 /** Mask shown instead of a value without `--reveal`. */
@@ -49,8 +60,12 @@ async function historyCmd(target: string, o: { reveal?: boolean }, cmd: Command)
     return { ...r, entry: { ...r.entry, fields: opened.fields } };
   });
   if (ctx.json) return ctx.emit(out);
+  let tagsBefore: string[] | undefined;
   for (const r of out) {
     ctx.line(`${r.seq}\t${r.kind}\t${r.created_at}\t${r.origin_pop}\tepoch ${r.epoch}${r.entry ? `\t${r.entry.title}` : '\t(deleted)'}`);
+    const tags = tagsLine(r.entry?.tags, tagsBefore);
+    if (tags !== undefined) ctx.line(tags);
+    if (r.entry) tagsBefore = r.entry.tags;
     for (const f of r.entry?.fields ?? []) {
       ctx.line(`  ${f.label} [${f.tier}${f.kind !== 'text' ? `, ${f.kind}` : ''}]: ${'masked' in f ? MASK : shown(f)}`);
     }

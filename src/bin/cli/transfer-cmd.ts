@@ -13,7 +13,7 @@
  */
 import { openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import type { Command } from 'commander';
-import { cvError } from '../../lib/errors.js';
+import { cvError, Errors } from '../../lib/errors.js';
 import { EntryBodySchema } from '../../http/routes/entries.js';
 import { checkEntryInput } from '../../vault/entry-codec.js';
 import { TOTP_KIND } from '../../vault/totp.js';
@@ -21,6 +21,7 @@ import { parseToken } from '../../vault/tokens.js';
 import { contextOf, type Ctx, type EntrySummary } from './context.js';
 import { readPrivateFile } from './config.js';
 import type { EntryOut } from './entries-read.js';
+import { ApiError } from './exit-codes.js';
 import { MIN_EXPORT_PASSPHRASE_CHARS, openExport, sealExport, type ExportEntry } from './export-file.js';
 import { BW_CARD_KEYS, BW_IDENTITY_KEYS, BW_SSH_KEYS, IMPORT_FORMATS, planOfClavitor, readImport, type ImportFormat, type ImportPlan, type PlanItem } from './import-formats.js';
 
@@ -141,9 +142,25 @@ function toBitwarden(ctx: Ctx, entries: readonly EntryOut[]): { doc: unknown; cl
   return { doc: { encrypted: false, folders, items }, closedSealed };
 }
 
+/**
+ * Refuses a token that is not the owner's (EXPORT_NEEDS_OWNER, CV-6035) before any request that
+ * reads values: asks `GET /api/audit?limit=1`, owner only and value-free (docs/api.md), which an
+ * agent gets 403 for (audited there as `audit.read` denied). Other errors pass through unchanged.
+ * Found by a newcomer's try-out: export ran with an agent token and wrote the agent's scope.
+ */
+async function requireOwnerToken(ctx: Ctx): Promise<void> {
+  try {
+    await ctx.client().call('GET', '/api/audit?after=0&limit=1');
+  } catch (e) {
+    if (e instanceof ApiError && e.status === 403) throw cvError('EXPORT_NEEDS_OWNER', `${Errors.EXPORT_NEEDS_OWNER.message}; nothing was read or written (the refusal is in the vault's audit trail)`);
+    throw e;
+  }
+}
+
 async function exportCmd(o: { out: string; format: string; passphraseFile?: string }, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd);
   if (o.format !== 'clavitor' && o.format !== 'bitwarden-json') throw cvError('CLI_BAD_INPUT', '--format must be clavitor or bitwarden-json');
+  await requireOwnerToken(ctx);
   const pass = o.format === 'clavitor' ? await passphraseOf(o.passphraseFile, true) : undefined;
   const entries = await readAll(ctx);
   if (entries.some((e) => e.fields.some((f) => f.redacted))) throw cvError('FORBIDDEN', 'export needs the owner token (this token cannot read every field)');
