@@ -132,4 +132,21 @@ export const POP_MIGRATIONS: readonly Migration[] = [
    -- The backlog table is no longer written: what the backup has not acknowledged is the log past
    -- meta 'acked_lsn' (node-store.ts converts rows left in it at the first open).
    CREATE TABLE epoch_history (epoch INTEGER PRIMARY KEY, start_lsn INTEGER NOT NULL, pop_id TEXT NOT NULL);`,
+  `-- Issue 14 item 3: scopes enforced by keys (docs/security.md "What an agent token can decrypt").
+   -- grants: derived from entry.put bodies (key_agents) and agent.create / agent.update bodies
+   -- (grants): agent agent_id can unwrap, with its own agent key, the entry key of revision seq of
+   -- entry_id (wrap: that entry key sealed under the agent key). Only the newest row per (entry,
+   -- agent) is kept; a row whose seq is not the entry's head opens nothing current.
+   CREATE TABLE grants (
+     vault_id TEXT NOT NULL,
+     entry_id TEXT NOT NULL,
+     agent_id TEXT NOT NULL,
+     seq INTEGER NOT NULL,
+     wrap TEXT NOT NULL,
+     PRIMARY KEY (vault_id, entry_id, agent_id)
+   ) WITHOUT ROWID;
+   CREATE INDEX grants_agent ON grants (vault_id, agent_id);
+   -- key_owner: the agent's own key wrapped under the vault's owner key (agent.create body); NULL
+   -- for an agent created before issue 14 item 3, whose token unwraps the shared agent-tier key.
+   ALTER TABLE tokens ADD COLUMN key_owner TEXT;`,
 ];

@@ -20,7 +20,9 @@ export const POP_DB_FILE = 'clavitor.db';
 /** Row of `revisions` as SQLite returns it. */
 export type RevDbRow = { lsn: number; vault_id: string; seq: number; kind: string; subject: string | null; body: string; epoch: number; origin_pop: string; created_at: string };
 /** Row of `tokens`. */
-export type TokDbRow = { vault_id: string; token_id: string; kind: 'owner' | 'agent'; agent_id: string | null; verifier: string; wrapped: string; scopes: string; name: string | null; revoked: number; created_seq: number; locked: number; per_minute: number | null; per_hour: number | null; folders: string; tags: string; expires_at: string | null; ttl_seconds: number | null };
+export type TokDbRow = { vault_id: string; token_id: string; kind: 'owner' | 'agent'; agent_id: string | null; verifier: string; wrapped: string; scopes: string; name: string | null; revoked: number; created_seq: number; locked: number; per_minute: number | null; per_hour: number | null; folders: string; tags: string; expires_at: string | null; ttl_seconds: number | null; key_owner: string | null };
+/** Row of `grants`. */
+export type GrantDbRow = { entry_id: string; agent_id: string; seq: number; wrap: string };
 /** Row of `entries`. */
 export type EntryDbRow = { vault_id: string; entry_id: string; head_seq: number; created_seq: number; deleted: number };
 /** Row of `audit`. */
@@ -54,7 +56,7 @@ function prepareAll(db: Db) {
       ON CONFLICT(vault_id, entry_id) DO UPDATE SET head_seq = excluded.head_seq, deleted = excluded.deleted`),
     deleteEntries: db.prepare('DELETE FROM entries WHERE vault_id = ?'),
     // tokens
-    insertToken: db.prepare('INSERT INTO tokens (vault_id, token_id, kind, agent_id, verifier, wrapped, scopes, name, created_seq, per_minute, per_hour, folders, tags, expires_at, ttl_seconds) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
+    insertToken: db.prepare('INSERT INTO tokens (vault_id, token_id, kind, agent_id, verifier, wrapped, scopes, name, created_seq, per_minute, per_hour, folders, tags, expires_at, ttl_seconds, key_owner) VALUES (?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?, ?)'),
     updateAgent: db.prepare('UPDATE tokens SET scopes = ?, folders = ?, tags = ?, expires_at = ?, ttl_seconds = ? WHERE vault_id = ? AND agent_id = ?'),
     getToken: db.prepare<[string, string], TokDbRow>('SELECT * FROM tokens WHERE vault_id = ? AND token_id = ?'),
     getAgent: db.prepare<[string, string], TokDbRow>('SELECT * FROM tokens WHERE vault_id = ? AND agent_id = ?'),
@@ -64,6 +66,15 @@ function prepareAll(db: Db) {
     listOwnerTokens: db.prepare<[string], TokDbRow>("SELECT * FROM tokens WHERE vault_id = ? AND kind = 'owner' AND revoked = 0 ORDER BY created_seq"),
     setAgentLocked: db.prepare('UPDATE tokens SET locked = ? WHERE vault_id = ? AND agent_id = ?'),
     deleteTokens: db.prepare('DELETE FROM tokens WHERE vault_id = ?'),
+    // grants (issue 14 item 3)
+    putGrant: db.prepare(`INSERT INTO grants (vault_id, entry_id, agent_id, seq, wrap) VALUES (?, ?, ?, ?, ?)
+      ON CONFLICT(vault_id, entry_id, agent_id) DO UPDATE SET seq = excluded.seq, wrap = excluded.wrap`),
+    getGrant: db.prepare<[string, string, string], GrantDbRow>('SELECT entry_id, agent_id, seq, wrap FROM grants WHERE vault_id = ? AND entry_id = ? AND agent_id = ?'),
+    grantsOfEntry: db.prepare<[string, string], GrantDbRow>('SELECT entry_id, agent_id, seq, wrap FROM grants WHERE vault_id = ? AND entry_id = ? ORDER BY agent_id'),
+    grantsOfAgent: db.prepare<[string, string], GrantDbRow>('SELECT entry_id, agent_id, seq, wrap FROM grants WHERE vault_id = ? AND agent_id = ? ORDER BY entry_id'),
+    deleteGrantsOfEntry: db.prepare('DELETE FROM grants WHERE vault_id = ? AND entry_id = ?'),
+    deleteGrantsOfAgent: db.prepare('DELETE FROM grants WHERE vault_id = ? AND agent_id = ?'),
+    deleteGrants: db.prepare('DELETE FROM grants WHERE vault_id = ?'),
     // audit
     lastAudit: db.prepare<[string], { hash: string }>('SELECT hash FROM audit WHERE vault_id = ? ORDER BY id DESC LIMIT 1'),
     // Audit ids are numbered per vault (1, 2, …), as in the old layout's vault files.

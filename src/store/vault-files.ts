@@ -75,6 +75,7 @@ export function createVaultFiles(dataDir: string, maxCached = 4096) {
         pop.q.deleteRevsFrom.run(vaultId, 0);
         pop.q.deleteEntries.run(vaultId);
         pop.q.deleteTokens.run(vaultId);
+        pop.q.deleteGrants.run(vaultId);
         pop.q.deleteAudit.run(vaultId);
         pop.q.deleteBacklogVault.run(vaultId);
         pop.q.removeVault.run(vaultId);

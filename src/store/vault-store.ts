@@ -5,7 +5,7 @@
  * is a few bytes; creating one opens nothing. Reads are synchronous; `commit` queues a write for
  * the group committer (group-commit.ts).
  */
-import type { PopDb, RevDbRow, TokDbRow, EntryDbRow } from './pop-db.js';
+import type { PopDb, RevDbRow, TokDbRow, EntryDbRow, GrantDbRow } from './pop-db.js';
 import type { Revision, RevisionKind } from './revision-row.js';
 
 /** Derived current state of one entry. */
@@ -42,6 +42,22 @@ export interface TokenRow {
   readonly expiresAt: string | null;
   /** The TTL in seconds the expiry was given as, or null when it was given as a date or not at all. */
   readonly ttlSeconds: number | null;
+  /**
+   * The agent's own key wrapped under the vault's owner key (issue 14 item 3), or null: an owner
+   * token, or an agent created before key-enforced scopes, whose token unwraps the shared agent-tier key.
+   */
+  readonly keyOwner: string | null;
+}
+
+/**
+ * A grant (issue 14 item 3): agent `agentId` can unwrap the entry key of revision `seq` of entry
+ * `entryId`; `wrap` is that entry key sealed under the agent's own key (AAD: vault/aad.ts `entryKeyAad`).
+ */
+export interface GrantRow {
+  readonly entryId: string;
+  readonly agentId: string;
+  readonly seq: number;
+  readonly wrap: string;
 }
 
 /** What an `agent.update` revision changes: the whole scope and the expiry (issue 14 item 2). */
@@ -74,8 +90,9 @@ const toTok = (r: TokDbRow): TokenRow => ({
   tokenId: r.token_id, kind: r.kind, agentId: r.agent_id, verifier: r.verifier, wrapped: r.wrapped,
   scopes: JSON.parse(r.scopes) as string[], name: r.name, revoked: r.revoked === 1, createdSeq: r.created_seq,
   locked: r.locked === 1, perMinute: r.per_minute, perHour: r.per_hour,
-  folders: JSON.parse(r.folders) as string[], tags: JSON.parse(r.tags) as string[], expiresAt: r.expires_at, ttlSeconds: r.ttl_seconds,
+  folders: JSON.parse(r.folders) as string[], tags: JSON.parse(r.tags) as string[], expiresAt: r.expires_at, ttlSeconds: r.ttl_seconds, keyOwner: r.key_owner,
 });
+const toGrant = (r: GrantDbRow): GrantRow => ({ entryId: r.entry_id, agentId: r.agent_id, seq: r.seq, wrap: r.wrap });
 const toEntry = (r: EntryDbRow): EntryRow => ({
   entryId: r.entry_id, headSeq: r.head_seq, createdSeq: r.created_seq, deleted: r.deleted === 1,
 });
@@ -156,6 +173,7 @@ export class VaultStore {
     this.pop.q.deleteRevsFrom.run(this.vaultId, fromSeq);
     this.pop.q.deleteEntries.run(this.vaultId);
     this.pop.q.deleteTokens.run(this.vaultId);
+    this.pop.q.deleteGrants.run(this.vaultId);
   }
 
   /** Current state of one entry, or undefined. */
@@ -182,7 +200,38 @@ export class VaultStore {
   /** Stores a token (neither revoked nor locked; limits null for the owner or default limits). */
   insertToken(t: Omit<TokenRow, 'revoked' | 'locked'>): void {
     this.pop.q.insertToken.run(this.vaultId, t.tokenId, t.kind, t.agentId, t.verifier, t.wrapped, JSON.stringify(t.scopes), t.name, t.createdSeq, t.perMinute, t.perHour,
-      JSON.stringify(t.folders), JSON.stringify(t.tags), t.expiresAt, t.ttlSeconds);
+      JSON.stringify(t.folders), JSON.stringify(t.tags), t.expiresAt, t.ttlSeconds, t.keyOwner);
+  }
+
+  /** Stores (or replaces) the grant of one agent on one entry (derived; issue 14 item 3). */
+  putGrant(g: GrantRow): void {
+    this.pop.q.putGrant.run(this.vaultId, g.entryId, g.agentId, g.seq, g.wrap);
+  }
+
+  /** The grant of `agentId` on `entryId`, or undefined. */
+  getGrant(entryId: string, agentId: string): GrantRow | undefined {
+    const r = this.pop.q.getGrant.get(this.vaultId, entryId, agentId);
+    return r && toGrant(r);
+  }
+
+  /** Every grant on one entry, by agent id. */
+  grantsOfEntry(entryId: string): GrantRow[] {
+    return this.pop.q.grantsOfEntry.all(this.vaultId, entryId).map(toGrant);
+  }
+
+  /** Every grant of one agent, by entry id. */
+  grantsOfAgent(agentId: string): GrantRow[] {
+    return this.pop.q.grantsOfAgent.all(this.vaultId, agentId).map(toGrant);
+  }
+
+  /** Drops every grant on one entry (a new revision or a tombstone replaces them). */
+  deleteGrantsOfEntry(entryId: string): void {
+    this.pop.q.deleteGrantsOfEntry.run(this.vaultId, entryId);
+  }
+
+  /** Drops every grant of one agent (revoked). */
+  deleteGrantsOfAgent(agentId: string): void {
+    this.pop.q.deleteGrantsOfAgent.run(this.vaultId, agentId);
   }
 
   /** Replaces an agent's scope and expiry (derived from `agent.update`). */

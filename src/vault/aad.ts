@@ -22,3 +22,16 @@ export function wrapAad(vaultId: string, tokenId: string): string {
 export function agentNameAad(vaultId: string, agentId: string): string {
   return `clavitor/v1|agent-name|${vaultId}|${agentId}`;
 }
+
+/**
+ * AAD of an entry key (issue 14 item 3): the key of revision `seq` of entry `entryId` sealed for
+ * `holder`, which is `owner` (under the owner key) or an agent id (under that agent's own key).
+ */
+export function entryKeyAad(vaultId: string, entryId: string, seq: number, holder: string): string {
+  return `clavitor/v1|entry-key|${vaultId}|${entryId}|${seq}|${holder}`;
+}
+
+/** AAD of an agent's own key sealed under the owner key (issue 14 item 3). */
+export function agentKeyAad(vaultId: string, agentId: string): string {
+  return `clavitor/v1|agent-key|${vaultId}|${agentId}`;
+}

@@ -9,7 +9,8 @@ import type { RevisionWriter } from './writer.js';
 import { newAgentId, type VaultId } from '../lib/ids.js';
 import { cvError, Errors } from '../lib/errors.js';
 import { mintToken, wrapKeys } from './tokens.js';
-import { open, seal } from './crypto.js';
+import { open, randomKey, seal } from './crypto.js';
+import { agentLive, agentOwnKey, auditWithRekeys, coveredBy, grantsFor, readableBy, rekey, scopeOf, sealAgentKey } from './entry-keys.js';
 import { agentNameAad } from './aad.js';
 import { actorOf, DEFAULT_LIMITS, type OwnerPrincipal, type Principal, type RateLimits } from './principal.js';
 import { appendAudit } from './audit.js';
@@ -131,18 +132,26 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
       checkFolders(store, folders);
       const tags = uniq(extra.tags);
       const tok = mintToken(p.vaultId);
-      const body = JSON.stringify({
-        token_id: tok.tokenId,
-        verifier: tok.verifier,
-        wrapped: wrapKeys(tok.kek, p.vaultId, tok.tokenId, p.keys.agent),
-        name: seal(p.keys.agent, name, agentNameAad(p.vaultId, agentId)),
-        scopes: [...scopes],
-        ...(limits ? { limits: { per_minute: limits.perMinute, per_hour: limits.perHour } } : {}),
-        ...(folders.length > 0 ? { folders } : {}),
-        ...(tags.length > 0 ? { tags } : {}),
-        ...expiry,
-      });
-      await deps.writer.append(store, 'agent.create', agentId, () => body, { actor: 'owner', action: 'agent.create', entryId: agentId, outcome: 'ok', ip });
+      // Issue 14 item 3: the agent's own key K_a, for its token and (sealed) for the owner.
+      const ka = randomKey();
+      await deps.writer.appendAll(store, (emit) => {
+        // In the write's savepoint: the grants are for the entries' revisions as they are now.
+        const { grants, rekeyAfter } = grantsFor(p, store, agentId, ka, coveredBy(store, scopeOf({ scopes, folders, tags })));
+        emit('agent.create', agentId, () => JSON.stringify({
+          token_id: tok.tokenId,
+          verifier: tok.verifier,
+          wrapped: wrapKeys(tok.kek, p.vaultId, tok.tokenId, ka),
+          key_owner: sealAgentKey(p, agentId, ka),
+          name: seal(p.keys.agent, name, agentNameAad(p.vaultId, agentId)),
+          scopes: [...scopes],
+          ...(limits ? { limits: { per_minute: limits.perMinute, per_hour: limits.perHour } } : {}),
+          ...(folders.length > 0 ? { folders } : {}),
+          ...(tags.length > 0 ? { tags } : {}),
+          ...expiry,
+          ...(Object.keys(grants).length > 0 ? { grants } : {}),
+        }));
+        for (const entryId of rekeyAfter) rekey(p, store, emit, entryId, now());
+      }, auditWithRekeys({ actor: 'owner', action: 'agent.create', entryId: agentId, outcome: 'ok', ip }));
       return { agent_id: agentId, token: tok.text, expires_at: expiry.expires_at ?? null };
     },
 
@@ -158,19 +167,30 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
       agentOf(store, agentId);
       if (input.folders !== undefined) checkFolders(store, uniq(input.folders));
       const expiry = expiryOf(input, now());
-      await deps.writer.append(store, 'agent.update', agentId, () => {
+      await deps.writer.appendAll(store, (emit) => {
         const a = agentOf(store, agentId);
         if (a.revoked) throw cvError('AGENT_REVOKED_UPDATE');
         const keep = a.expiresAt === null ? {} : { expires_at: a.expiresAt, ...(a.ttlSeconds === null ? {} : { ttl_seconds: a.ttlSeconds }) };
         const folders = input.folders === undefined ? a.folders : uniq(input.folders);
         const tags = input.tags === undefined ? a.tags : uniq(input.tags);
-        return JSON.stringify({
-          scopes: input.scopes === undefined ? [...a.scopes] : uniq(input.scopes),
+        const scopes = input.scopes === undefined ? [...a.scopes] : uniq(input.scopes);
+        const expiryParts: { expires_at?: string; ttl_seconds?: number } = expiry === undefined ? keep : expiry ?? {};
+        // Issue 14 item 3: what the agent may read after this revision (nothing once expired) gets
+        // grants; what it could read before and may not any more is re-keyed after it.
+        const after = { ...a, scopes, folders, tags, expiresAt: expiryParts.expires_at ?? null };
+        const covered = agentLive(after, now()) ? coveredBy(store, scopeOf(after)) : [];
+        const before = readableBy(store, a);
+        const { grants, rekeyAfter } = grantsFor(p, store, agentId, agentOwnKey(p, a), covered);
+        const keepSet = new Set(covered);
+        emit('agent.update', agentId, () => JSON.stringify({
+          scopes,
           ...(folders.length > 0 ? { folders } : {}),
           ...(tags.length > 0 ? { tags } : {}),
-          ...(expiry === undefined ? keep : expiry ?? {}),
-        });
-      }, { actor: 'owner', action: 'agent.update', entryId: agentId, outcome: 'ok', ip });
+          ...expiryParts,
+          ...(Object.keys(grants).length > 0 ? { grants } : {}),
+        }));
+        for (const entryId of new Set([...rekeyAfter, ...[...before].filter((e) => !keepSet.has(e))])) rekey(p, store, emit, entryId, now());
+      }, auditWithRekeys({ actor: 'owner', action: 'agent.update', entryId: agentId, outcome: 'ok', ip }));
       return viewOf(p, agentOf(store, agentId));
     },
 
@@ -180,11 +200,22 @@ export function createAgentsService(deps: { files: VaultFiles; writer: RevisionW
       return store.listAgents().map((a) => viewOf(p, a));
     },
 
-    /** Revokes an agent; NOT_FOUND when unknown. Revoking twice is a no-op. Resolves once committed. */
+    /**
+     * Revokes an agent; NOT_FOUND when unknown. Revoking twice is a no-op. In the same commit, every
+     * live entry the agent could read (its scope, its grants) gets a re-key revision (issue 14 item
+     * 3): a fresh entry key for the owner and the remaining agents, so the revoked token opens
+     * nothing written from then on, also offline. Resolves once committed.
+     */
     async revoke(principal: Principal, agentId: string, ip: string | null): Promise<void> {
-      const { store } = ownerStore(principal, 'agent.revoke', ip);
+      const { store, p } = ownerStore(principal, 'agent.revoke', ip);
       if (agentOf(store, agentId).revoked) return;
-      await deps.writer.append(store, 'agent.revoke', agentId, () => '{}', { actor: 'owner', action: 'agent.revoke', entryId: agentId, outcome: 'ok', ip });
+      await deps.writer.appendAll(store, (emit) => {
+        const a = agentOf(store, agentId);
+        if (a.revoked) return;
+        const before = readableBy(store, a);
+        emit('agent.revoke', agentId, () => '{}');
+        for (const entryId of before) rekey(p, store, emit, entryId, now());
+      }, auditWithRekeys({ actor: 'owner', action: 'agent.revoke', entryId: agentId, outcome: 'ok', ip }));
     },
 
     /**

@@ -61,7 +61,7 @@ export function applyCheckedRevision(store: VaultStore, rev: Revision, lsn?: num
 }
 
 /**
- * Updates the derived tables (entries, tokens) for one already-stored revision. Lock state is
+ * Updates the derived tables (entries, tokens, grants) for one already-stored revision. Lock state is
  * derived here too, so a backup enforces exactly the locks the primary wrote (issue 6 item 7).
  */
 function deriveRevision(store: VaultStore, rev: Revision): void {
@@ -71,7 +71,7 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
       const b = body as z.infer<typeof VaultCreateBody>;
       store.insertToken({
         tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq,
-        perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null,
+        perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null, keyOwner: null,
       });
       insertRecovery(store, b, rev.seq);
       return;
@@ -81,7 +81,7 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
       for (const t of b.revoked) store.revokeToken(t);
       store.insertToken({
         tokenId: b.owner_token_id, kind: 'owner', agentId: null, verifier: b.owner_verifier, wrapped: b.owner_wrapped, scopes: [], name: null, createdSeq: rev.seq,
-        perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null,
+        perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null, keyOwner: null,
       });
       insertRecovery(store, b, rev.seq);
       return;
@@ -90,6 +90,10 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
     case 'entry.delete': {
       const prev = store.getEntry(rev.subject!);
       store.upsertEntry(rev.subject!, rev.seq, prev?.createdSeq ?? rev.seq, rev.kind === 'entry.delete');
+      // Issue 14 item 3: a new revision has a new entry key; only the agents it names can open it.
+      store.deleteGrantsOfEntry(rev.subject!);
+      const agents = rev.kind === 'entry.put' ? (body as z.infer<typeof EntryPutBody>).key_agents : undefined;
+      for (const [agentId, wrap] of Object.entries(agents ?? {})) store.putGrant({ entryId: rev.subject!, agentId, seq: rev.seq, wrap });
       return;
     }
     case 'agent.create': {
@@ -97,17 +101,20 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
       store.insertToken({
         tokenId: b.token_id, kind: 'agent', agentId: rev.subject, verifier: b.verifier, wrapped: b.wrapped, scopes: b.scopes, name: b.name, createdSeq: rev.seq,
         perMinute: b.limits?.per_minute ?? null, perHour: b.limits?.per_hour ?? null,
-        folders: b.folders ?? [], tags: b.tags ?? [], expiresAt: b.expires_at ?? null, ttlSeconds: b.ttl_seconds ?? null,
+        folders: b.folders ?? [], tags: b.tags ?? [], expiresAt: b.expires_at ?? null, ttlSeconds: b.ttl_seconds ?? null, keyOwner: b.key_owner ?? null,
       });
+      putGrants(store, rev.subject!, b.grants);
       return;
     }
     case 'agent.update': {
       const b = body as z.infer<typeof AgentUpdateBody>;
       store.updateAgent(rev.subject!, { scopes: b.scopes, folders: b.folders ?? [], tags: b.tags ?? [], expiresAt: b.expires_at ?? null, ttlSeconds: b.ttl_seconds ?? null });
+      putGrants(store, rev.subject!, b.grants);
       return;
     }
     case 'agent.revoke':
       store.revokeAgent(rev.subject!);
+      store.deleteGrantsOfAgent(rev.subject!);
       return;
     case 'agent.lock':
     case 'agent.unlock':
@@ -116,10 +123,15 @@ function deriveRevision(store: VaultStore, rev: Revision): void {
   }
 }
 
+/** Stores the grants an `agent.create` / `agent.update` body carries for agent `agentId` (issue 14 item 3). */
+function putGrants(store: VaultStore, agentId: string, grants: Record<string, { seq: number; wrap: string }> | undefined): void {
+  for (const [entryId, g] of Object.entries(grants ?? {})) store.putGrant({ entryId, agentId, seq: g.seq, wrap: g.wrap });
+}
+
 /** Stores the recovery code carried by a `vault.create` or `owner.rotate` body, if any. */
 function insertRecovery(store: VaultStore, b: { recovery_token_id?: string | undefined; recovery_verifier?: string | undefined; recovery_wrapped?: string | undefined }, seq: number): void {
   if (!b.recovery_token_id || !b.recovery_verifier || !b.recovery_wrapped) return;
-  store.insertToken({ tokenId: b.recovery_token_id, kind: 'owner', agentId: null, verifier: b.recovery_verifier, wrapped: b.recovery_wrapped, scopes: [], name: RECOVERY_TOKEN_NAME, createdSeq: seq, perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null });
+  store.insertToken({ tokenId: b.recovery_token_id, kind: 'owner', agentId: null, verifier: b.recovery_verifier, wrapped: b.recovery_wrapped, scopes: [], name: RECOVERY_TOKEN_NAME, createdSeq: seq, perMinute: null, perHour: null, folders: [], tags: [], expiresAt: null, ttlSeconds: null, keyOwner: null });
 }
 
 /**

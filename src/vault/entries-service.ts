@@ -16,7 +16,8 @@ import { newEntryId, type EntryId, type VaultId } from '../lib/ids.js';
 import { cvError, Errors } from '../lib/errors.js';
 import { actorOf, type OwnerPrincipal, type Principal } from './principal.js';
 import { appendAudit, type AuditInput } from './audit.js';
-import { checkEntryInput, decryptView, encryptEntry, entryBody, keyFor, openField, openTitle, type EntryInput, type EntryView, type FieldView } from './entry-codec.js';
+import { checkEntryInput, decryptView, entryBody, entryKeyOf, keyFor, openField, openTitle, type EntryInput, type EntryView, type FieldView } from './entry-codec.js';
+import { auditWithRekeys, emitPut, inputOf, reconcileBelow } from './entry-keys.js';
 import type { Revision } from './revision.js';
 import { createAgentGate, type AgentGate, type ReadContext } from './agent-gate.js';
 import { totpCode, TOTP_KIND, type TotpCode } from './totp.js';
@@ -120,11 +121,32 @@ export function createEntriesService(deps: EntriesServiceDeps) {
     return e;
   }
 
-  /** Store and live entry for a read by `p`, agents through the gate. */
+  /**
+   * Store, live entry, its newest revision and the key that opens that revision's title and
+   * agent-tier values for `p` (issue 14 item 3), for a read by `p`, agents through the gate. An
+   * agent that holds no key for it (no grant on this revision) is refused like one outside its
+   * scope: AGENT_SCOPE (CV-2007), audited denied.
+   */
   function openForRead(p: Principal, entryId: string, action: string, ctx: ReadContext) {
     const store = storeOf(p.vaultId);
     if (p.kind === 'agent') gate.admit(store, p, entryId, action, ctx);
-    return { store, e: liveEntry(store, entryId) };
+    const e = liveEntry(store, entryId);
+    const rev = store.getRevision(e.headSeq)!;
+    const body = entryBody(rev);
+    const key = entryKeyOf(p, rev, body, p.kind === 'agent' ? store.getGrant(entryId, p.agentId) : undefined);
+    if (!key && p.kind === 'agent') {
+      audit(store, { actor: actorOf(p), action, entryId, outcome: 'denied', code: Errors.AGENT_SCOPE.code, ip: ctx.ip });
+      throw cvError('AGENT_SCOPE');
+    }
+    return { store, e, rev, body, key };
+  }
+
+  /** Parent of the newest revision of `entryId` with values, or undefined when it has none. */
+  function parentNow(store: VaultStore, entryId: string): string | null | undefined {
+    const e = store.getEntry(entryId);
+    if (!e) return undefined;
+    const last = e.deleted ? lastPutBefore(store, entryId, e.headSeq) : store.getRevision(e.headSeq);
+    return last ? entryBody(last).parent : undefined;
   }
 
   /** The values revision `rev` (an `entry.put`) stored, decrypted with the owner's keys. */
@@ -144,15 +166,18 @@ export function createEntriesService(deps: EntriesServiceDeps) {
    * `entry.put`, so it applies and replicates like every write and needs no new revision kind.
    */
   async function writeCopy(p: OwnerPrincipal, store: VaultStore, entryId: string, from: Revision, action: string, check: () => void, ip: string | null): Promise<EntryView> {
-    const v = valuesOf(p, from);
-    const input: EntryInput = { type: v.type as EntryInput['type'], parent: v.parent, title: v.title, tags: v.tags, fields: v.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier, value: 'value' in f ? f.value : '' })) };
+    const input = inputOf(p, from);
     let createdSeq = 0;
-    const rev = await deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
-      { actor: 'owner', action, entryId, outcome: 'ok', ip },
-      () => {
-        check();
-        createdSeq = store.getEntry(entryId)!.createdSeq;
-      });
+    const { result: rev } = await deps.writer.appendAll(store, (emit) => {
+      const rev = emitPut(p, store, emit, entryId, input, deps.now());
+      // A restore or undelete may bring back a folder: the entries below it re-enter folder scopes.
+      reconcileBelow(p, store, emit, entryId, deps.now());
+      return rev;
+    }, auditWithRekeys({ actor: 'owner', action, entryId, outcome: 'ok', ip }),
+    () => {
+      check();
+      createdSeq = store.getEntry(entryId)!.createdSeq;
+    });
     return decryptView(p, rev, store.getRevision(createdSeq)!.createdAt);
   }
 
@@ -166,7 +191,7 @@ export function createEntriesService(deps: EntriesServiceDeps) {
       checkEntryInput(input);
       const store = storeOf(p.vaultId);
       const entryId: EntryId = newEntryId();
-      const rev = await deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
+      const { result: rev } = await deps.writer.appendAll(store, (emit) => emitPut(p, store, emit, entryId, input, deps.now()),
         { actor: 'owner', action: 'entry.create', entryId, outcome: 'ok', ip });
       return decryptView(p, rev, rev.createdAt);
     },
@@ -183,9 +208,17 @@ export function createEntriesService(deps: EntriesServiceDeps) {
       const store = storeOf(p.vaultId);
       liveEntry(store, entryId);
       let createdSeq = 0;
-      const rev = await deps.writer.append(store, 'entry.put', entryId, (seq) => encryptEntry(p, entryId, input, seq),
-        { actor: 'owner', action: 'entry.update', entryId, outcome: 'ok', ip },
-        () => { createdSeq = matching(store, entryId, ifMatch).createdSeq; });
+      let parentBefore: string | null | undefined;
+      const { result: rev } = await deps.writer.appendAll(store, (emit) => {
+        const rev = emitPut(p, store, emit, entryId, input, deps.now());
+        // A moved entry takes the entries below it in or out of folder scopes (entry-keys.ts).
+        if (parentBefore !== input.parent) reconcileBelow(p, store, emit, entryId, deps.now());
+        return rev;
+      }, auditWithRekeys({ actor: 'owner', action: 'entry.update', entryId, outcome: 'ok', ip }),
+      () => {
+        createdSeq = matching(store, entryId, ifMatch).createdSeq;
+        parentBefore = parentNow(store, entryId);
+      });
       return decryptView(p, rev, store.getRevision(createdSeq)!.createdAt);
     },
 
@@ -194,8 +227,12 @@ export function createEntriesService(deps: EntriesServiceDeps) {
       requireOwner(p, 'entry.delete', entryId, ip);
       const store = storeOf(p.vaultId);
       liveEntry(store, entryId);
-      await deps.writer.append(store, 'entry.delete', entryId, () => '{}', { actor: 'owner', action: 'entry.delete', entryId, outcome: 'ok', ip },
-        () => { matching(store, entryId, ifMatch); });
+      await deps.writer.appendAll(store, (emit) => {
+        emit('entry.delete', entryId, () => '{}');
+        // A deleted folder no longer links the entries below it to the folders above it (scope.ts).
+        reconcileBelow(p, store, emit, entryId, deps.now());
+      }, auditWithRekeys({ actor: 'owner', action: 'entry.delete', entryId, outcome: 'ok', ip }),
+      () => { matching(store, entryId, ifMatch); });
     },
 
     /**
@@ -204,8 +241,8 @@ export function createEntriesService(deps: EntriesServiceDeps) {
      * write (a lock revision).
      */
     get(p: Principal, entryId: string, c: ReadContext): EntryView {
-      const { store, e } = openForRead(p, entryId, 'entry.read', c);
-      const view = decryptView(p, store.getRevision(e.headSeq)!, store.getRevision(e.createdSeq)!.createdAt);
+      const { store, e, rev } = openForRead(p, entryId, 'entry.read', c);
+      const view = decryptView(p, rev, store.getRevision(e.createdSeq)!.createdAt, p.kind === 'agent' ? store.getGrant(entryId, p.agentId) : undefined);
       audit(store, { actor: actorOf(p), action: 'entry.read', entryId, outcome: 'ok', ip: c.ip });
       return view;
     },
@@ -217,14 +254,12 @@ export function createEntriesService(deps: EntriesServiceDeps) {
      * computes it); TOTP_INVALID when the stored value is not a TOTP secret.
      */
     totp(p: Principal, entryId: string, c: ReadContext, label?: string): TotpCode {
-      const { store, e } = openForRead(p, entryId, 'entry.totp', c);
-      const rev = store.getRevision(e.headSeq)!;
-      const body = entryBody(rev);
+      const { store, rev, body, key: entryKey } = openForRead(p, entryId, 'entry.totp', c);
       const index = body.fields.findIndex((f) => f.kind === TOTP_KIND && (label === undefined || f.label === label));
       const field = body.fields[index];
       if (!field) throw cvError('NOT_FOUND', label === undefined ? 'entry has no totp field' : `entry has no totp field labelled "${label}"`);
       if (field.tier === 'sealed') throw cvError('TOTP_SEALED');
-      const key = keyFor(p, field.tier);
+      const key = keyFor(p, field.tier, entryKey);
       if (!key) {
         audit(store, { actor: actorOf(p), action: 'entry.totp', entryId, outcome: 'denied', code: Errors.FORBIDDEN.code, ip: c.ip });
         throw cvError('FORBIDDEN', 'the totp field is not in the agent tier');
@@ -249,8 +284,11 @@ export function createEntriesService(deps: EntriesServiceDeps) {
         const rev = store.getRevision(en.headSeq)!;
         const body = entryBody(rev);
         if (p.kind === 'agent' && !entryInScope(store, p, en.entryId, body)) continue;
+        // An agent lists what it can open: an entry in its scope whose newest revision holds no key for it is left out (issue 14 item 3).
+        const key = entryKeyOf(p, rev, body, p.kind === 'agent' ? store.getGrant(en.entryId, p.agentId) : undefined);
+        if (!key) continue;
         out.push({
-          id: en.entryId, type: body.type, parent: body.parent, title: openTitle(p, rev, body), tags: body.tags ?? [], version: rev.seq, updated_at: rev.createdAt,
+          id: en.entryId, type: body.type, parent: body.parent, title: openTitle(p, rev, body, key), tags: body.tags ?? [], version: rev.seq, updated_at: rev.createdAt,
           fields: body.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier })),
         });
       }

@@ -1,14 +1,20 @@
 /**
  * Entry encryption and decryption (DESIGN.md §2 "Keys" and field tiers). Values are encrypted
- * with AES-256-GCM under the key of their tier — `agent` under the agent-tier key, `owner` and
- * `sealed` under the owner-tier key (a sealed value is already client ciphertext, see sealed.ts) —
- * and titles under the agent-tier key so an in-scope agent can see them. A caller without the
- * key of a field's tier gets it redacted: the value is not even decrypted for that request.
+ * with AES-256-GCM under the key of their tier — `agent` under the revision's entry key, `owner`
+ * and `sealed` under the owner-tier key (a sealed value is already client ciphertext, see
+ * sealed.ts) — and titles under the entry key so an in-scope agent can see them. A caller without
+ * the key of a field's tier gets it redacted: the value is not even decrypted for that request.
+ *
+ * Entry keys (issue 14 item 3; docs/security.md "What an agent token can decrypt"): every
+ * `entry.put` written since draws a fresh 256-bit entry key K_e, sealed in the body under the
+ * owner key (`key_owner`) and under the own key K_a of each agent whose scope covers the entry at
+ * write time (`key_agents`). Revisions written before carry no `key_owner`: their titles and
+ * agent-tier values are under the vault's shared agent-tier key, as before.
  */
 import { cvError } from '../lib/errors.js';
 import { isSealedCiphertext } from './sealed.js';
-import { open, seal } from './crypto.js';
-import { fieldAad, titleAad } from './aad.js';
+import { open, randomKey, seal } from './crypto.js';
+import { entryKeyAad, fieldAad, titleAad } from './aad.js';
 import { EntryPutBody, type Revision, type Tier } from './revision.js';
 import type { OwnerPrincipal, Principal } from './principal.js';
 import { isTotpSecret, TOTP_KIND } from './totp.js';
@@ -50,9 +56,40 @@ export interface EntryView {
   fields: FieldView[];
 }
 
-/** The key a principal holds for `tier`, or undefined (agents hold only the agent-tier key). */
-export function keyFor(p: Principal, tier: Tier): Buffer | undefined {
-  return tier === 'agent' ? p.keys.agent : p.keys.owner;
+/** An agent that receives an entry key: its id and its own key K_a (issue 14 item 3). */
+export interface KeyRecipient {
+  readonly agentId: string;
+  readonly key: Buffer;
+}
+
+/** A wrap of an entry key held for an agent outside the revision's body (an `agent.create`/`agent.update` grant). */
+export interface EntryKeyGrant {
+  readonly seq: number;
+  readonly wrap: string;
+}
+
+/**
+ * The key that opens the title and `agent`-tier values of entry revision `rev` (body `body`) for
+ * `p`, or undefined when `p` holds none: for a revision with an entry key, the owner unwraps
+ * `key_owner`, an agent the wrap for its id in the body or in `grant` (only when the grant is for
+ * this very revision); for an older revision, the shared agent-tier key (the owner's, and a
+ * pre-upgrade agent's). Throws DECRYPT_FAILED (CV-4004) when a wrap does not open.
+ */
+export function entryKeyOf(p: Principal, rev: Revision, body: EntryPutBody, grant?: EntryKeyGrant): Buffer | undefined {
+  if (body.key_owner === undefined) return p.keys.agent;
+  const entryId = rev.subject!;
+  if (p.kind === 'owner') return open(p.keys.owner, body.key_owner, entryKeyAad(p.vaultId, entryId, rev.seq, 'owner'));
+  const wrap = body.key_agents?.[p.agentId] ?? (grant && grant.seq === rev.seq ? grant.wrap : undefined);
+  return wrap === undefined ? undefined : open(p.keys.own, wrap, entryKeyAad(p.vaultId, entryId, rev.seq, p.agentId));
+}
+
+/**
+ * The key a principal holds for `tier` of a revision whose entry key (or, for an older revision,
+ * agent-tier key) is `entryKey`: `agent` → `entryKey`; `owner` and `sealed` → the owner key
+ * (undefined for agents).
+ */
+export function keyFor(p: Principal, tier: Tier, entryKey: Buffer | undefined): Buffer | undefined {
+  return tier === 'agent' ? entryKey : p.keys.owner;
 }
 
 /**
@@ -73,14 +110,23 @@ export function checkEntryInput(input: EntryInput): void {
   });
 }
 
-/** The `entry.put` body JSON for `input` at revision `seq` of entry `entryId`. */
-export function encryptEntry(p: OwnerPrincipal, entryId: string, input: EntryInput, seq: number): string {
+/**
+ * The `entry.put` body JSON for `input` at revision `seq` of entry `entryId`: a fresh entry key
+ * K_e seals the title and `agent`-tier values, and is itself sealed for the owner and for each of
+ * `recipients` (issue 14 item 3; the caller names the agents whose scope covers the entry now).
+ */
+export function encryptEntry(p: OwnerPrincipal, entryId: string, input: EntryInput, seq: number, recipients: readonly KeyRecipient[]): string {
+  const ke = randomKey();
+  const agents: Record<string, string> = {};
+  for (const r of recipients) agents[r.agentId] = seal(r.key, ke, entryKeyAad(p.vaultId, entryId, seq, r.agentId));
   const body: EntryPutBody = {
     type: input.type,
     parent: input.parent,
-    title: seal(p.keys.agent, input.title, titleAad(p.vaultId, entryId, seq)),
-    fields: input.fields.map((f, i) => ({ label: f.label, kind: f.kind, tier: f.tier, value: seal(keyFor(p, f.tier)!, f.value, fieldAad(p.vaultId, entryId, i, seq)) })),
+    title: seal(ke, input.title, titleAad(p.vaultId, entryId, seq)),
+    fields: input.fields.map((f, i) => ({ label: f.label, kind: f.kind, tier: f.tier, value: seal(f.tier === 'agent' ? ke : p.keys.owner, f.value, fieldAad(p.vaultId, entryId, i, seq)) })),
     ...(input.tags && input.tags.length > 0 ? { tags: [...new Set(input.tags)] } : {}),
+    key_owner: seal(p.keys.owner, ke, entryKeyAad(p.vaultId, entryId, seq, 'owner')),
+    ...(recipients.length > 0 ? { key_agents: agents } : {}),
   };
   return JSON.stringify(body);
 }
@@ -96,26 +142,35 @@ export function openField(p: Principal, key: Buffer, rev: Revision, index: numbe
   return open(key, f.value, fieldAad(p.vaultId, rev.subject!, index, rev.seq)).toString('utf8');
 }
 
-/** The decrypted title of `rev`. */
-export function openTitle(p: Principal, rev: Revision, body: EntryPutBody = entryBody(rev)): string {
-  return open(p.keys.agent, body.title, titleAad(p.vaultId, rev.subject!, rev.seq)).toString('utf8');
+/**
+ * The decrypted title of `rev`, with `key` (default: `entryKeyOf(p, rev, body)`). Throws
+ * AGENT_SCOPE (CV-2007) when `p` holds no key for it, DECRYPT_FAILED (CV-4004) on a wrong one.
+ */
+export function openTitle(p: Principal, rev: Revision, body: EntryPutBody = entryBody(rev), key: Buffer | undefined = entryKeyOf(p, rev, body)): string {
+  if (!key) throw cvError('AGENT_SCOPE');
+  return open(key, body.title, titleAad(p.vaultId, rev.subject!, rev.seq)).toString('utf8');
 }
 
-/** The view of entry revision `rev` for `p`; fields of tiers `p` holds no key for are redacted. */
-export function decryptView(p: Principal, rev: Revision, createdAt: string): EntryView {
+/**
+ * The view of entry revision `rev` for `p`; fields of tiers `p` holds no key for are redacted.
+ * `grant`: an agent's wrap of this revision's entry key held outside the body (entryKeyOf).
+ * Throws AGENT_SCOPE (CV-2007) when `p` holds no key for the title.
+ */
+export function decryptView(p: Principal, rev: Revision, createdAt: string, grant?: EntryKeyGrant): EntryView {
   const body = entryBody(rev);
   const entryId = rev.subject!;
+  const ek = entryKeyOf(p, rev, body, grant);
   return {
     id: entryId,
     type: body.type,
     parent: body.parent,
-    title: openTitle(p, rev, body),
+    title: openTitle(p, rev, body, ek),
     tags: body.tags ?? [],
     version: rev.seq,
     created_at: createdAt,
     updated_at: rev.createdAt,
     fields: body.fields.map((f, i) => {
-      const key = keyFor(p, f.tier);
+      const key = keyFor(p, f.tier, ek);
       if (!key) return { label: f.label, kind: f.kind, tier: f.tier, redacted: true as const };
       return { label: f.label, kind: f.kind, tier: f.tier, value: open(key, f.value, fieldAad(p.vaultId, entryId, i, rev.seq)).toString('utf8') };
     }),

@@ -4,12 +4,22 @@
  */
 import type { AgentId, TokenId, VaultId } from '../lib/ids.js';
 
-/** Keys a principal may use. The owner holds both; an agent only the agent-tier key. */
+/**
+ * Keys a principal may use. The owner holds the owner key and the vault's shared agent-tier key;
+ * an agent holds its own key `own` (K_a, issue 14 item 3) and, only if it was created before
+ * key-enforced scopes, the shared agent-tier key.
+ */
 export interface TierKeys {
   /** Owner-tier key (vault key); undefined for agents. */
   readonly owner?: Buffer;
-  /** Agent-tier key. */
-  readonly agent: Buffer;
+  /**
+   * The vault's shared agent-tier key: opens titles and agent-tier values of revisions written
+   * before issue 14 item 3, and agent names. The owner's, and a pre-upgrade agent's; undefined
+   * for agents created since.
+   */
+  readonly agent?: Buffer;
+  /** An agent's own key K_a: unwraps the entry keys granted to it (issue 14 item 3). Agents only. */
+  readonly own?: Buffer;
 }
 
 /** The vault owner. */
@@ -17,7 +27,7 @@ export interface OwnerPrincipal {
   readonly kind: 'owner';
   readonly vaultId: VaultId;
   readonly tokenId: TokenId;
-  readonly keys: TierKeys & { readonly owner: Buffer };
+  readonly keys: TierKeys & { readonly owner: Buffer; readonly agent: Buffer };
 }
 
 /** A scoped agent. */
@@ -32,7 +42,7 @@ export interface AgentPrincipal {
   readonly folders: ReadonlySet<string>;
   /** Tags: the agent may read every entry carrying one (issue 14 item 2). */
   readonly tags: ReadonlySet<string>;
-  readonly keys: TierKeys;
+  readonly keys: TierKeys & { readonly own: Buffer };
   /** Locked by a replicated `agent.lock` revision (issue 6 item 3): every read is refused. */
   readonly locked: boolean;
   /** Distinct entries the agent may read per minute and per hour (defaults 3 and 10). */

@@ -29,7 +29,7 @@ import { parseRef } from '../lib/secret-ref.js';
 import { entryInScope } from './scope.js';
 import { actorOf, type Principal } from './principal.js';
 import { appendAudit, type AuditInput } from './audit.js';
-import { entryBody, openTitle } from './entry-codec.js';
+import { entryBody, entryKeyOf, openTitle } from './entry-codec.js';
 import type { EntriesService, EntrySummary, ReadContext } from './entries-service.js';
 
 /** A resolved reference to a field's value. */
@@ -80,14 +80,20 @@ export function createRefsService(deps: RefsServiceDeps) {
   /** Live entries `p` may read, without auditing. A locked agent gets AGENT_LOCKED. */
   function readableOf(store: VaultStore, p: Principal): EntrySummary[] {
     if (p.kind === 'agent' && p.locked) throw cvError('AGENT_LOCKED');
-    return store.listEntries().filter((en) => mayList(store, p, en.entryId)).map((en) => {
+    const out: EntrySummary[] = [];
+    for (const en of store.listEntries()) {
+      if (!mayList(store, p, en.entryId)) continue;
       const rev = store.getRevision(en.headSeq)!;
       const body = entryBody(rev);
-      return {
-        id: en.entryId, type: body.type, parent: body.parent, title: openTitle(p, rev, body), tags: body.tags ?? [], version: rev.seq, updated_at: rev.createdAt,
+      // Only what the token can open: an entry whose newest revision holds no key for this agent is left out (issue 14 item 3).
+      const key = entryKeyOf(p, rev, body, p.kind === 'agent' ? store.getGrant(en.entryId, p.agentId) : undefined);
+      if (!key) continue;
+      out.push({
+        id: en.entryId, type: body.type, parent: body.parent, title: openTitle(p, rev, body, key), tags: body.tags ?? [], version: rev.seq, updated_at: rev.createdAt,
         fields: body.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier })),
-      };
-    });
+      });
+    }
+    return out;
   }
 
   /** Entry id of `target` (an id as is, else the one readable entry titled so). Audits an ambiguity. */

@@ -72,6 +72,22 @@ export const Tag = z.string().regex(/^[A-Za-z0-9][A-Za-z0-9._:/-]{0,63}$/, 'a ta
 /** At most this many tags per entry, and per agent scope. */
 export const MAX_TAGS = 64;
 
+/** Agent id or entry id used as a record key in a body (ids are short base64url strings). */
+const idKey = z.string().regex(/^[a-z]_[A-Za-z0-9_-]{1,62}$/);
+
+/**
+ * Key-enforced scopes (issue 14 item 3; docs/security.md "What an agent token can decrypt"):
+ * `key_owner` is the revision's fresh entry key K_e sealed under the vault's owner key, and
+ * `key_agents` maps each agent whose scope covered the entry at write time to K_e sealed under
+ * that agent's own key K_a (AAD: aad.ts `entryKeyAad`). When `key_owner` is present the title and
+ * the `agent`-tier values are sealed under K_e; without it (revisions written before), under the
+ * vault's shared agent-tier key. Owner-tier and sealed values are sealed under the owner key either way.
+ */
+const EntryKeyParts = {
+  key_owner: ct.optional(),
+  key_agents: z.record(idKey, ct).optional(),
+};
+
 /**
  * Body of `entry.put` (create or update): title and values are ciphertexts (AAD: see aad.ts).
  * `tags` (issue 14 item 2) is absent in revisions written before tags existed, and when empty.
@@ -82,6 +98,7 @@ export const EntryPutBody = z.strictObject({
   title: ct,
   fields: z.array(StoredField).max(1000),
   tags: z.array(Tag).max(MAX_TAGS).optional(),
+  ...EntryKeyParts,
 });
 /** Parsed entry.put body. */
 export type EntryPutBody = z.infer<typeof EntryPutBody>;
@@ -112,17 +129,29 @@ export const MAX_TTL_SECONDS = 10 * 366 * 24 * 3600;
  * before issue 14: no folders, no tags, never expires.
  */
 const AgentScopeParts = {
+  /**
+   * Issue 14 item 3: for each entry newly covered by this revision's scope whose newest revision
+   * has an entry key, that key sealed under the agent's own key (`wrap`) and the seq of the
+   * revision it belongs to. Absent when none.
+   */
+  grants: z.record(idKey, z.strictObject({ seq: z.number().int().min(1), wrap: ct })).optional(),
   folders: z.array(z.string().max(64)).max(10000).optional(),
   tags: z.array(Tag).max(MAX_TAGS).optional(),
   expires_at: isoDate.optional(),
   ttl_seconds: z.number().int().min(1).max(MAX_TTL_SECONDS).optional(),
 };
 
-/** Body of `agent.create`: token verifier, agent key wrapped for the agent token, scopes, optional limits, folders, tags, expiry. */
+/**
+ * Body of `agent.create`: token verifier, agent key wrapped for the agent token, scopes, optional
+ * limits, folders, tags, expiry. `key_owner` (issue 14 item 3): the agent's own key K_a sealed
+ * under the owner key, and then `wrapped` holds K_a; absent (agents created before), `wrapped`
+ * holds the vault's shared agent-tier key.
+ */
 export const AgentCreateBody = z.strictObject({
   token_id: z.string().min(1).max(64),
   verifier: z.string().min(1).max(128),
   wrapped: ct,
+  key_owner: ct.optional(),
   name: ct,
   scopes: z.array(z.string().max(64)).max(10000),
   limits: AgentLimits.optional(),

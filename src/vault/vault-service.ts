@@ -15,6 +15,7 @@ import { DEFAULT_LIMITS, type Principal } from './principal.js';
 import { RECOVERY_TOKEN_NAME } from './revision.js';
 import { appendAudit } from './audit.js';
 import { createTokenKeyCache, type TokenKeyCache } from './token-cache.js';
+import { legacyAgentKey } from './entry-keys.js';
 import { createTokenExpiry } from './token-expiry.js';
 import type { Clock } from '../lib/clock.js';
 
@@ -167,14 +168,18 @@ export function createVaultService(deps: VaultServiceDeps) {
       }
       if (!keys) {
         const raw = unwrapKeys(kekOf(parsed.secret, parsed.tokenId), parsed.vaultId, parsed.tokenId, row.wrapped);
-        keys = row.kind === 'owner' ? { owner: raw.subarray(0, KEY_BYTES), agent: raw.subarray(KEY_BYTES) } : { agent: raw };
+        // An agent's wrap holds its own key K_a (issue 14 item 3), or, for an agent created before,
+        // the shared agent-tier key, from which its K_a is derived (entry-keys.ts legacyAgentKey).
+        keys = row.kind === 'owner' ? { owner: raw.subarray(0, KEY_BYTES), agent: raw.subarray(KEY_BYTES) }
+          : row.keyOwner !== null ? { own: raw } : { agent: raw, own: legacyAgentKey(raw, parsed.vaultId, row.agentId!) };
         cache.set(text, parsed.vaultId, parsed.tokenId, row, keys);
       }
       if (row.kind === 'owner') {
-        return { kind: 'owner', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, keys: { owner: keys.owner!, agent: keys.agent } };
+        return { kind: 'owner', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, keys: { owner: keys.owner!, agent: keys.agent! } };
       }
       return {
-        kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), folders: new Set(row.folders), tags: new Set(row.tags), keys: { agent: keys.agent },
+        kind: 'agent', vaultId: parsed.vaultId, tokenId: parsed.tokenId as TokenId, agentId: row.agentId as AgentId, scopes: new Set(row.scopes), folders: new Set(row.folders), tags: new Set(row.tags),
+        keys: { own: keys.own!, ...(keys.agent ? { agent: keys.agent } : {}) },
         locked: row.locked, limits: { perMinute: row.perMinute ?? DEFAULT_LIMITS.perMinute, perHour: row.perHour ?? DEFAULT_LIMITS.perHour },
       };
     },

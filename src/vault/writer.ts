@@ -30,6 +30,9 @@ export interface WriteHooks {
   afterCommit(vaultId: VaultId, seq: number): void;
 }
 
+/** Appends one revision inside `appendAll`'s savepoint; `body(seq)` builds its body knowing its seq. */
+export type Emit = (kind: RevisionKind, subject: string | null, body: (seq: number) => string) => Revision;
+
 /** Who is writing: this POP's id and current epoch (DESIGN.md §4.4.6). */
 export interface WriterIdentity {
   readonly popId: string;
@@ -41,6 +44,39 @@ export type RevisionWriter = ReturnType<typeof createRevisionWriter>;
 
 /** Builds the writer from its dependencies. `now` returns the current time. */
 export function createRevisionWriter(deps: { hooks: WriteHooks; identity: () => WriterIdentity; now: () => Date }) {
+  /**
+   * Like `append`, for several revisions that must commit together (issue 14 item 3: a
+   * revocation and the re-key revisions that shut the revoked agent out). `build(emit)` runs in
+   * the write's savepoint; each `emit(kind, subject, body)` numbers, checks and applies one
+   * revision at once (so a later one sees the state the earlier ones left) and returns it. The
+   * audit records follow the revisions; given as a function, it is called with the revisions
+   * emitted and returns the records. Resolves with `build`'s result and every revision
+   * emitted, once their batch committed; if anything throws, none of them is stored.
+   */
+  function appendAll<T>(store: VaultStore, build: (emit: Emit) => T, audit?: AuditInput | readonly AuditInput[] | ((revisions: readonly Revision[]) => readonly AuditInput[]), check?: () => void): Promise<{ result: T; revisions: Revision[] }> {
+    return store.commit(() => {
+      check?.();
+      const id = deps.identity();
+      const at = deps.now().toISOString();
+      const revisions: Revision[] = [];
+      const emit: Emit = (kind, subject, body) => {
+        const seq = store.maxSeq() + 1;
+        const rev: Revision = { vaultId: store.vaultId, seq, kind, subject, body: body(seq), epoch: id.epoch, originPop: id.popId, createdAt: at };
+        deps.hooks.beforeCommit(store.vaultId as VaultId, seq);
+        applyRevision(store, rev);
+        revisions.push(rev);
+        return rev;
+      };
+      const result = build(emit);
+      const records = audit === undefined ? [] : typeof audit === 'function' ? audit(revisions) : Array.isArray(audit) ? audit : [audit];
+      for (const a of records as readonly AuditInput[]) appendAudit(store, a, at);
+      return { result, revisions };
+    }).then((out) => {
+      for (const rev of out.revisions) deps.hooks.afterCommit(store.vaultId as VaultId, rev.seq);
+      return out;
+    });
+  }
+
   return {
     /**
      * Appends one revision of `kind` about `subject` to `store` in the next group commit.
@@ -51,21 +87,10 @@ export function createRevisionWriter(deps: { hooks: WriteHooks; identity: () => 
      * revision once its batch committed (fsync'd); rejects with what was thrown.
      */
     append(store: VaultStore, kind: RevisionKind, subject: string | null, body: (seq: number) => string, audit?: AuditInput | readonly AuditInput[], check?: () => void): Promise<Revision> {
-      return store.commit(() => {
-        check?.();
-        const seq = store.maxSeq() + 1;
-        const id = deps.identity();
-        const at = deps.now().toISOString();
-        const rev: Revision = { vaultId: store.vaultId, seq, kind, subject, body: body(seq), epoch: id.epoch, originPop: id.popId, createdAt: at };
-        deps.hooks.beforeCommit(store.vaultId as VaultId, seq);
-        applyRevision(store, rev);
-        for (const a of audit === undefined ? [] : Array.isArray(audit) ? audit : [audit]) appendAudit(store, a as AuditInput, at);
-        return rev;
-      }).then((rev) => {
-        deps.hooks.afterCommit(store.vaultId as VaultId, rev.seq);
-        return rev;
-      });
+      return appendAll(store, (emit) => emit(kind, subject, body), audit, check).then((r) => r.result);
     },
+
+    appendAll,
   };
 }
 

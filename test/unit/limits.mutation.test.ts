@@ -112,7 +112,7 @@ function gateFixture() {
   const gate = createAgentGate({ writer, now: () => new Date(nowMs), clock: { nowMs: () => nowMs } });
   const agent = (over: Partial<AgentPrincipal> = {}): AgentPrincipal => ({
     kind: 'agent', vaultId: VAULT, tokenId: 't_x' as TokenId, agentId: 'a_1' as AgentId, scopes: new Set(['e1', 'e2', 'e3', 'e4']), folders: new Set(), tags: new Set(),
-    keys: { agent: Buffer.alloc(32) }, locked: false, limits: { perMinute: 2, perHour: 100 }, ...over,
+    keys: { own: Buffer.alloc(32) }, locked: false, limits: { perMinute: 2, perHour: 100 }, ...over,
   });
   const audit = async () => (await settled(), store.pageAudit(0, 1000)).map((r) => [r.actor, r.action, r.entryId, r.outcome, r.code, r.ip]);
   const tryAdmit = (p: AgentPrincipal, entry: string, writable = true): ClavitorError | undefined => {

@@ -82,7 +82,7 @@ test('whole entries: decryptView(encryptEntry(e)) = e, and moved stored fields f
   fc.assert(fc.property(key, key, ctx, entryArb, fc.nat(), id('e'), id('v'), (ko, ka, c, input, pick, otherEntry, otherVault) => {
     fc.pre(otherEntry !== c.entry && otherVault !== c.vault);
     const p = owner(c.vault, { owner: ko, agent: ka });
-    const body = encryptEntry(p, c.entry, input, c.seq);
+    const body = encryptEntry(p, c.entry, input, c.seq, []);
     const view = decryptView(p, revOf(c.vault, c.entry, c.seq, body), 'x');
     assert.equal(view.title, input.title);
     assert.deepEqual(view.fields.map((f) => ('value' in f ? f.value : null)), input.fields.map((f) => f.value));

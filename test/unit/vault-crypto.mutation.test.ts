@@ -18,7 +18,7 @@ import { hkdf, KEY_BYTES, open, randomKey, seal } from '../../src/vault/crypto.j
 import { kekFor, mintToken, parseToken, unwrapKeys, verifierFor, verifierMatches, wrapKeys } from '../../src/vault/tokens.js';
 import { agentNameAad, fieldAad, titleAad, wrapAad } from '../../src/vault/aad.js';
 import { deriveSealKey, isSealedCiphertext, MIN_PASSPHRASE_CHARS, openValue, SEALED_PREFIX, sealedAad, sealValue } from '../../src/vault/sealed.js';
-import { checkEntryInput, decryptView, encryptEntry, keyFor, openField, openTitle, type EntryInput } from '../../src/vault/entry-codec.js';
+import { checkEntryInput, decryptView, encryptEntry, entryKeyOf, keyFor, openField, openTitle, type EntryInput } from '../../src/vault/entry-codec.js';
 import { isCvError } from '../../src/lib/errors.js';
 import type { AgentPrincipal, OwnerPrincipal } from '../../src/vault/principal.js';
 import type { Revision } from '../../src/vault/revision.js';
@@ -167,10 +167,13 @@ test('sealed tier: the shape check wants cs1. and at least salt + iv + tag (44 b
 const VAULT = 'v_CCCCCCCCCCCCCCCCCCCCCC' as VaultId;
 const keys = { owner: randomBytes(32), agent: randomBytes(32) };
 const owner: OwnerPrincipal = { kind: 'owner', vaultId: VAULT, tokenId: 't_o' as TokenId, keys };
+const agentKey = randomBytes(32);
 const agent: AgentPrincipal = {
   kind: 'agent', vaultId: VAULT, tokenId: 't_a' as TokenId, agentId: 'a_1' as AgentId, scopes: new Set(['e_1']), folders: new Set(), tags: new Set(),
-  keys: { agent: keys.agent }, locked: false, limits: { perMinute: 3, perHour: 10 },
+  keys: { own: agentKey }, locked: false, limits: { perMinute: 3, perHour: 10 },
 };
+/** Agent a_1 receives every entry key in these tests (issue 14 item 3). */
+const toAgent = [{ agentId: 'a_1', key: agentKey }];
 const sealedValue = sealValue(randomBytes(32), VAULT, 'pin', '1234');
 const input: EntryInput = {
   type: 'credential', parent: null, title: 'Bank',
@@ -182,23 +185,32 @@ const input: EntryInput = {
 };
 const revOf = (body: string, seq = 5): Revision => ({ vaultId: VAULT, seq, kind: 'entry.put', subject: 'e_1', body, epoch: 1, originPop: 'p', createdAt: '2026-02-02T00:00:00.000Z' });
 
-test('entries: agent-tier values and titles under the agent key, owner and sealed under the owner key (AAD per field)', () => {
-  const body = JSON.parse(encryptEntry(owner, 'e_1', input, 5)) as { type: string; parent: null; title: string; fields: { label: string; kind: string; tier: string; value: string }[] };
+test('entries: agent-tier values and titles under a fresh entry key sealed for the owner and each covering agent; owner and sealed under the owner key (AAD per field)', () => {
+  type Body = { type: string; parent: null; title: string; fields: { label: string; kind: string; tier: string; value: string }[]; key_owner: string; key_agents?: Record<string, string> };
+  const body = JSON.parse(encryptEntry(owner, 'e_1', input, 5, toAgent)) as Body;
   assert.equal(body.type, 'credential');
   assert.equal(body.parent, null);
-  assert.equal(open(keys.agent, body.title, 'clavitor/v1|title|' + VAULT + '|e_1|5').toString(), 'Bank');
+  // docs/security.md "What an agent token can decrypt": K_e sealed under the owner key and under K_a, AAD vault, entry, seq, holder.
+  const ke = open(keys.owner, body.key_owner, `clavitor/v1|entry-key|${VAULT}|e_1|5|owner`);
+  assert.deepEqual(open(agentKey, body.key_agents!.a_1!, `clavitor/v1|entry-key|${VAULT}|e_1|5|a_1`), ke);
+  assert.throws(() => open(agentKey, body.key_agents!.a_1!, `clavitor/v1|entry-key|${VAULT}|e_1|6|a_1`), decryptFailed, 'a wrap moved to another revision');
+  assert.equal(open(ke, body.title, 'clavitor/v1|title|' + VAULT + '|e_1|5').toString(), 'Bank');
+  assert.throws(() => open(keys.agent, body.title, 'clavitor/v1|title|' + VAULT + '|e_1|5'), decryptFailed, 'the shared agent-tier key no longer opens a new revision');
   assert.deepEqual(body.fields.map((f) => [f.label, f.kind, f.tier]), [['user', 'text', 'agent'], ['password', 'text', 'owner'], ['pin', 'text', 'sealed']]);
-  assert.equal(open(keys.agent, body.fields[0]!.value, `clavitor/v1|field|${VAULT}|e_1|0|5`).toString(), 'alice');
+  assert.equal(open(ke, body.fields[0]!.value, `clavitor/v1|field|${VAULT}|e_1|0|5`).toString(), 'alice');
   assert.equal(open(keys.owner, body.fields[1]!.value, `clavitor/v1|field|${VAULT}|e_1|1|5`).toString(), 'hunter2');
   assert.equal(open(keys.owner, body.fields[2]!.value, `clavitor/v1|field|${VAULT}|e_1|2|5`).toString(), sealedValue);
-  assert.equal(keyFor(agent, 'owner'), undefined);
-  assert.equal(keyFor(agent, 'sealed'), undefined);
-  assert.equal(keyFor(agent, 'agent'), keys.agent);
-  assert.equal(keyFor(owner, 'sealed'), keys.owner);
+  assert.equal(keyFor(agent, 'owner', ke), undefined);
+  assert.equal(keyFor(agent, 'sealed', ke), undefined);
+  assert.equal(keyFor(agent, 'agent', ke), ke);
+  assert.equal(keyFor(owner, 'sealed', ke), keys.owner);
+  const none = JSON.parse(encryptEntry(owner, 'e_1', input, 5, [])) as Body;
+  assert.equal(none.key_agents, undefined, 'no covering agent: no agent wraps');
+  assert.equal(entryKeyOf(agent, revOf(JSON.stringify(none)), none as never), undefined, 'an agent without a wrap holds no key');
 });
 
 test('entries: an agent sees the title and agent-tier values; owner and sealed fields are redacted', () => {
-  const rev = revOf(encryptEntry(owner, 'e_1', input, 5));
+  const rev = revOf(encryptEntry(owner, 'e_1', input, 5, toAgent));
   const view = decryptView(agent, rev, '2026-01-01T00:00:00.000Z');
   assert.deepEqual(view, {
     id: 'e_1', type: 'credential', parent: null, title: 'Bank', tags: [], version: 5, created_at: '2026-01-01T00:00:00.000Z', updated_at: '2026-02-02T00:00:00.000Z',
