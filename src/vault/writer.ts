@@ -30,6 +30,15 @@ export interface WriteHooks {
   afterCommit(vaultId: VaultId, seq: number): void;
 }
 
+/** One revision of `appendAll`: as the arguments of `append`. */
+export interface AppendItem {
+  readonly kind: RevisionKind;
+  readonly subject: string | null;
+  /** Body JSON text knowing the revision's seq (the ciphertext AAD includes it). */
+  readonly body: (seq: number) => string;
+  readonly audit?: AuditInput | readonly AuditInput[];
+}
+
 /** Who is writing: this POP's id and current epoch (DESIGN.md §4.4.6). */
 export interface WriterIdentity {
   readonly popId: string;
@@ -64,6 +73,33 @@ export function createRevisionWriter(deps: { hooks: WriteHooks; identity: () => 
       }).then((rev) => {
         deps.hooks.afterCommit(store.vaultId as VaultId, rev.seq);
         return rev;
+      });
+    },
+
+    /**
+     * Appends several revisions to `store` as ONE job of the next group commit (issue 15, "nothing
+     * is half-imported"): they get consecutive seqs in the order given and commit in one savepoint
+     * of one transaction, with their backlog records and audit records, or not at all. `check`
+     * runs first against the current state; if it, the edition's `beforeCommit` or any body
+     * builder throws, the savepoint rolls back and nothing of any of them is stored. `afterCommit`
+     * then runs for each seq in order. Resolves with the committed revisions.
+     */
+    appendAll(store: VaultStore, items: readonly AppendItem[], check?: () => void): Promise<Revision[]> {
+      return store.commit(() => {
+        check?.();
+        const id = deps.identity();
+        const at = deps.now().toISOString();
+        return items.map((it) => {
+          const seq = store.maxSeq() + 1;
+          const rev: Revision = { vaultId: store.vaultId, seq, kind: it.kind, subject: it.subject, body: it.body(seq), epoch: id.epoch, originPop: id.popId, createdAt: at };
+          deps.hooks.beforeCommit(store.vaultId as VaultId, seq);
+          applyRevision(store, rev);
+          for (const a of it.audit === undefined ? [] : Array.isArray(it.audit) ? it.audit : [it.audit]) appendAudit(store, a as AuditInput, at);
+          return rev;
+        });
+      }).then((revs) => {
+        for (const rev of revs) deps.hooks.afterCommit(store.vaultId as VaultId, rev.seq);
+        return revs;
       });
     },
   };
