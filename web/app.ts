@@ -13,6 +13,11 @@
  *   switches the page to read-only with a banner naming the primary; write buttons are disabled.
  * - Sealed fields are shown as sealed: their key is scrypt-derived (src/vault/sealed.ts) and
  *   WebCrypto has no scrypt, so they are opened with clavitor-cli, never here and never by the server.
+ * - Import files are read by the POP (POST /api/import/parse), with the CLI's readers: one
+ *   implementation, and a Clavitor export's scrypt key cannot be derived with WebCrypto. Its
+ *   passphrase is therefore sent to the POP for that request (docs/web.md "Import: where the file
+ *   is read, and why"); the box is cleared after each dry run. The import itself is one request
+ *   (POST /api/import): all entries or none.
  */
 
 /** Sign-out after this long without a click or key press, in milliseconds. */
@@ -156,7 +161,8 @@ async function route(): Promise<void> {
     else if (page === 'history' && id) await showHistory(id);
     else if (page === 'agents') await showAgents();
     else if (page === 'audit') await showAudit();
-    else if (page === 'trash') showTrash();
+    else if (page === 'trash') await showTrash();
+    else if (page === 'import') showImport();
     else await showEntries();
   } catch (e) {
     say(`The POP could not be reached: ${(e as Error).message}`);
@@ -194,6 +200,38 @@ function tierBadge(tier: string): HTMLElement {
   return el('span', { class: `tier tier-${tier}`, text: tier, title: tier === 'agent' ? 'agents in scope can read it' : tier === 'owner' ? 'only the owner can read it' : 'client-encrypted with the seal passphrase' });
 }
 
+/**
+ * The value cell and the action cell of a field, as the entry page and the history page show it:
+ * masked until **Reveal**, **Copy** to the clipboard; a sealed value is shown as sealed, never opened.
+ */
+function valueCells(f: Field): { valueCell: HTMLTableCellElement; actions: HTMLTableCellElement } {
+  const valueCell = el('td', { class: 'mono' });
+  const actions = el('td');
+  if (f.tier === 'sealed') {
+    valueCell.append(el('span', { class: 'sealed', text: 'sealed — open it with clavitor-cli (the seal passphrase never reaches the server or this page)' }));
+  } else if (f.value !== undefined) {
+    const value = f.value;
+    const shown = el('span', { class: 'value', text: '••••••••' });
+    valueCell.append(shown);
+    let revealed = false;
+    const reveal = button('Reveal', () => {
+      revealed = !revealed;
+      shown.textContent = revealed ? value : '••••••••';
+      reveal.textContent = revealed ? 'Hide' : 'Reveal';
+    }, { class: 'reveal' });
+    const copy = button('Copy', async () => {
+      try {
+        await navigator.clipboard.writeText(value);
+        say(`Copied “${f.label}” to the clipboard.`, true);
+      } catch {
+        say('The browser refused clipboard access.');
+      }
+    }, { class: 'copy' });
+    actions.append(reveal, ' ', copy);
+  }
+  return { valueCell, actions };
+}
+
 async function showEntry(id: string): Promise<void> {
   const r = await call('GET', `/api/entries/${encodeURIComponent(id)}`);
   if (r.status !== 200) return say(errorText(r));
@@ -202,29 +240,8 @@ async function showEntry(id: string): Promise<void> {
   const rows = el('tbody', { id: 'fields' });
   const totps: { label: string; code: HTMLElement; left: HTMLElement; seconds: number }[] = [];
   for (const f of e.fields ?? []) {
-    const valueCell = el('td', { class: 'mono' });
-    const actions = el('td');
-    if (f.tier === 'sealed') {
-      valueCell.append(el('span', { class: 'sealed', text: 'sealed — open it with clavitor-cli (the seal passphrase never reaches the server or this page)' }));
-    } else if (f.value !== undefined) {
-      const value = f.value;
-      const shown = el('span', { class: 'value', text: '••••••••' });
-      valueCell.append(shown);
-      let revealed = false;
-      const reveal = button('Reveal', () => {
-        revealed = !revealed;
-        shown.textContent = revealed ? value : '••••••••';
-        reveal.textContent = revealed ? 'Hide' : 'Reveal';
-      }, { class: 'reveal' });
-      const copy = button('Copy', async () => {
-        try {
-          await navigator.clipboard.writeText(value);
-          say(`Copied “${f.label}” to the clipboard.`, true);
-        } catch {
-          say('The browser refused clipboard access.');
-        }
-      }, { class: 'copy' });
-      actions.append(reveal, ' ', copy);
+    const { valueCell, actions } = valueCells(f);
+    if (f.tier !== 'sealed' && f.value !== undefined) {
       if (f.kind === 'totp') {
         const code = el('span', { class: 'totp', text: '······' });
         const left = el('span', { class: 'note totp-left' });
@@ -350,31 +367,172 @@ function showEditor(entry: Entry | null): void {
   );
 }
 
+// ---- history, trash, import (issue 15 items 2 and 4) --------------------------------------
+
+interface Revision { seq: number; kind: string; epoch: number; origin_pop: string; created_at: string; entry?: { type: string; parent: string | null; title: string; fields: Field[] } }
+interface TrashItem { id: string; type: string; parent: string | null; title: string; version: number; last_version: number; deleted_at: string }
+
 /**
- * Revisions of an entry. Today the route returns metadata (seq, kind, epoch, origin, time); when
- * it also returns old values (issue 15 item 4, being built), a revision's `entry.fields` are shown
- * and `restore` is the hook for "write a new revision equal to this one".
+ * Revisions of an entry (deleted ones too), newest first, each `entry.put` with the values it
+ * stored: masked until Reveal, Copy like the entry page. **Restore this version** writes a new
+ * revision equal to it — the route of `clavitor-cli restore ID --version N` (POST
+ * /api/entries/{id}/restore `{"version":N}`), with `If-Match` the current version, so a change made
+ * meanwhile is shown as a conflict, never overwritten.
  */
 async function showHistory(id: string): Promise<void> {
   const r = await call('GET', `/api/entries/${encodeURIComponent(id)}/revisions`);
   if (r.status !== 200) return say(errorText(r));
-  const body = el('tbody', { id: 'revisions' });
-  for (const rev of r.json.revisions as { seq: number; kind: string; epoch: number; origin_pop: string; created_at: string; entry?: { title: string; fields: Field[] } }[]) {
-    const values = rev.entry ? rev.entry.fields.map((f) => `${f.label} (${f.tier})`).join(', ') : 'values: not served by this POP yet';
-    body.append(el('tr', {}, el('td', { text: String(rev.seq) }), el('td', { text: rev.kind }), el('td', { text: String(rev.epoch) }), el('td', { text: rev.origin_pop }), el('td', { text: new Date(rev.created_at).toLocaleString() }), el('td', { class: 'note', text: values })));
+  const revs = r.json.revisions as Revision[];
+  const current = revs.at(-1);
+  const deleted = current?.kind === 'entry.delete';
+  const list = el('div', { id: 'revisions' });
+  for (const rev of [...revs].reverse()) {
+    const head = el('h2', { text: `Version ${rev.seq}${rev === current ? ' (current)' : ''}` });
+    const meta = el('p', { class: 'note', text: `${rev.kind === 'entry.delete' ? 'deleted' : rev.kind} · ${new Date(rev.created_at).toLocaleString()} · written by ${rev.origin_pop} in epoch ${rev.epoch}` });
+    const box = el('section', { class: 'revision', 'data-seq': String(rev.seq) }, head, meta);
+    if (rev.entry) {
+      const rows = el('tbody');
+      for (const f of rev.entry.fields) {
+        const { valueCell, actions } = valueCells(f);
+        rows.append(el('tr', { 'data-label': f.label }, el('td', { text: f.label }), el('td', { text: f.kind }), el('td', {}, tierBadge(f.tier)), valueCell, actions));
+      }
+      box.append(el('p', {}, el('strong', { class: 'rev-title', text: rev.entry.title }), ` · ${rev.entry.type}${rev.entry.parent ? ` · in ${rev.entry.parent}` : ''}`),
+        el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Label' }), el('th', { text: 'Kind' }), el('th', { text: 'Tier' }), el('th', { text: 'Value' }), el('th', { text: '' }))), rows));
+      if (rev !== current) {
+        box.append(button('Restore this version', async () => {
+          const res = await call('POST', `/api/entries/${encodeURIComponent(id)}/restore`, { version: rev.seq }, current ? { 'if-match': `"${current.seq}"` } : {});
+          if (res.status === 409) return say(`Not restored: ${errorText(res)} (the entry changed since this page was loaded; nothing was overwritten). Reload the history.`);
+          if (res.status !== 200) return say(errorText(res));
+          say(`Restored version ${rev.seq} as version ${res.json.version}.`, true);
+          location.hash = `#/entry/${encodeURIComponent(id)}`;
+        }, { class: 'write restore' }));
+      }
+    }
+    list.append(box);
   }
   $('view').append(
-    el('h1', { text: 'History' }),
-    el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Seq' }), el('th', { text: 'Kind' }), el('th', { text: 'Epoch' }), el('th', { text: 'Written by' }), el('th', { text: 'At' }), el('th', { text: 'Values' }))), body),
-    button('Back', () => { location.hash = `#/entry/${encodeURIComponent(id)}`; }),
+    el('h1', { id: 'history-title', text: `History${deleted ? ' (deleted entry)' : ''}` }),
+    el('p', { class: 'note', text: `Entry ${id}: ${revs.length} revisions, newest first. Restoring writes a new version equal to the old one; nothing is erased.${deleted ? ' The entry is in the trash: restoring a version also brings it back.' : ''}` }),
+    el('div', { class: 'toolbar' }, button('Back', () => { location.hash = deleted ? '#/trash' : `#/entry/${encodeURIComponent(id)}`; })),
+    list,
   );
 }
 
-/** Hook for the trash (issue 15 item 4): deleted entries and undelete, once the POP serves them. */
-function showTrash(): void {
+/** Deleted entries, newest deletion first: **Undelete** (POST /api/entries/{id}/restore `{}` with If-Match) and **History**. */
+async function showTrash(): Promise<void> {
+  const r = await call('GET', '/api/trash');
+  if (r.status !== 200) return say(errorText(r));
+  const items = r.json.trash as TrashItem[];
+  const body = el('tbody', { id: 'trash' });
+  for (const t of items) {
+    const undelete = button('Undelete', async () => {
+      const res = await call('POST', `/api/entries/${encodeURIComponent(t.id)}/restore`, {}, { 'if-match': `"${t.version}"` });
+      if (res.status !== 200) return say(errorText(res));
+      say(`Undeleted “${t.title}” (version ${res.json.version}).`, true);
+      location.hash = `#/entry/${encodeURIComponent(t.id)}`;
+    }, { class: 'write undelete' });
+    const history = button('History', () => { location.hash = `#/history/${encodeURIComponent(t.id)}`; }, { class: 'history' });
+    body.append(el('tr', { 'data-id': t.id }, el('td', { text: t.title }), el('td', { text: t.type }), el('td', { text: new Date(t.deleted_at).toLocaleString() }), el('td', { text: String(t.last_version) }), el('td', {}, undelete, ' ', history)));
+  }
   $('view').append(
     el('h1', { text: 'Trash' }),
-    el('p', { id: 'trash-note', text: 'The web vault does not show the trash yet: list deleted entries with clavitor-cli trash and bring one back with clavitor-cli undelete (GET /api/trash, POST /api/entries/{id}/restore).' }),
+    el('p', { class: 'note', id: 'trash-count', text: items.length === 0 ? 'The trash is empty.' : `${items.length} deleted ${items.length === 1 ? 'entry' : 'entries'}. Undelete brings an entry back as it was before the deletion (a new version); History shows every old version with its values.` }),
+    el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Title' }), el('th', { text: 'Type' }), el('th', { text: 'Deleted' }), el('th', { text: 'Last version' }), el('th', { text: '' }))), body),
+  );
+}
+
+const IMPORT_FORMATS: [string, string][] = [
+  ['bitwarden-json', 'Bitwarden JSON (unencrypted)'], ['bitwarden-csv', 'Bitwarden CSV'], ['1password-1pux', '1Password 1PUX'], ['1password-csv', '1Password CSV'],
+  ['keepassxc-xml', 'KeePassXC XML'], ['keepass-csv', 'KeePassXC CSV'], ['csv', 'Generic CSV (with a column mapping)'], ['clavitor', 'Clavitor export (encrypted, with its passphrase)'],
+];
+
+/** Base64 of a file's bytes, in chunks (no stack overflow on large files). */
+function base64Of(bytes: Uint8Array): string {
+  let bin = '';
+  for (let i = 0; i < bytes.length; i += 0x8000) bin += String.fromCharCode(...bytes.subarray(i, i + 0x8000));
+  return btoa(bin);
+}
+
+interface ImportEntry { ref: string; parent_ref: string | null; type: string; title: string; fields: { label: string; kind: string; tier: string; value: string }[] }
+
+/**
+ * Import (issue 15 item 2): the file is read by the server with the CLI's readers (POST
+ * /api/import/parse; writes nothing), every entry is checked (POST /api/import with dry_run), and
+ * the dry run is shown — titles, folders, field labels and kinds, never a value — with what could
+ * not be mapped. **Import N entries** sends them all in one request (POST /api/import), written in
+ * one transaction or not at all.
+ */
+function showImport(): void {
+  const format = el('select', { id: 'i-format' });
+  for (const [v, label] of IMPORT_FORMATS) format.append(el('option', { value: v, text: label }));
+  const file = el('input', { id: 'i-file', type: 'file' });
+  const map = el('textarea', { id: 'i-map', rows: '3', cols: '40', placeholder: 'one COLUMN=FIELD a line, e.g. Service=title (FIELD: title, folder, type, notes, totp, skip, or a field label)' });
+  const pass = el('input', { id: 'i-pass', type: 'password', autocomplete: 'off', placeholder: 'export passphrase' });
+  const mapRow = el('p', { id: 'i-map-row', hidden: true }, el('label', { text: 'Column mapping (optional) ' }), map);
+  const passRow = el('p', { id: 'i-pass-row', hidden: true }, el('label', { text: 'Passphrase ' }, pass), ' ',
+    el('span', { class: 'note', text: 'Sent to this POP for this request only, to decrypt the file; never stored or logged. To keep it off the server, use clavitor-cli import --from clavitor.' }));
+  format.addEventListener('change', () => {
+    mapRow.hidden = format.value !== 'csv';
+    passRow.hidden = format.value !== 'clavitor';
+  });
+  const result = el('div', { id: 'i-result' });
+  let planned: ImportEntry[] = [];
+  const run = button('Import', async () => {
+    const res = await call('POST', '/api/import', { entries: planned });
+    if (res.status !== 201) return say(`Nothing was imported: ${errorText(res)}`);
+    result.replaceChildren(el('p', { id: 'i-done', class: 'ok', text: `Imported ${res.json.created.length} entries.` }), el('a', { href: '#/entries', text: 'Open the entries' }));
+    run.hidden = true;
+    say('');
+  }, { id: 'i-run', class: 'write primary', hidden: true });
+  const dry = button('Dry run', async () => {
+    run.hidden = true;
+    result.replaceChildren();
+    const f = file.files?.[0];
+    if (!f) return say('Choose a file first.');
+    const body: Record<string, unknown> = { format: format.value, data: base64Of(new Uint8Array(await f.arrayBuffer())) };
+    if (format.value === 'csv' && map.value.trim()) {
+      const m: Record<string, string> = {};
+      for (const line of map.value.split('\n').map((l) => l.trim()).filter(Boolean)) {
+        const at = line.lastIndexOf('=');
+        if (at <= 0 || at === line.length - 1) return say(`Column mapping: "${line}" is not COLUMN=FIELD.`);
+        m[line.slice(0, at)] = line.slice(at + 1);
+      }
+      body.map = m;
+    }
+    if (format.value === 'clavitor') body.passphrase = pass.value;
+    const parsed = await call('POST', '/api/import/parse', body);
+    pass.value = '';
+    if (parsed.status !== 200) return say(errorText(parsed));
+    planned = parsed.json.entries as ImportEntry[];
+    const unmapped = parsed.json.unmapped as string[];
+    const checked = planned.length > 0 ? await call('POST', '/api/import', { entries: planned, dry_run: true }) : undefined;
+    const titles = new Map(planned.map((e) => [e.ref, e.title]));
+    const rows = el('tbody', { id: 'i-plan' });
+    for (const e of planned) {
+      rows.append(el('tr', {}, el('td', { text: e.type }), el('td', { text: e.title }), el('td', { text: e.parent_ref ? titles.get(e.parent_ref) ?? '' : '' }),
+        el('td', { class: 'mono', text: e.fields.map((x) => `${x.label}${x.kind === 'totp' ? ' [totp]' : ''}`).join(', ') })));
+    }
+    const refused = checked && checked.status !== 200;
+    result.replaceChildren(
+      el('h2', { text: 'Dry run' }),
+      el('p', { id: 'i-summary', class: refused ? 'bad' : '', text: refused ? `The POP would refuse this file, so nothing can be imported: ${errorText(checked)}` : `Would create ${planned.length} entries; nothing was written yet.` }),
+      el('table', {}, el('thead', {}, el('tr', {}, el('th', { text: 'Type' }), el('th', { text: 'Title' }), el('th', { text: 'In folder' }), el('th', { text: 'Fields (no values shown)' }))), rows),
+      ...(unmapped.length > 0 ? [el('h2', { text: `Not mapped (${unmapped.length})` }), el('ul', { id: 'i-unmapped' }, ...unmapped.map((u) => el('li', { text: u })))] : []),
+    );
+    if (!refused && planned.length > 0) {
+      run.textContent = `Import ${planned.length} entries`;
+      run.hidden = false;
+      run.disabled = readOnly;
+    }
+    say('');
+  }, { id: 'i-dry', class: 'write' });
+  $('view').append(
+    el('h1', { text: 'Import' }),
+    el('p', { class: 'note', text: 'Folders become parent entries, TOTP secrets totp fields, custom fields keep their labels; every field lands in the owner tier. The import is all or nothing: if the POP refuses one entry, none is created.' }),
+    el('p', {}, el('label', { text: 'Format ' }, format), ' ', el('label', { text: 'File ' }, file)),
+    mapRow, passRow,
+    el('div', { class: 'toolbar' }, dry, run),
+    result,
   );
 }
 

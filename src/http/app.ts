@@ -20,6 +20,7 @@ import { operatorRoutes } from './routes/operator.js';
 import { quarantineRoutes } from './routes/quarantine.js';
 import { refRoutes } from './routes/refs.js';
 import { mcpRoutes } from './routes/mcp.js';
+import { importRoutes } from './routes/import.js';
 import { webRoutes } from './web.js';
 import type { AppServices } from './services.js';
 
@@ -114,6 +115,7 @@ export async function buildApp(opts: AppOptions): Promise<FastifyInstance> {
   await operatorRoutes(app, s);
   await vaultRoutes(app, s);
   await entryRoutes(app, s);
+  await importRoutes(app, s);
   await agentRoutes(app, s);
   await auditRoutes(app, s);
   await generateRoutes(app, s);

@@ -8,6 +8,10 @@ import type { FastifyInstance, RouteOptions } from 'fastify';
 import { z } from 'zod';
 import { EntryBodySchema } from './routes/entries.js';
 import { AgentBody, AgentPatchBody } from './routes/agents.js';
+import { ImportEntrySchema, ImportParseBodySchema } from './routes/import.js';
+
+/** `POST /api/import` as documented: the entries' own schema inside (the route checks each entry alone, to name its index). */
+const ImportBodyDoc = z.strictObject({ entries: z.array(ImportEntrySchema).min(1), dry_run: z.boolean().default(false) });
 
 /** Request bodies by `METHOD path`. */
 const BODIES: Record<string, z.ZodType> = {
@@ -15,6 +19,8 @@ const BODIES: Record<string, z.ZodType> = {
   'PUT /api/entries/{id}': EntryBodySchema,
   'POST /api/agents': AgentBody,
   'PATCH /api/agents/{id}': AgentPatchBody,
+  'POST /api/import': ImportBodyDoc,
+  'POST /api/import/parse': ImportParseBodySchema,
 };
 
 /** Who may call a route, by path prefix (DESIGN.md §3). */

@@ -61,6 +61,10 @@ export const Errors = Object.freeze({
   METHOD_NOT_ALLOWED: def('CV-3007', 405, 'method not allowed'),
   REF_INVALID: def('CV-3020', 400, 'not a secret reference: write clavitor://<vault>/<entry title or id>/<field label>[?totp], with / in a title or label as %2F'),
   WEB_NOT_BUILT: def('CV-3040', 404, 'the web vault is not built on this server (run npm run build)'),
+  IMPORT_ENTRY_INVALID: def('CV-3041', 400, 'an entry of the import is refused (details.index names it, from 0); nothing was imported'),
+  IMPORT_ENTRY_TOO_LARGE: def('CV-3042', 413, 'an entry of the import is larger than one entry may be (8 MiB as JSON, what POST /api/entries accepts; details.index names it); nothing was imported'),
+  IMPORT_FILE_INVALID: def('CV-3043', 400, 'the uploaded file cannot be read in that format (the message names the line or path); nothing was imported'),
+  IMPORT_FILE_DECRYPT: def('CV-3044', 400, 'the uploaded Clavitor export did not decrypt: wrong passphrase, or the file was altered; nothing was imported'),
 
   // 4xxx — vault state
   VERSION_CONFLICT: def('CV-4001', 409, 'entry was changed since that version; re-read and retry'),

@@ -13,7 +13,9 @@ import type { VaultFiles } from '../store/vault-files.js';
 import type { VaultStore } from '../store/vault-store.js';
 import type { RevisionWriter } from './writer.js';
 import { newEntryId, type EntryId, type VaultId } from '../lib/ids.js';
-import { cvError, Errors } from '../lib/errors.js';
+import { cvError, Errors, isCvError } from '../lib/errors.js';
+import { planOfClavitor, readImport, type ImportFormat, type ImportPlan } from './import-formats.js';
+import { openExportAsync } from './export-file.js';
 import { actorOf, type OwnerPrincipal, type Principal } from './principal.js';
 import { appendAudit, type AuditInput } from './audit.js';
 import { checkEntryInput, decryptView, entryBody, entryKeyOf, keyFor, openField, openTitle, type EntryInput, type EntryView, type FieldView } from './entry-codec.js';
@@ -74,6 +76,24 @@ export interface TrashItem {
   /** Seq of the last version with values: what an undelete restores. */
   last_version: number;
   deleted_at: string;
+}
+
+/**
+ * One entry of a bulk import (`importAll`; issue 15, "nothing is half-imported"): a create, plus
+ * `ref`, its name inside the import (unique), and `parentRef`, the `ref` of its parent in the same
+ * import (then `parent` must be null; with `parentRef` null, `parent` is as in a create).
+ */
+export interface ImportInput extends EntryInput {
+  readonly ref?: string | undefined;
+  readonly parentRef: string | null;
+}
+
+/** One entry an import created: its `ref` (null when none was given), new id, version and title. */
+export interface ImportedEntry {
+  ref: string | null;
+  id: string;
+  version: number;
+  title: string;
 }
 
 /** Dependencies of the entries service. `gate` defaults to a gate with a fresh in-memory limiter. */
@@ -343,6 +363,97 @@ export function createEntriesService(deps: EntriesServiceDeps) {
         // An undelete raced by another write (an undelete or a put) must not copy a stale version.
         if (version === undefined && (now.headSeq !== seen || !now.deleted)) throw cvError('VERSION_CONFLICT', undefined, { current_version: now.headSeq });
       }, ip);
+    },
+
+    /**
+     * Creates every entry of `items` or none (owner only; issue 15, "nothing is half-imported"):
+     * each is checked first (refs unique, each `parentRef` naming another item, no item both
+     * `parent` and `parentRef`, the totp and sealed rules of `checkEntryInput`); the first refusal
+     * throws IMPORT_ENTRY_INVALID (CV-3041) with `details.index` (0-based) and nothing is written.
+     * Then all of them are written as ONE group-commit job (writer.ts `appendAll`): consecutive
+     * `entry.put` revisions, each audited `entry.import`, in one savepoint of one transaction, so a
+     * refusal at commit time (the POP stopped taking writes) also leaves nothing. The revisions
+     * replicate like any other. With `dryRun` nothing is written and nothing is audited; the
+     * result then has empty ids and version 0.
+     */
+    async importAll(p: Principal, items: readonly ImportInput[], ip: string | null, dryRun = false): Promise<ImportedEntry[]> {
+      requireOwner(p, 'entry.import', null, ip);
+      const refs = new Map<string, number>();
+      items.forEach((it, i) => {
+        const bad = (msg: string): never => { throw cvError('IMPORT_ENTRY_INVALID', `entries.${i}: ${msg}; nothing was imported`, { index: i }); };
+        if (it.ref !== undefined) {
+          if (refs.has(it.ref)) bad(`ref "${it.ref}" is also the ref of entries.${refs.get(it.ref)}`);
+          refs.set(it.ref, i);
+        }
+      });
+      items.forEach((it, i) => {
+        const bad = (msg: string): never => { throw cvError('IMPORT_ENTRY_INVALID', `entries.${i}: ${msg}; nothing was imported`, { index: i }); };
+        if (it.parentRef !== null) {
+          if (it.parent !== null) bad('give parent (an existing entry id) or parent_ref (an entry of this import), not both');
+          if (!refs.has(it.parentRef)) bad(`parent_ref "${it.parentRef}" is the ref of no entry of this import`);
+          if (refs.get(it.parentRef) === i) bad('an entry cannot be its own parent');
+        }
+        try {
+          checkEntryInput(it);
+        } catch (e) {
+          bad((e as Error).message);
+        }
+      });
+      // Parents before their children, so that an imported folder's scope covers what is imported
+      // under it when the entry keys are sealed (entry-keys.ts reads the parent chain from the store).
+      const order: number[] = [];
+      const placed = new Set<number>();
+      while (order.length < items.length) {
+        const before = order.length;
+        items.forEach((it, i) => {
+          if (placed.has(i)) return;
+          if (it.parentRef !== null && !placed.has(refs.get(it.parentRef)!) && refs.get(it.parentRef) !== i) return;
+          placed.add(i);
+          order.push(i);
+        });
+        if (order.length === before) {
+          const i = items.findIndex((_, j) => !placed.has(j));
+          throw cvError('IMPORT_ENTRY_INVALID', `entries.${i}: its parent_ref chain is a cycle; nothing was imported`, { index: i });
+        }
+      }
+      if (dryRun) return items.map((it) => ({ ref: it.ref ?? null, id: '', version: 0, title: it.title }));
+      const store = storeOf(p.vaultId);
+      const ids: EntryId[] = items.map(() => newEntryId());
+      const idOfRef = new Map([...refs].map(([ref, i]) => [ref, ids[i]!]));
+      const { result: revs } = await deps.writer.appendAll(store, (emit) => {
+        const out: Revision[] = new Array(items.length);
+        for (const i of order) {
+          const it = items[i]!;
+          const entryId = ids[i]!;
+          const input: EntryInput = { type: it.type, parent: it.parentRef !== null ? idOfRef.get(it.parentRef)! : it.parent, title: it.title, fields: it.fields, ...(it.tags ? { tags: it.tags } : {}) };
+          out[i] = emitPut(p, store, emit, entryId, input, deps.now());
+        }
+        return out;
+      }, order.map((i) => ({ actor: 'owner', action: 'entry.import', entryId: ids[i]!, outcome: 'ok' as const, ip })));
+      return revs.map((rev, i) => ({ ref: items[i]!.ref ?? null, id: ids[i]!, version: rev.seq, title: items[i]!.title }));
+    },
+
+    /**
+     * Reads an uploaded file into an import plan (owner only; the web vault's import page, issue
+     * 15 item 2): the same readers as `clavitor-cli import` (import-formats.ts, export-file.ts).
+     * Writes nothing and reads no vault data, so nothing is audited. `passphrase`: the Clavitor
+     * export's, used in memory for this call only (the key derivation runs off the event loop).
+     * Throws IMPORT_FILE_INVALID (CV-3043) naming the line or path, IMPORT_FILE_DECRYPT (CV-3044)
+     * on a wrong passphrase: the CLI's CV-6040 and CV-6041, which never cross HTTP.
+     */
+    async parseImport(p: Principal, format: ImportFormat, data: Buffer, map: ReadonlyMap<string, string>, passphrase: string | undefined, ip: string | null): Promise<ImportPlan> {
+      requireOwner(p, 'entry.import', null, ip);
+      try {
+        if (format === 'clavitor') {
+          if (passphrase === undefined) throw cvError('IMPORT_DECRYPT', 'a Clavitor export needs its passphrase');
+          return planOfClavitor(await openExportAsync(data.toString('utf8'), passphrase));
+        }
+        return readImport(format, data, map);
+      } catch (e) {
+        if (isCvError(e, 'IMPORT_INVALID')) throw cvError('IMPORT_FILE_INVALID', e.message);
+        if (isCvError(e, 'IMPORT_DECRYPT')) throw cvError('IMPORT_FILE_DECRYPT', e.message === Errors.IMPORT_DECRYPT.message ? undefined : e.message);
+        throw e;
+      }
     },
 
     /** Deleted entries, most recently deleted first, with the title of their last version (owner only). */

@@ -2,8 +2,11 @@
  * Issue 15 item 1: the web vault, driven in Debian's headless Chromium (playwright-core, never a
  * downloaded browser) against a real POP pair. A full owner session on the primary — sign in,
  * create, search, open, reveal, copy, TOTP with its countdown, edit, a stale edit shown as a
- * conflict (and not written), delete, agents (create, lockdown → unlock, revoke), audit verify —
- * then the backup's read-only view: banner naming the primary, write buttons disabled, writes refused.
+ * conflict (and not written), delete, trash → undelete, history with old values → restore, import
+ * with a dry run first (generic CSV with a column mapping, a Clavitor export with its passphrase,
+ * a file the POP refuses), agents (create, lockdown → unlock, revoke), audit verify — then the
+ * backup's read-only view: banner naming the primary, write buttons disabled (trash, history and
+ * import too), writes refused.
  * Each outcome is checked through the API too (what the server holds), not only on screen.
  *
  * Screenshots of the main pages: `CLAVITOR_SCREENSHOTS=docs/img` (relative to the repository)
@@ -17,6 +20,7 @@ import { chromium, type Page } from 'playwright-core';
 import * as OTPAuth from 'otpauth';
 import { api, createVault, runningPair, waitFor } from '../helpers/pop.js';
 import { deriveSealKey, sealValue } from '../../src/vault/sealed.js';
+import { sealExport } from '../../src/vault/export-file.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 const ROOT = resolve(import.meta.dirname, '../..');
@@ -181,7 +185,93 @@ test('the web vault: a full owner session on the primary, then the backup read-o
   assert.equal((await api(P, 'GET', `/api/entries/${ghId}`, auth)).json.error.code, 'CV-4002', 'the entry is deleted on the server');
   assert.equal(await page.locator(`#entries tr[data-id="${ghId}"]`).count(), 0);
 
+  // Trash → undelete (the route of clavitor-cli undelete), checked on the server too.
+  await page.click('#nav-trash');
+  await page.waitForSelector(`#trash tr[data-id="${ghId}"]`);
+  assert.equal(await page.textContent(`#trash tr[data-id="${ghId}"] td`), 'GitHub (changed elsewhere)');
+  await shot(page, 'trash');
+  await page.click(`#trash tr[data-id="${ghId}"] button.undelete`);
+  await page.waitForFunction(() => document.getElementById('entry-title')?.textContent === 'GitHub (changed elsewhere)');
+  const undeleted = await api(P, 'GET', `/api/entries/${ghId}`, auth);
+  assert.equal(undeleted.status, 200, 'live again on the server');
+  assert.equal(undeleted.json.fields[1].value, 'hunter3-web');
+  assert.deepEqual((await api(P, 'GET', '/api/trash', auth)).json.trash, []);
+
+  // History with values → restore the first version (the route of clavitor-cli restore ID --version N).
+  const revs = (await api(P, 'GET', `/api/entries/${ghId}/revisions`, auth)).json.revisions as { seq: number; kind: string; entry?: { title: string; fields: { label: string; value: string }[] } }[];
+  const first = revs.find((r) => r.kind === 'entry.put')!;
+  assert.equal(first.entry!.fields.find((f) => f.label === 'password')!.value, 'hunter2-web');
+  await page.click('#history');
+  await page.waitForSelector('#revisions .revision');
+  assert.equal(await page.locator('#revisions .revision').count(), revs.length);
+  const old = page.locator(`#revisions .revision[data-seq="${first.seq}"]`);
+  assert.equal(await old.locator('.rev-title').textContent(), 'GitHub');
+  const oldPw = old.locator('tr[data-label="password"]');
+  assert.equal(await oldPw.locator('.value').textContent(), '••••••••', 'old values are masked too');
+  await oldPw.locator('button.reveal').click();
+  assert.equal(await oldPw.locator('.value').textContent(), 'hunter2-web');
+  await oldPw.locator('button.copy').click();
+  await waitFor('the copy of an old value', async () => (await page.evaluate(() => navigator.clipboard.readText())) === 'hunter2-web');
+  await shot(page, 'history');
+  await old.locator('button.restore').click();
+  await page.waitForFunction(() => document.getElementById('entry-title')?.textContent === 'GitHub');
+  const restored = await api(P, 'GET', `/api/entries/${ghId}`, auth);
+  assert.deepEqual([restored.json.title, restored.json.fields[1].value], ['GitHub', 'hunter2-web']);
+  assert.equal(restored.json.version, revs.at(-1)!.seq + 1, 'a new revision, nothing erased');
+
+  // Import: a generic CSV with a column mapping; the dry run is shown first and writes nothing.
+  await page.click('#nav-import');
+  await page.waitForSelector('#i-dry');
+  await page.selectOption('#i-format', 'csv');
+  await page.setInputFiles('#i-file', { name: 'export.csv', mimeType: 'text/csv', buffer: Buffer.from('Service,Login,Secret,Folder,type\nMail (import),ann,mail-pw,Imported/Web,credential\nShop (import),bob,shop-pw,Imported,widget\n') });
+  await page.fill('#i-map', 'Service=title\nLogin=username\nSecret=password');
+  await page.click('#i-dry');
+  await page.waitForSelector('#i-summary');
+  assert.equal(await page.textContent('#i-summary'), 'Would create 4 entries; nothing was written yet.');
+  assert.equal(await page.locator('#i-plan tr').count(), 4);
+  assert.match((await page.textContent('#i-unmapped')) ?? '', /line 3: type "widget"/);
+  assert.ok(!((await page.textContent('#i-plan')) ?? '').includes('mail-pw'), 'the dry run shows no value');
+  const countNow = async (): Promise<number> => (await api(P, 'GET', '/api/entries', auth)).json.entries.length;
+  const beforeImport = await countNow();
+  await shot(page, 'import');
+  await page.click('#i-run');
+  await page.waitForSelector('#i-done');
+  assert.equal(await page.textContent('#i-done'), 'Imported 4 entries.');
+  const afterImport = (await api(P, 'GET', '/api/entries', auth)).json.entries as { id: string; title: string; parent: string | null }[];
+  assert.equal(afterImport.length, beforeImport + 4);
+  const mail = afterImport.find((e) => e.title === 'Mail (import)')!;
+  assert.equal(afterImport.find((e) => e.id === mail.parent)?.title, 'Web', 'folders become parents');
+  assert.deepEqual((await api(P, 'GET', `/api/entries/${mail.id}`, auth)).json.fields.map((f: { label: string; value: string }) => [f.label, f.value]), [['username', 'ann'], ['password', 'mail-pw']]);
+  // A Clavitor export: a wrong passphrase is refused with its code; the right one imports.
+  const exported = sealExport({ exported_at: new Date().toISOString(), vault_id: vaultId, entries: [{ id: 'e_x', type: 'note', parent: null, title: 'From export', fields: [{ label: 'notes', kind: 'note', tier: 'owner', value: 'exported-note' }] }] }, 'the export passphrase 42');
+  await page.goto(P + '/#/entries');
+  await page.click('#nav-import');
+  await page.selectOption('#i-format', 'clavitor');
+  await page.setInputFiles('#i-file', { name: 'vault.cvx', mimeType: 'application/json', buffer: Buffer.from(exported) });
+  await page.fill('#i-pass', 'not the passphrase');
+  await page.click('#i-dry');
+  await page.waitForFunction(() => (document.getElementById('msg')?.textContent ?? '').startsWith('CV-'));
+  assert.match((await page.textContent('#msg')) ?? '', /^CV-3044/);
+  await page.fill('#i-pass', 'the export passphrase 42');
+  await page.click('#i-dry');
+  await page.waitForSelector('#i-summary');
+  await page.click('#i-run');
+  await page.waitForSelector('#i-done');
+  const fromExport = ((await api(P, 'GET', '/api/entries', auth)).json.entries as { id: string; title: string }[]).find((e) => e.title === 'From export');
+  assert.ok(fromExport, 'the export was imported');
+  // A file the POP refuses (an entry over 8 MiB): the dry run says so and offers no import.
+  await page.goto(P + '/#/entries');
+  await page.click('#nav-import');
+  await page.selectOption('#i-format', 'csv');
+  await page.setInputFiles('#i-file', { name: 'big.csv', mimeType: 'text/csv', buffer: Buffer.from(`title,notes\nsmall,x\nhuge,${'y'.repeat(9 * 1024 * 1024)}\n`) });
+  await page.click('#i-dry');
+  await page.waitForSelector('#i-summary');
+  assert.match((await page.textContent('#i-summary')) ?? '', /would refuse this file.*CV-3042: entries\.1/);
+  assert.equal(await page.isVisible('#i-run'), false);
+  assert.equal(await countNow(), beforeImport + 5, 'nothing of the refused file was written');
+
   // Sealed: shown as sealed, never opened here.
+  await page.click('#nav-entries');
   await page.click(`#entries tr[data-id="${bankId}"] a`);
   await page.waitForSelector('#fields tr');
   assert.equal(await fieldRow(page, 'recovery').locator('.tier').textContent(), 'sealed');
@@ -248,8 +338,12 @@ test('the web vault: a full owner session on the primary, then the backup read-o
   await page.click('#signout');
   await page.waitForSelector('#signin:not([hidden])');
 
-  // The backup: read-only, with a banner naming the primary.
+  // The backup: read-only, with a banner naming the primary. GitHub is deleted again, so the
+  // backup's trash has something to show.
+  const ghNow = await api(P, 'GET', `/api/entries/${ghId}`, auth);
+  assert.equal((await api(P, 'DELETE', `/api/entries/${ghId}`, { ...auth, headers: { 'if-match': `"${ghNow.json.version}"` } })).status, 204);
   await waitFor('the backup to hold the primary\'s writes', async () => (await api(B, 'GET', '/api/agents', auth)).json?.agents?.[0]?.revoked === true);
+  await waitFor('the deletion on the backup', async () => (await api(B, 'GET', '/api/trash', auth)).json?.trash?.some((x: { id: string }) => x.id === ghId));
   const bpage = await ctx.newPage();
   bpage.on('pageerror', (e) => problems.push(`pageerror (backup): ${e.message}`));
   bpage.on('request', (r) => { if (!r.url().startsWith(B + '/')) offOrigin.push(r.url()); });
@@ -279,6 +373,27 @@ test('the web vault: a full owner session on the primary, then the backup read-o
   await bpage.waitForSelector(`#agents tr[data-id="${agentId}"]`);
   assert.equal(await bpage.textContent(`#agents tr[data-id="${agentId}"] .state`), 'revoked');
   assert.equal(await bpage.isDisabled('#create-agent'), true);
+
+  // The backup's trash, history and import pages: shown, every write button disabled.
+  await bpage.click('#nav-trash');
+  await bpage.waitForSelector(`#trash tr[data-id="${ghId}"]`);
+  assert.equal(await bpage.isDisabled(`#trash tr[data-id="${ghId}"] button.undelete`), true);
+  await shot(bpage, 'backup-trash');
+  await bpage.click(`#trash tr[data-id="${ghId}"] button.history`);
+  await bpage.waitForSelector('#revisions .revision button.restore');
+  const restoreButtons = bpage.locator('#revisions .revision button.restore');
+  assert.ok((await restoreButtons.count()) > 0);
+  for (let i = 0; i < (await restoreButtons.count()); i++) assert.equal(await restoreButtons.nth(i).isDisabled(), true);
+  // Old values are readable on the backup.
+  const bOld = bpage.locator(`#revisions .revision[data-seq="${first.seq}"] tr[data-label="password"]`);
+  await bOld.locator('button.reveal').click();
+  assert.equal(await bOld.locator('.value').textContent(), 'hunter2-web');
+  await bpage.click('#nav-import');
+  await bpage.waitForSelector('#i-dry');
+  assert.equal(await bpage.isDisabled('#i-dry'), true);
+  // What the disabled buttons would have sent is refused by the backup.
+  const bUndelete = await api(B, 'POST', `/api/entries/${ghId}/restore`, { ...auth, body: {} });
+  assert.deepEqual([bUndelete.status, bUndelete.json.error.code], [503, 'CV-5001']);
 
   assert.deepEqual(offOrigin, [], 'no request to another origin');
   assert.deepEqual(problems, []);

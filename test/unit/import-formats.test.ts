@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { zipSync, strToU8 } from 'fflate';
-import { readImport, type ImportFormat, type ImportPlan, type PlanItem } from '../../src/bin/cli/import-formats.js';
+import { readImport, type ImportFormat, type ImportPlan, type PlanItem } from '../../src/vault/import-formats.js';
 import { ClavitorError } from '../../src/lib/errors.js';
 
 const FIX = join(import.meta.dirname, '../fixtures/import');

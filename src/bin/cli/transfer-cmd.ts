@@ -8,8 +8,9 @@
  *
  * Import reads a file (import-formats.ts), checks every entry it would create against the same
  * rules the server applies (request schema, totp and sealed values) before writing anything, so a
- * malformed file imports nothing; `--dry-run` prints the plan. Folders are created before their
- * children, then each entry with its parent's new id. A report lists what could not be mapped.
+ * malformed file imports nothing; `--dry-run` prints the plan. The entries are then sent in ONE
+ * request, `POST /api/import`, which the server writes in one transaction or not at all (a refusal
+ * of any entry leaves the vault as it was). A report lists what could not be mapped.
  */
 import { openSync, readFileSync, writeSync, closeSync } from 'node:fs';
 import type { Command } from 'commander';
@@ -22,8 +23,8 @@ import { contextOf, type Ctx, type EntrySummary } from './context.js';
 import { readPrivateFile } from './config.js';
 import type { EntryOut } from './entries-read.js';
 import { ApiError } from './exit-codes.js';
-import { MIN_EXPORT_PASSPHRASE_CHARS, openExport, sealExport, type ExportEntry } from './export-file.js';
-import { BW_CARD_KEYS, BW_IDENTITY_KEYS, BW_SSH_KEYS, IMPORT_FORMATS, planOfClavitor, readImport, type ImportFormat, type ImportPlan, type PlanItem } from './import-formats.js';
+import { MIN_EXPORT_PASSPHRASE_CHARS, openExport, sealExport, type ExportEntry } from '../../vault/export-file.js';
+import { BW_CARD_KEYS, BW_IDENTITY_KEYS, BW_SSH_KEYS, IMPORT_FORMATS, planOfClavitor, readImport, type ImportFormat, type ImportPlan, type PlanItem } from '../../vault/import-formats.js';
 
 /** Reads a passphrase from `file` (mode 0600), else from the terminal (twice when `confirm`). */
 async function passphraseOf(file: string | undefined, confirm: boolean): Promise<string> {
@@ -219,19 +220,21 @@ async function importCmd(file: string, o: { from: string; dryRun?: boolean; map:
     for (const it of plan.items) ctx.line(describeItem(it, titles));
     ctx.note(`dry run: would create ${plan.items.length} entries; nothing was written`);
   } else {
-    const ids = new Map<string, string>();
-    const created: { ref: string; id: string; title: string }[] = [];
-    for (const it of plan.items) {
-      const parent = it.parentRef === null ? null : ids.get(it.parentRef) ?? null;
-      let view: EntryOut;
+    // One request: the server checks every entry, then writes all of them in one transaction, or
+    // none (POST /api/import; issue 15 "nothing is half-imported").
+    let created: { ref: string | null; id: string; title: string }[] = [];
+    if (plan.items.length > 0) {
       try {
-        view = await ctx.client().call<EntryOut>('POST', '/api/entries', { body: { type: it.type, parent, title: it.title, fields: it.fields } });
+        ({ created } = await ctx.client().call<{ created: { ref: string | null; id: string; version: number; title: string }[] }>('POST', '/api/import', {
+          body: { entries: plan.items.map((it) => ({ ref: it.ref, parent_ref: it.parentRef, type: it.type, title: it.title, fields: it.fields })) },
+        }));
       } catch (e) {
-        if (created.length > 0) ctx.note(`import stopped after ${created.length} of ${plan.items.length} entries (the ones created stay; see clavitor-cli list)`);
+        // The server names the refused entry by its index; add its place and title in the file.
+        const at = e instanceof ApiError ? /^entries\.(\d+)/.exec(e.message) : null;
+        const it = at ? plan.items[Number(at[1])] : undefined;
+        if (e instanceof ApiError && at && it) throw new ApiError(e.code, `${e.message} (entry ${Number(at[1]) + 1} of the file, "${it.title}")`, e.status, e.primaryLocation, e.retryAfterSeconds);
         throw e;
       }
-      ids.set(it.ref, view.id);
-      created.push({ ref: it.ref, id: view.id, title: it.title });
     }
     if (ctx.json) return ctx.emit({ created, unmapped: plan.unmapped });
     for (const c of created) ctx.line(`${c.id}\t${c.title}`);

@@ -1,5 +1,7 @@
 /**
- * Readers of other password managers' exports for `clavitor-cli import` (issue 15 item 2). Each
+ * Readers of other password managers' exports for `clavitor-cli import` and for the server's
+ * `POST /api/import/parse` (the web vault's import page), issue 15 item 2: one module, in vault/,
+ * that bin/ and http/ both import (test/unit/import-rules.md). Each
  * turns a file into an `ImportPlan`: the entries to create, in an order where every parent comes
  * before its children, and a report of what could not be mapped. Nothing is written here.
  *
@@ -16,9 +18,9 @@
 import { parse as parseCsv } from 'csv-parse/sync';
 import { XMLParser, XMLValidator } from 'fast-xml-parser';
 import { unzipSync, strFromU8 } from 'fflate';
-import { cvError } from '../../lib/errors.js';
-import { ENTRY_TYPES, type Tier } from '../../vault/revision.js';
-import { isTotpSecret, TOTP_KIND } from '../../vault/totp.js';
+import { cvError } from '../lib/errors.js';
+import { ENTRY_TYPES, type Tier } from './revision.js';
+import { isTotpSecret, TOTP_KIND } from './totp.js';
 import type { ExportPayload } from './export-file.js';
 
 /** An entry type. */

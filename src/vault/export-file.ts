@@ -1,5 +1,7 @@
 /**
- * The encrypted export file of `clavitor-cli export` (issue 15 item 3). A JSON document whose
+ * The encrypted export file of `clavitor-cli export` (issue 15 item 3), read back by
+ * `clavitor-cli import --from clavitor` and by the server's `POST /api/import/parse` (the web
+ * vault's import page): shared here, in vault/, so bin/ and http/ both import it. A JSON document whose
  * header is in clear and whose payload is AES-256-GCM ciphertext under a key derived from the
  * passphrase with scrypt (RFC 7914). The whole header is the AAD, so changing the KDF parameters
  * or the version makes decryption fail instead of silently weakening it. `node:crypto` only.
@@ -15,10 +17,10 @@
  * client ciphertext (`cs1.…`) the server holds, openable only with the seal passphrase of the
  * vault they were sealed for.
  */
-import { createCipheriv, createDecipheriv, randomBytes, scryptSync } from 'node:crypto';
+import { createCipheriv, createDecipheriv, randomBytes, scrypt, scryptSync } from 'node:crypto';
 import { z } from 'zod';
-import { cvError } from '../../lib/errors.js';
-import { ENTRY_TYPES, TIERS } from '../../vault/revision.js';
+import { cvError } from '../lib/errors.js';
+import { ENTRY_TYPES, TIERS } from './revision.js';
 
 /** The `format` marker of an export file. */
 export const EXPORT_FORMAT = 'clavitor-export';
@@ -71,12 +73,8 @@ export function sealExport(payload: ExportPayload, passphrase: string): string {
   return `${JSON.stringify({ ...header, ciphertext: ct.toString('base64'), tag: cipher.getAuthTag().toString('base64') }, null, 1)}\n`;
 }
 
-/**
- * Decrypts an export file's text with `passphrase`. Throws IMPORT_INVALID (CV-6040) when the
- * file is not a Clavitor export of a known version, IMPORT_DECRYPT (CV-6041) when the passphrase is
- * wrong or the file was altered.
- */
-export function openExport(text: string, passphrase: string): ExportPayload {
+/** The checked header and sealed parts of an export file's text; IMPORT_INVALID when it is not one. */
+function parseExportFile(text: string): z.infer<typeof FileShape> {
   let json: unknown;
   try {
     json = JSON.parse(text);
@@ -85,10 +83,15 @@ export function openExport(text: string, passphrase: string): ExportPayload {
   }
   const f = FileShape.safeParse(json);
   if (!f.success) throw cvError('IMPORT_INVALID', `not a Clavitor export of version ${EXPORT_VERSION}: ${f.error.issues[0]?.path.join('.') || 'file'}: ${f.error.issues[0]?.message ?? 'invalid'}`);
-  const { ciphertext, tag, ...header } = f.data;
+  return f.data;
+}
+
+/** Decrypts the payload of `file` with `key` and checks it. */
+function decryptPayload(file: z.infer<typeof FileShape>, key: Buffer): ExportPayload {
+  const { ciphertext, tag, ...header } = file;
   let plain: string;
   try {
-    const d = createDecipheriv('aes-256-gcm', keyOf(passphrase, header.kdf), Buffer.from(header.iv, 'base64'));
+    const d = createDecipheriv('aes-256-gcm', key, Buffer.from(header.iv, 'base64'));
     d.setAAD(Buffer.from(JSON.stringify(header), 'utf8'));
     d.setAuthTag(Buffer.from(tag, 'base64'));
     plain = Buffer.concat([d.update(Buffer.from(ciphertext, 'base64')), d.final()]).toString('utf8');
@@ -98,4 +101,28 @@ export function openExport(text: string, passphrase: string): ExportPayload {
   const p = ExportPayload.safeParse(JSON.parse(plain));
   if (!p.success) throw cvError('IMPORT_INVALID', `export payload: ${p.error.issues[0]?.path.join('.')}: ${p.error.issues[0]?.message}`);
   return p.data;
+}
+
+/**
+ * Decrypts an export file's text with `passphrase`. Throws IMPORT_INVALID (CV-6040) when the
+ * file is not a Clavitor export of a known version, IMPORT_DECRYPT (CV-6041) when the passphrase is
+ * wrong or the file was altered.
+ */
+export function openExport(text: string, passphrase: string): ExportPayload {
+  const file = parseExportFile(text);
+  return decryptPayload(file, keyOf(passphrase, file.kdf));
+}
+
+/**
+ * As `openExport`, with the scrypt key derivation (hundreds of milliseconds at the file's cost)
+ * off the event loop (node:crypto `scrypt`): what a server uses (POST /api/import/parse), so other
+ * requests and replication are not held up meanwhile. Same errors.
+ */
+export async function openExportAsync(text: string, passphrase: string): Promise<ExportPayload> {
+  const file = parseExportFile(text);
+  const k = file.kdf;
+  const key = await new Promise<Buffer>((resolve, reject) => {
+    scrypt(passphrase.normalize('NFC'), Buffer.from(k.salt, 'base64'), 32, { N: k.n, r: k.r, p: k.p, maxmem: 256 * k.n * k.r + 1024 * 1024 }, (err, dk) => (err ? reject(cvError('IMPORT_DECRYPT')) : resolve(dk)));
+  });
+  return decryptPayload(file, key);
 }
