@@ -27,6 +27,7 @@ import { replicationRoutes } from './routes.js';
 import { presentsPeerToken } from './peer-auth.js';
 import { operatorPopRoutes } from './operator-routes.js';
 import { clearDemotion, recordDemotion, releaseHeldQuarantine } from './demote.js';
+import { epochAt } from './log-match.js';
 import { reconcile } from './reconcile.js';
 import {
   EPOCH_CHECK_TIMEOUT_MS, initialState, reportedRole, step, writeRefusal,
@@ -154,11 +155,6 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   let heartbeat: Heartbeat | undefined;
   /** When the control plane last answered (ms, monotonic clock); 0 before any answer. */
   let lastAnswerAtMs = 0;
-  /**
-   * Sum of every vault's head seq, kept up to date by commits and applied pushes instead of opening
-   * every vault file on each heartbeat; recomputed after a demotion truncates vaults.
-   */
-  let positionTotal: number | undefined;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
   /**
    * Commit times of this process's writes, for lag: (lsn, steady wall ms) of a write whenever the
@@ -264,7 +260,6 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       case 'quarantineBacklog': {
         // Issue 12 item 3: the unacknowledged range stays in the log until the new primary's
         // history says which of it is its own (receiver.ts matchHistory; 'pop.demoted' then).
-        positionTotal = undefined;
         commitTimes = [];
         const d = recordDemotion(node, e.popId, e.epoch);
         const n = Math.max(0, d.lastLsn - d.ackedLsn);
@@ -415,12 +410,13 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   });
   files.onAuditAppended((vaultId) => anchors.mark(vaultId));
 
-  /** State reported to the control plane (src/controlplane/protocol.ts). */
+  /**
+   * State reported to the control plane (src/controlplane/protocol.ts). The position is the pair
+   * (epoch, LSN) of the POP's last log entry (issue 12 item 3): two indexed reads, whatever the
+   * number of vaults.
+   */
   function heartbeatReport(): HeartbeatRequest {
-    if (positionTotal === undefined) {
-      positionTotal = files.headTotal();
-    }
-    const position = positionTotal;
+    const position = node.lastLsn();
     const st = sender?.stats();
     return {
       pop_id: cfg.popId,
@@ -429,6 +425,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       epoch: rs.epoch,
       peer_id: peerIdOf(cfg),
       position,
+      position_epoch: epochAt(node.epochHistory(), position),
       backlog: node.backlogStats().count,
       lag_seconds: lagSeconds(),
       healthy: role() !== 'fenced' && st?.state !== 'degraded',
@@ -525,7 +522,6 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
             commitTimes.push({ lsn, ms: nowMs });
           }
         }
-        if (positionTotal !== undefined) positionTotal++;
         lastCommitted = { vaultId, seq };
         sender?.notify();
       },
@@ -582,7 +578,6 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
                 `POP ${dem.popId} demoted in epoch ${dem.epoch} rejoined ${push.sender}: of its ${dem.quarantined + dem.kept} unacknowledged revisions, ${dem.kept} are ${push.sender}'s own (kept) and ${dem.quarantined} were quarantined`);
             }
           }
-          if (positionTotal !== undefined) positionTotal += ack.applied;
           counters.pushes.inc({ direction: 'received', result: 'ok' });
           if (ack.applied > 0) {
             counters.revisions.inc({ direction: 'received' }, ack.applied);
