@@ -43,12 +43,15 @@ export class ApiClient {
     return r.statusCode;
   }
 
-  /** GET /replication/v1/positions with the replication token: head seq per vault. */
-  async positions(replicationToken: string): Promise<Record<string, number>> {
+  /**
+   * GET /replication/v1/positions with the replication token: the POP's replication position,
+   * its epoch and last log position (LSN) (issue 12 item 3; docs/replication.md).
+   */
+  async positions(replicationToken: string): Promise<{ epoch: number; lsn: number }> {
     const r = await this.pool.request({ path: '/replication/v1/positions', method: 'GET', headers: { authorization: `Bearer ${replicationToken}` } });
-    const j = (await r.body.json()) as { positions: Record<string, number> };
+    const j = (await r.body.json()) as { epoch: number; lsn: number };
     if (r.statusCode !== 200) throw new Error(`positions: HTTP ${r.statusCode}`);
-    return j.positions;
+    return { epoch: j.epoch, lsn: j.lsn };
   }
 
   /** Writes `n` entries with `concurrency` requests in flight (closed loop); returns the last one. */

@@ -1,6 +1,7 @@
 /**
  * Runs the data generator (datagen.ts) in child processes, one part per core in parallel, then
- * merges the parts. The primary's files are generated in a staging directory on tmpfs
+ * merges the parts into a fresh primary database (one log) and, for the scale data set, gives the
+ * backup its copy through the product's receiver. The primary's files are generated in a staging directory on tmpfs
  * (`/dev/shm`, when present) and copied to the pair's data directory on disk afterwards: creating
  * a SQLite file costs 15–40 ms on this machine's busy disk and ~1.5 ms on tmpfs. Generators also
  * run under `eatmydata` (Debian package; installed with apt-get when absent, as redis-server is)
@@ -47,11 +48,9 @@ function runOne<T>(job: Record<string, unknown>): Promise<T> {
 /** Splits `total` into `n` near-equal integers. */
 const share = (total: number, n: number, k: number): number => Math.floor(total / n) + (k < total % n ? 1 : 0);
 
-function partDirs(dataDir: string, backupDataDir: string | undefined, n: number) {
-  return Array.from({ length: n }, (_, k) => ({
-    dataDir: k === 0 ? dataDir : join(dataDir, `../part-${k}`),
-    ...(backupDataDir ? { backupDataDir: k === 0 ? backupDataDir : join(backupDataDir, `../part-${k}`) } : {}),
-  }));
+/** Data directories of `n` parts generated in parallel, under `stage`. */
+function partDirs(stage: string, n: number): { dataDir: string }[] {
+  return Array.from({ length: n }, (_, k) => ({ dataDir: join(stage, `part-${k}`) }));
 }
 
 const PARTS = Math.max(1, Math.min(cpus().length, 4));
@@ -76,10 +75,11 @@ export async function generateBacklogData(o: { dataDir: string; configFile: stri
   const t0 = performance.now();
   const n = Math.min(PARTS, o.vaults);
   const stage = staging();
-  const parts = partDirs(join(stage, 'data'), undefined, n);
+  const parts = partDirs(stage, n);
   await Promise.all(parts.map((p, k) => runOne({ kind: 'backlog', configFile: o.configFile, dataDir: p.dataDir, vaults: share(o.vaults, n, k), revisions: share(o.revisions, n, k) })));
-  const r = await runOne<{ backlog: number; vaults: number }>({ kind: 'merge', dataDir: parts[0]!.dataDir, configFile: o.configFile, parts: parts.slice(1), marker: false });
-  unstage(parts[0]!.dataDir, o.dataDir);
+  const merged = join(stage, 'data');
+  const r = await runOne<{ backlog: number; vaults: number }>({ kind: 'merge', dataDir: merged, configFile: o.configFile, parts, marker: false });
+  unstage(merged, o.dataDir);
   rmSync(stage, { recursive: true, force: true });
   execFileSync('sync');
   return { ...r, seconds: (performance.now() - t0) / 1000 };
@@ -92,10 +92,11 @@ export async function generateBacklogData(o: { dataDir: string; configFile: stri
 export async function generateScaleData(o: { dataDir: string; backupDataDir: string; configFile: string; vaults: number; queued: number }): Promise<{ backlog: number; vaults: number; sample: { vault_id: string; owner_token: string }[]; seconds: number }> {
   const t0 = performance.now();
   const stage = staging();
-  const parts = partDirs(join(stage, 'data'), o.backupDataDir, PARTS);
+  const parts = partDirs(stage, PARTS);
   const outs = await Promise.all(parts.map((p, k) => runOne<{ sample: { vault_id: string; owner_token: string }[] }>({ kind: 'scale-part', configFile: o.configFile, seed: k + 1, ...p, vaults: share(o.vaults, PARTS, k), queued: share(o.queued, PARTS, k) })));
-  const r = await runOne<{ backlog: number; vaults: number }>({ kind: 'merge', dataDir: parts[0]!.dataDir, backupDataDir: o.backupDataDir, configFile: o.configFile, parts: parts.slice(1), marker: true });
-  unstage(parts[0]!.dataDir, o.dataDir);
+  const merged = join(stage, 'data');
+  const r = await runOne<{ backlog: number; vaults: number }>({ kind: 'merge', dataDir: merged, backupDataDir: o.backupDataDir, configFile: o.configFile, parts, marker: true });
+  unstage(merged, o.dataDir);
   rmSync(stage, { recursive: true, force: true });
   execFileSync('sync');
   return { ...r, sample: outs.flatMap((x) => x.sample), seconds: (performance.now() - t0) / 1000 };

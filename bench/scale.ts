@@ -1,9 +1,10 @@
 /**
  * Scale (issue 7 item 5): start-up time and replication throughput with N vaults on one POP
  * (10,000 and 100,000 in the full run). Data generated with the real code paths (datagen.ts):
- * N vaults in sync on both POPs (vault.create each), `scaleRevisions` 1 KiB entry
- * writes spread at random over the N vaults queued in the primary's backlog (backup was down),
- * and one vault the backup lacks (the resync marker). The backup is started first; then the
+ * N vaults in sync on both POPs (vault.create each, at the same log positions and epoch history
+ * on both, as replication leaves them), `scaleRevisions` 1 KiB entry writes spread at random over
+ * the N vaults queued in the primary's backlog (backup was down), and one vault.create the primary
+ * counts as acknowledged but the backup lacks (the resync marker: the check requeues it). The backup is started first; then the
  * primary, timed on the monotonic clock from spawn to:
  *
  * - **listening**: its startup line;
@@ -11,7 +12,7 @@
  * - **first write**: an owner's POST /api/entries accepted (201, committed): issue 12's "start-up
  *   to first accepted write";
  * - **resync checked**: its `replication.resync` log line — the start-up check of the backup's
- *   positions against every vault is done (this is the start-up figure compared with the budget),
+ *   position (epoch history, last LSN) against its own log is done (this is the start-up figure compared with the budget),
  *   or its `replication.positions_unavailable` line — the check failed (e.g. the backup's scan
  *   took longer than the 10 s peer timeout), reported as such;
  *

@@ -26,8 +26,19 @@ export const HeartbeatRequest = z.strictObject({
   epoch: z.number().int().min(0).max(MAX_EPOCH),
   /** The POP it replicates with (its backup when primary, its primary when backup). */
   peer_id: z.string().max(63).nullable(),
-  /** Sum over all vaults of the head revision seq: a monotonic measure of the data held. */
+  /**
+   * The POP's replication position (issue 12 item 3; DESIGN.md §4.4.2): its last log position
+   * (LSN) when `position_epoch` is present. POPs from before log positions send no
+   * `position_epoch`, and here the sum over all vaults of the head revision seq (a revision
+   * count); the control plane compares two positions only when both are of the same kind.
+   */
   position: z.number().int().min(0),
+  /**
+   * The epoch that wrote the log entry at `position` (from the POP's epoch history; 0 for an empty
+   * log): with `position`, the pair (epoch, LSN) that orders two POPs' logs. Absent from POPs from
+   * before log positions.
+   */
+  position_epoch: z.number().int().min(0).max(MAX_EPOCH).optional(),
   /** Revisions not yet acknowledged by the backup (primary) — 0 on a backup. */
   backlog: z.number().int().min(0),
   /** Age in seconds of the oldest unacknowledged revision. */

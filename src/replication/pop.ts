@@ -26,7 +26,8 @@ import { applyPush } from './receiver.js';
 import { replicationRoutes } from './routes.js';
 import { presentsPeerToken } from './peer-auth.js';
 import { operatorPopRoutes } from './operator-routes.js';
-import { quarantineBacklog, releaseHeldQuarantine } from './demote.js';
+import { clearDemotion, recordDemotion, releaseHeldQuarantine } from './demote.js';
+import { epochAt } from './log-match.js';
 import { reconcile } from './reconcile.js';
 import {
   EPOCH_CHECK_TIMEOUT_MS, initialState, reportedRole, step, writeRefusal,
@@ -154,11 +155,6 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   let heartbeat: Heartbeat | undefined;
   /** When the control plane last answered (ms, monotonic clock); 0 before any answer. */
   let lastAnswerAtMs = 0;
-  /**
-   * Sum of every vault's head seq, kept up to date by commits and applied pushes instead of opening
-   * every vault file on each heartbeat; recomputed after a demotion truncates vaults.
-   */
-  let positionTotal: number | undefined;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
   /**
    * Commit times of this process's writes, for lag: (lsn, steady wall ms) of a write whenever the
@@ -249,19 +245,26 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       case 'persistEpoch':
         // Taking an epoch as primary records where its log begins (issue 12 item 3); a backup
         // adopting its primary's epoch learns the history from the pushes instead.
+        // A demotion not yet matched is void: the log is this primary's again (demote.ts).
         node.tx(() => {
           epochs.setEpoch(e.epoch);
-          if (rs.role === 'primary') node.recordEpochStart(e.epoch, cfg.popId);
+          if (rs.role === 'primary') {
+            node.recordEpochStart(e.epoch, cfg.popId);
+            clearDemotion(node);
+          }
         });
         return;
       case 'persistSeen': epochs.observe(e.seen); return;
       case 'persistLastRole': node.setMeta('last_role', e.role); return;
       case 'persistHold': node.setMeta(HOLD_KEY, e.hold ? JSON.stringify(e.hold) : ''); return;
       case 'quarantineBacklog': {
-        positionTotal = undefined;
+        // Issue 12 item 3: the unacknowledged range stays in the log until the new primary's
+        // history says which of it is its own (receiver.ts matchHistory; 'pop.demoted' then).
         commitTimes = [];
-        const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${e.popId} was demoted in epoch ${e.epoch}`, new Date());
-        logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${e.popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
+        const d = recordDemotion(node, e.popId, e.epoch);
+        const n = Math.max(0, d.lastLsn - d.ackedLsn);
+        logger.warn({ event: 'pop.demoting', unacknowledged: n, ...(n > 0 ? { from_lsn: d.ackedLsn + 1, to_lsn: d.lastLsn } : {}) },
+          `POP ${e.popId} demoted to backup; ${n} unacknowledged revisions kept until the new primary's first push: those past the point where the logs diverge are then quarantined, the others kept`);
         return;
       }
       case 'stopSender':
@@ -407,12 +410,13 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   });
   files.onAuditAppended((vaultId) => anchors.mark(vaultId));
 
-  /** State reported to the control plane (src/controlplane/protocol.ts). */
+  /**
+   * State reported to the control plane (src/controlplane/protocol.ts). The position is the pair
+   * (epoch, LSN) of the POP's last log entry (issue 12 item 3): two indexed reads, whatever the
+   * number of vaults.
+   */
   function heartbeatReport(): HeartbeatRequest {
-    if (positionTotal === undefined) {
-      positionTotal = files.headTotal();
-    }
-    const position = positionTotal;
+    const position = node.lastLsn();
     const st = sender?.stats();
     return {
       pop_id: cfg.popId,
@@ -421,6 +425,7 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       epoch: rs.epoch,
       peer_id: peerIdOf(cfg),
       position,
+      position_epoch: epochAt(node.epochHistory(), position),
       backlog: node.backlogStats().count,
       lag_seconds: lagSeconds(),
       healthy: role() !== 'fenced' && st?.state !== 'degraded',
@@ -517,7 +522,6 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
             commitTimes.push({ lsn, ms: nowMs });
           }
         }
-        if (positionTotal !== undefined) positionTotal++;
         lastCommitted = { vaultId, seq };
         sender?.notify();
       },
@@ -568,8 +572,12 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
             logger[r.quarantined > 0 || r.parked > 0 ? 'warn' : 'info']({ event: 'replication.log_matched', sender: push.sender, divergence_lsn: r.point, quarantined: r.quarantined, parked: r.parked },
               r.parked > 0 ? `log without epoch history: ${r.parked} revisions take ${push.sender}'s log positions as they are streamed again`
                 : `epoch history of ${push.sender} adopted; divergence point ${r.point ?? 'none'}; ${r.quarantined} revisions past it quarantined`);
+            const dem = r.demotion;
+            if (dem) {
+              logger.warn({ event: 'pop.demoted', quarantined: dem.quarantined, kept: dem.kept, ...(dem.toLsn >= dem.fromLsn ? { from_lsn: dem.fromLsn, to_lsn: dem.toLsn } : {}), divergence_lsn: r.point },
+                `POP ${dem.popId} demoted in epoch ${dem.epoch} rejoined ${push.sender}: of its ${dem.quarantined + dem.kept} unacknowledged revisions, ${dem.kept} are ${push.sender}'s own (kept) and ${dem.quarantined} were quarantined`);
+            }
           }
-          if (positionTotal !== undefined) positionTotal += ack.applied;
           counters.pushes.inc({ direction: 'received', result: 'ok' });
           if (ack.applied > 0) {
             counters.revisions.inc({ direction: 'received' }, ack.applied);

@@ -8,7 +8,7 @@ import { test, describe } from 'node:test';
 import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import {
-  absorbHeartbeat, answerHeartbeat, decideFailover, directiveFor, leaseRefusal, maxHeartbeatIntervalSeconds, timingProblem,
+  absorbHeartbeat, answerHeartbeat, decideFailover, directiveFor, leaseRefusal, maxHeartbeatIntervalSeconds, positionGap, timingProblem,
   type DecideSettings, type Verdict,
 } from '../../src/controlplane/server/decide.js';
 import { emptyPair, pairMembers, type PairState, type PopRecord } from '../../src/controlplane/server/records.js';
@@ -252,6 +252,41 @@ describe('refusal reasons (expired primary, backup not fit)', () => {
     assert.match(refuse(rec(hb(P, { position: 110 }), T0), rec(hb(B, { position: 100 }), EXPIRED, false)),
       /zurich-01 reports position 100 but calgary-01 last reported 110: 10 revisions it cannot vouch for/);
   });
+  // Issue 12 item 3: positions are (epoch, LSN) pairs; the expected gaps follow the log-matching
+  // rule (DESIGN.md §4.4.2): one primary writes an epoch, a backup holds a prefix of its log.
+  test('(epoch, LSN) positions: B behind in the same epoch cannot vouch for the difference', () => {
+    assert.match(refuse(rec(hb(P, { position: 110, position_epoch: 2 }), T0), rec(hb(B, { position: 100, position_epoch: 2 }), EXPIRED, false)),
+      /zurich-01 reports position lsn 100 \(epoch 2\) but calgary-01 last reported lsn 110 \(epoch 2\): 10 revisions it cannot vouch for/);
+    assert.equal(failover(serving(), rec(hb(P, { position: 110, position_epoch: 2 }), T0), rec(hb(B, { position: 110, position_epoch: 2 }), EXPIRED, false), EXPIRED).kind, 'promote');
+  });
+  test('(epoch, LSN) positions: B whose last entry is from an older epoch lacks at least P\'s last entry, whatever its LSN', () => {
+    assert.match(refuse(rec(hb(P, { position: 50, position_epoch: 3 }), T0), rec(hb(B, { position: 80, position_epoch: 2 }), EXPIRED, false)),
+      /: 1 revisions it cannot vouch for/);
+  });
+  test('(epoch, LSN) positions: B at a later epoch than P\'s last report is the more advanced', () => {
+    assert.equal(failover(serving(), rec(hb(P, { position: 90, position_epoch: 1 }), T0), rec(hb(B, { position: 60, position_epoch: 2 }), EXPIRED, false), EXPIRED).kind, 'promote');
+  });
+  test('a revision count (POP from before log positions) and an (epoch, LSN) pair are not compared: no promotion', () => {
+    assert.match(refuse(rec(hb(P, { position: 100 }), T0), rec(hb(B, { position: 100, position_epoch: 1 }), EXPIRED, false)),
+      /zurich-01 and calgary-01 report positions that cannot be compared \(calgary-01 reports a revision count/);
+    assert.match(refuse(rec(hb(P, { position: 100, position_epoch: 1 }), T0), rec(hb(B, { position: 100 }), EXPIRED, false)),
+      /cannot be compared \(zurich-01 reports a revision count/);
+  });
+});
+
+describe('positionGap (table in decide.ts)', () => {
+  const rows: [string, { position: number; position_epoch?: number }, { position: number; position_epoch?: number }, number | null][] = [
+    ['B at a later epoch', { position: 90, position_epoch: 1 }, { position: 10, position_epoch: 2 }, 0],
+    ['same epoch, B behind', { position: 90, position_epoch: 2 }, { position: 70, position_epoch: 2 }, 20],
+    ['same epoch, B level', { position: 90, position_epoch: 2 }, { position: 90, position_epoch: 2 }, 0],
+    ['same epoch, B past P\'s last report', { position: 90, position_epoch: 2 }, { position: 95, position_epoch: 2 }, 0],
+    ['B at an older epoch, behind', { position: 90, position_epoch: 3 }, { position: 70, position_epoch: 2 }, 20],
+    ['B at an older epoch, past P\'s LSN', { position: 90, position_epoch: 3 }, { position: 120, position_epoch: 2 }, 1],
+    ['two revision counts', { position: 90 }, { position: 70 }, 20],
+    ['count and pair', { position: 90 }, { position: 70, position_epoch: 1 }, null],
+    ['pair and count', { position: 90, position_epoch: 1 }, { position: 70 }, null],
+  ];
+  for (const [name, p, b, gap] of rows) test(name, () => assert.equal(positionGap(p, b), gap));
 });
 
 describe('timing rule', () => {

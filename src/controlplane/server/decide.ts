@@ -30,9 +30,22 @@
  * as the deciding instance first saw it, `observer.ts`); "N missed" means
  * `now − P.last_heartbeat ≥ failover_after_missed_heartbeats × P.heartbeat_interval`. "B fit":
  * B has reported, reports role backup, B and P name each other as peers, B heartbeated within the
- * lease ttl, B reports healthy, P's last backlog ≤ max_lag_on_failover, and P's last position
- * minus B's position ≤ max_lag_on_failover. Invariants: e never decreases; a lease is granted only
- * to the pair's primary, in e, and never to two POPs in one epoch.
+ * lease ttl, B reports healthy, P's last backlog ≤ max_lag_on_failover, and the revisions of P's
+ * last position that B's position cannot vouch for (`positionGap`) ≤ max_lag_on_failover.
+ * Invariants: e never decreases; a lease is granted only to the pair's primary, in e, and never
+ * to two POPs in one epoch.
+ *
+ * Positions (issue 12 item 3): a POP reports the pair (epoch, LSN) of its last log entry
+ * (`position_epoch`, `position`); a POP from before log positions reports a revision count
+ * (`position` alone). `positionGap(P, B)`, revisions:
+ *
+ * | P reports     | B reports     | relation              | gap                                                       |
+ * | ------------- | ------------- | --------------------- | --------------------------------------------------------- |
+ * | (eP, lP)      | (eB, lB)      | eB > eP               | 0: B's log reaches a later epoch than P's (more advanced)  |
+ * | (eP, lP)      | (eB, lB)      | eB = eP               | max(0, lP − lB): B holds P's log up to lB                 |
+ * | (eP, lP)      | (eB, lB)      | eB < eP               | max(1, lP − lB): B lacks at least P's last entry          |
+ * | count cP      | count cB      | —                     | cP − cB (the rule before log positions)                    |
+ * | pair          | count, or vice versa | —              | not comparable: no promotion (upgrade both, or by hand)   |
  */
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../protocol.js';
 import { timingRuleHolds } from '../protocol.js';
@@ -197,11 +210,33 @@ function unfit(p: PopRecord, b: PopRecord | null, backupId: string, nowMs: numbe
   if (p.heartbeat.backlog > s.maxLagOnFailover) {
     return `${pid} last reported ${p.heartbeat.backlog} unreplicated revisions (max_lag_on_failover is ${s.maxLagOnFailover})`;
   }
-  const gap = p.heartbeat.position - bh.position;
+  const gap = positionGap(p.heartbeat, bh);
+  if (gap === null) {
+    return `${backupId} and ${pid} report positions that cannot be compared (${bh.position_epoch === undefined ? backupId : pid} reports a revision count: a POP from before log positions); upgrade both POPs, or fail over by hand`;
+  }
   if (gap > s.maxLagOnFailover) {
-    return `${backupId} reports position ${bh.position} but ${pid} last reported ${p.heartbeat.position}: ${gap} revisions it cannot vouch for (max_lag_on_failover is ${s.maxLagOnFailover})`;
+    return `${backupId} reports position ${showPosition(bh)} but ${pid} last reported ${showPosition(p.heartbeat)}: ${gap} revisions it cannot vouch for (max_lag_on_failover is ${s.maxLagOnFailover})`;
   }
   return null;
+}
+
+/** A reported position as shown in reasons: `lsn L (epoch E)`, or the bare count of an older POP. */
+const showPosition = (h: Pick<HeartbeatRequest, 'position' | 'position_epoch'>): string =>
+  h.position_epoch === undefined ? String(h.position) : `lsn ${h.position} (epoch ${h.position_epoch})`;
+
+/**
+ * Revisions of `primary`'s reported position that `backup`'s cannot vouch for (table in the header;
+ * issue 12 item 3): from the (epoch, LSN) pairs, or from two revision counts (POPs from before log
+ * positions); null when one reports a pair and the other a count.
+ */
+export function positionGap(primary: Pick<HeartbeatRequest, 'position' | 'position_epoch'>, backup: Pick<HeartbeatRequest, 'position' | 'position_epoch'>): number | null {
+  const eP = primary.position_epoch;
+  const eB = backup.position_epoch;
+  if (eP === undefined && eB === undefined) return primary.position - backup.position;
+  if (eP === undefined || eB === undefined) return null;
+  if (eB > eP) return 0;
+  const behind = primary.position - backup.position;
+  return eB === eP ? Math.max(0, behind) : Math.max(1, behind);
 }
 
 /** Decides whether to fail a pair over (rows 9–13); see the table above. */
