@@ -15,6 +15,7 @@ import { chmodSync, copyFileSync, existsSync, mkdirSync, readFileSync, rmSync, s
 import { join, relative, resolve } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { Errors } from '../src/lib/errors.js';
 import { call, describeReply, pollUntil, type Reply } from './demo/http.js';
 import { command, detail, line, mask, registerSecret, step } from './demo/output.js';
 import { describeExit, livePops, PopProcess, startedPops } from './demo/pop-process.js';
@@ -254,22 +255,22 @@ async function runDemo(): Promise<string> {
   detail(`calgary-01  DELETE /api/entries/${noteId} -> 204`, 1);
   const gone = await pollUntil('tombstone on zurich-01', () => call(B.url, 'GET', `/api/entries/${noteId}`, { token: owner }),
     (r) => r.status === 404, (r) => r.status === 200, delReply.atMs);
-  detail(`zurich-01   GET /api/entries/${noteId} -> 404 (${gone.reply.json?.error?.code ?? 'no code'}: ${gone.reply.json?.error?.message ?? ''}), replication lag ${ms(gone.elapsedMs)}`, 1);
+  detail(`zurich-01   GET /api/entries/${noteId} -> 404 (${gone.reply.error?.coded ? `${gone.reply.error.code}: ${gone.reply.error.message}` : 'no code: '}), replication lag ${ms(gone.elapsedMs)}`, 1);
 
   // 6. A write on the backup is refused.
   step(6, TOTAL_STEPS, 'Try a write on zurich-01 (backup): refused, with directions to the primary');
   const refused = await call(B.url, 'POST', '/api/entries', { token: owner, body: { type: 'note', title: 'should not land', fields: [] } });
-  const retryAfter = refused.headers.get('retry-after');
-  const primaryLocation = refused.headers.get('x-primary-location');
-  const errCode: string | undefined = refused.json?.error?.code;
+  const retryAfter = refused.error?.retryAfterSeconds ?? null;
+  const primaryLocation = refused.error?.primaryLocation ?? null;
+  const errCode: string | undefined = refused.error?.coded ? refused.error.code : undefined;
   detail(`zurich-01   POST /api/entries -> ${refused.status}`);
   detail(`Retry-After: ${retryAfter ?? '(missing)'}`, 1);
   detail(`X-Primary-Location: ${primaryLocation ?? '(missing)'}`, 1);
-  detail(`error: ${errCode ?? '(none)'}: ${refused.json?.error?.message ?? ''}`, 1);
+  detail(`error: ${errCode ?? '(none)'}: ${refused.error?.coded ? refused.error.message : ''}`, 1);
   check(refused.status === 503, `expected 503 from the backup, got ${describeReply(refused)}`);
   check(retryAfter && Number(retryAfter) > 0, 'the 503 has no usable Retry-After header');
   check(primaryLocation === P.url, `X-Primary-Location should be ${P.url}, got ${primaryLocation ?? 'nothing'}`);
-  check(errCode === 'CV-5001', `expected error code CV-5001, got ${errCode ?? 'none'}`);
+  check(errCode === Errors.READ_ONLY_BACKUP.code, `expected error code ${Errors.READ_ONLY_BACKUP.code}, got ${errCode ?? 'none'}`);
 
   // 7. Status of both POPs.
   step(7, TOTAL_STEPS, 'GET /api/status on both POPs');

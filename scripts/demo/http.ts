@@ -1,20 +1,25 @@
 /**
- * HTTP for the demo: one JSON call helper over Node's built-in fetch (every request bounded by a
- * timeout) and a poller that measures how long a condition took to become true.
+ * HTTP for the demo: one JSON call helper on the product's client kit (src/lib/http-client.ts;
+ * every request bounded by a timeout, error bodies parsed there) and a poller that measures how
+ * long a condition took to become true.
  */
+import type { IncomingHttpHeaders } from 'node:http';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { createHttpClient, HttpError, TransportError } from '../../src/lib/http-client.js';
 
 /** Milliseconds any single request may take before the demo gives up on it. */
 export const REQUEST_TIMEOUT_MS = 5000;
 
-/** A response: status, headers, parsed JSON body (or raw text), and when the headers arrived. */
+/** A response: status, headers, parsed JSON body, the parsed error of an error answer, and when it arrived. */
 export interface Reply {
   status: number;
-  headers: Headers;
+  headers: IncomingHttpHeaders;
   // eslint-disable-next-line @typescript-eslint/no-explicit-any
   json: any;
-  /** `performance.now()` (ms) when the response status arrived. */
+  /** For a status of 400 or more: the server's error (its CV code, message, Retry-After, X-Primary-Location). */
+  error?: HttpError;
+  /** `performance.now()` (ms) when the response arrived. */
   atMs: number;
 }
 
@@ -31,29 +36,16 @@ export interface CallOptions {
  * `REQUEST_TIMEOUT_MS` milliseconds.
  */
 export async function call(base: string, method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['content-type'] = 'application/json';
-  }
-  let res: Response;
+  const http = createHttpClient({ baseUrl: base, token: opts.token, timeoutMs: REQUEST_TIMEOUT_MS });
   try {
-    res = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    const a = await http.send(method as 'GET', path, { ...(opts.body !== undefined ? { json: opts.body } : {}), ...(opts.headers ? { headers: opts.headers } : {}), totalTimeoutMs: REQUEST_TIMEOUT_MS });
+    const atMs = performance.now();
+    return { status: a.status, headers: a.headers, json: a.json ?? null, ...(a.status >= 400 ? { error: new HttpError(a, `HTTP ${a.status}`) } : {}), atMs };
   } catch (e) {
-    const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
-    throw new Error(`${method} ${base}${path} failed: ${cause}`);
+    throw new Error(`${method} ${base}${path} failed: ${e instanceof TransportError ? e.reason : (e as Error).message}`);
+  } finally {
+    await http.close();
   }
-  const atMs = performance.now();
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, headers: res.headers, json, atMs };
 }
 
 /** Result of `pollUntil`: the accepted reply, how many requests it took, and the elapsed time. */
@@ -96,6 +88,5 @@ export async function pollUntil(
 
 /** One-line description of a reply for error messages: status and error code/message if any. */
 export function describeReply(r: Reply): string {
-  const err = r.json?.error;
-  return err ? `HTTP ${r.status} ${err.code}: ${err.message}` : `HTTP ${r.status}`;
+  return r.error?.coded ? `HTTP ${r.status} ${r.error.code}: ${r.error.message}` : `HTTP ${r.status}`;
 }

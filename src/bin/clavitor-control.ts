@@ -18,7 +18,7 @@ import { parseListen } from '../http/server.js';
 import { isConfigError } from '../config/config-error.js';
 import { readTokenFile, TokenFileError } from '../config/token-file.js';
 import { createLogger } from '../lib/logger.js';
-import { clientAgent, loadClientTls } from '../lib/client-tls.js';
+import { loadClientTls } from '../lib/client-tls.js';
 import { Errors } from '../lib/errors.js';
 import { loadControlConfig, type ControlConfig } from '../controlplane/server/config.js';
 import { parseEtcdEndpoints, type EtcdTls } from '../controlplane/server/kv-etcd.js';
@@ -143,14 +143,13 @@ interface StatusOptions {
 
 async function status(o: StatusOptions): Promise<void> {
   const token = tokensOrExit(o.tokenFile)[0]!;
-  let dispatcher;
+  let tls;
   try {
-    dispatcher = clientAgent(loadClientTls({ caFile: o.caFile ?? process.env.CLAVITOR_CA_FILE, certFile: o.cert, keyFile: o.key }));
+    tls = loadClientTls({ caFile: o.caFile ?? process.env.CLAVITOR_CA_FILE, certFile: o.cert, keyFile: o.key });
   } catch (e) {
     fatal(describeError(e), EXIT_CONFIG);
   }
-  const r = await fetchControlStatus(o.url, token, dispatcher);
-  await dispatcher?.close();
+  const r = await fetchControlStatus(o.url, token, tls);
   if (!r.ok) fatal(`${r.code}: ${r.message}`, r.code === Errors.CP_UNREACHABLE.code ? EXIT_UNAVAILABLE : EXIT_SOFTWARE);
   process.stdout.write(o.json ? `${JSON.stringify(r.status, null, 2)}\n` : renderStatusTable(r.status));
 }

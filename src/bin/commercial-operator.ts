@@ -20,15 +20,17 @@
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import type { Command } from 'commander';
-import { request, type Dispatcher } from 'undici';
+import type { z } from 'zod';
 import { isConfigError } from '../config/config-error.js';
 import { DEFAULT_REPLICATION_CONFIG_PATH, loadReplicationConfig } from '../config/load.js';
 import type { ReplicationConfig } from '../config/types.js';
 import { ClavitorError, Errors } from '../lib/errors.js';
-import { clientAgent, describeTransportError, loadClientTls, type ClientTlsFiles } from '../lib/client-tls.js';
+import { describeTransportError, loadClientTls, type ClientTls, type ClientTlsFiles } from '../lib/client-tls.js';
+import { createHttpClient, HttpError, TransportError } from '../lib/http-client.js';
 import { openNodeStore } from '../store/node-store.js';
 import { describeConversion, takeConversionReport } from '../store/legacy-convert.js';
-import { differingVaults, type VaultDigest } from '../replication/digest.js';
+import { differingVaults } from '../replication/digest.js';
+import { DigestsAnswer, DrainAnswer, PopStatusAnswer, PromoteAnswer, ResumeAnswer } from '../replication/operator-answers.js';
 import { DIGESTS_PATH } from '../replication/wire.js';
 import { DEFAULT_DATA_DIR } from './common.js';
 
@@ -88,10 +90,10 @@ function configFor(o: ConnOptions): ReplicationConfig | undefined {
 }
 
 /**
- * The dispatcher for a command: flags first, then the config's `auth.mtls_*`. Exits 2 with a
+ * The TLS material for a command: flags first, then the config's `auth.mtls_*`. Exits 2 with a
  * CV-6007 line for a file that cannot be used.
  */
-function dispatcherFor(o: ConnOptions, cfg: ReplicationConfig | undefined): Dispatcher | undefined {
+function tlsFor(o: ConnOptions, cfg: ReplicationConfig | undefined): ClientTls | undefined {
   const fromFlags = o.cert !== undefined || o.key !== undefined;
   const files: ClientTlsFiles = {
     caFile: o.caFile ?? cfg?.auth.mtlsCa,
@@ -105,22 +107,34 @@ function dispatcherFor(o: ConnOptions, cfg: ReplicationConfig | undefined): Disp
     alsoSystemRoots: o.caFile === undefined,
   };
   try {
-    return clientAgent(loadClientTls(files));
+    return loadClientTls(files);
   } catch (e) {
     if (e instanceof ClavitorError) fail(`${e.code}: ${e.message}`);
     throw e;
   }
 }
 
-async function getJson(url: string, token: string, method: 'GET' | 'POST' = 'GET', dispatcher?: Dispatcher, body?: unknown): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
+/** Time limit of each phase of an operator request (connect, headers, body), in milliseconds: a drain waits up to 600 s server-side. */
+const OPERATOR_TIMEOUT_MS = 120_000;
+
+/**
+ * Sends `method base+path` with the product's client kit (src/lib/http-client.ts) and checks the
+ * answer with `schema`. Exits 2 with `<url>: CV-NNNN: message` for an error answer (`HTTP <status>`
+ * without an error body), `<url>: <reason>` when no answer came, `CV-6050: …` for an answer of
+ * another shape.
+ */
+async function callPop<S extends z.ZodType>(base: string, path: string, token: string, tls: ClientTls | undefined, schema: S, method: 'GET' | 'POST' = 'GET', body?: unknown): Promise<z.infer<S>> {
+  const http = createHttpClient({ baseUrl: base, token, tls, timeoutMs: OPERATOR_TIMEOUT_MS });
+  const url = `${http.baseUrl}${path}`;
   try {
-    const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(body !== undefined ? { 'content-type': 'application/json' } : {}) };
-    const res = await request(url, { method, headers, ...(body !== undefined ? { body: JSON.stringify(body) } : {}), headersTimeout: 120_000, bodyTimeout: 120_000, ...(dispatcher ? { dispatcher } : {}) });
-    const json = await res.body.json() as { error?: { code: string; message: string } };
-    if (res.statusCode >= 400) fail(`${url}: ${json.error ? `${json.error.code}: ${json.error.message}` : `HTTP ${res.statusCode}`}`);
-    return json;
+    return await http.call(method, path, schema, body !== undefined ? { json: body } : {});
   } catch (e) {
-    fail(`${url}: ${describeTransportError(e)}`);
+    if (e instanceof HttpError) fail(`${url}: ${e.coded ? `${e.code}: ${e.message}` : `HTTP ${e.status}`}`);
+    if (e instanceof TransportError) fail(`${url}: ${describeTransportError(e.cause)}`);
+    if (e instanceof ClavitorError) fail(`${e.code}: ${e.message}`);
+    throw e;
+  } finally {
+    await http.close();
   }
 }
 
@@ -130,7 +144,7 @@ function bar(fraction: number, width = 30): string {
 }
 
 /** One-screen rendering of `GET /api/status` for an operator. */
-export function renderStatus(s: any): string { // eslint-disable-line @typescript-eslint/no-explicit-any
+export function renderStatus(s: PopStatusAnswer): string {
   const r = s.replication ?? {};
   const lines = [
     `${s.pop_id ?? '-'} (${s.region ?? '-'})  role ${s.role}  epoch ${s.epoch}${s.draining ? '  DRAINING' : ''}`,
@@ -190,9 +204,9 @@ export function registerOperatorCommands(program: Command): void {
       const tokenFile = o.tokenFile ?? cfg?.auth.tokenFile;
       if (tokenFile === undefined) fail('verify needs --token-file (the replication token both POPs accept) or --replication-config with auth.token_file');
       const token = readSecret(tokenFile);
-      const d = dispatcherFor(o, cfg);
-      const [a, b] = await Promise.all([getJson(`${o.primary}${DIGESTS_PATH}`, token, 'GET', d), getJson(`${o.backup}${DIGESTS_PATH}`, token, 'GET', d)]);
-      const diff = differingVaults(a.vaults as Record<string, VaultDigest>, b.vaults as Record<string, VaultDigest>);
+      const tls = tlsFor(o, cfg);
+      const [a, b] = await Promise.all([callPop(o.primary, DIGESTS_PATH, token, tls, DigestsAnswer), callPop(o.backup, DIGESTS_PATH, token, tls, DigestsAnswer)]);
+      const diff = differingVaults(a.vaults, b.vaults);
       if (o.json) process.stdout.write(`${JSON.stringify({ identical: diff.length === 0, vaults: Object.keys(a.vaults).length, differing: diff })}\n`);
       else if (diff.length === 0) process.stdout.write(`identical: ${Object.keys(a.vaults).length} vaults on ${a.pop_id} and ${b.pop_id}\n`);
       else {
@@ -206,8 +220,8 @@ export function registerOperatorCommands(program: Command): void {
   adminOpts(program.command('drain').description('planned switchover, step 1: refuse client writes and push the backlog to zero'))
     .option('--timeout-seconds <n>', 'how long to wait for an empty backlog', '30')
     .action(async (o: ConnOptions & { url: string; adminTokenFile: string; timeoutSeconds: string }) => {
-      const d = dispatcherFor(o, configFor(o));
-      const r = await getJson(`${o.url}/admin/v1/drain?timeout_seconds=${encodeURIComponent(o.timeoutSeconds)}`, readSecret(o.adminTokenFile), 'POST', d);
+      const tls = tlsFor(o, configFor(o));
+      const r = await callPop(o.url, `/admin/v1/drain?timeout_seconds=${encodeURIComponent(o.timeoutSeconds)}`, readSecret(o.adminTokenFile), tls, DrainAnswer, 'POST');
       const stillDraining = !r.drained && r.role === 'primary'
         ? `still draining: client writes are refused (${Errors.DRAINING.code}) until you run clavitor-commercial resume --url ${o.url} (or drain again to keep waiting)\n`
         : '';
@@ -216,25 +230,25 @@ export function registerOperatorCommands(program: Command): void {
     });
   adminOpts(program.command('resume').description('end a drain and wake a degraded sender'))
     .action(async (o: ConnOptions & { url: string; adminTokenFile: string }) => {
-      const d = dispatcherFor(o, configFor(o));
-      const r = await getJson(`${o.url}/admin/v1/resume`, readSecret(o.adminTokenFile), 'POST', d);
+      const tls = tlsFor(o, configFor(o));
+      const r = await callPop(o.url, '/admin/v1/resume', readSecret(o.adminTokenFile), tls, ResumeAnswer, 'POST');
       process.stdout.write(`resumed: sender ${r.state}\n`);
     });
   adminOpts(program.command('promote').description(`override: promote a POP held back because its peer answers as a live primary (${Errors.PEER_IS_PRIMARY.code}); needs --force`))
     .option('--force', 'promote although the peer answers as a live primary: that POP is fenced and its later writes are quarantined when it is demoted')
     .action(async (o: ConnOptions & { url: string; adminTokenFile: string; force?: boolean }) => {
       if (!o.force) fail('promote overrides DESIGN.md §4.5 "no self-promotion over a live primary"; demote the other POP first, or pass --force to promote anyway');
-      const d = dispatcherFor(o, configFor(o));
-      const r = await getJson(`${o.url}/admin/v1/promote`, readSecret(o.adminTokenFile), 'POST', d, { force: true });
+      const tls = tlsFor(o, configFor(o));
+      const r = await callPop(o.url, '/admin/v1/promote', readSecret(o.adminTokenFile), tls, PromoteAnswer, 'POST', { force: true });
       process.stdout.write(`promoted: role ${r.role}, epoch ${r.epoch}; the other POP is fenced by this one's first push — demote it (role: backup, SIGHUP)\n`);
     });
   adminOpts(program.command('status').description('role, epoch, replication state and resync progress'))
     .option('--json', 'JSON output').option('--watch', 'refresh every second until interrupted')
     .action(async (o: ConnOptions & { url: string; adminTokenFile: string; json?: boolean; watch?: boolean }) => {
       const token = readSecret(o.adminTokenFile);
-      const d = dispatcherFor(o, configFor(o));
+      const tls = tlsFor(o, configFor(o));
       for (;;) {
-        const s = await getJson(`${o.url}/api/status`, token, 'GET', d);
+        const s = await callPop(o.url, '/api/status', token, tls, PopStatusAnswer);
         process.stdout.write(o.json ? `${JSON.stringify(s)}\n` : `${renderStatus(s)}\n`);
         if (!o.watch) return;
         await new Promise((r) => setTimeout(r, 1000));

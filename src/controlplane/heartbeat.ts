@@ -7,11 +7,11 @@
  * and logs recovery when the control plane answers again.
  */
 import type { Logger } from 'pino';
-import { Agent, request } from 'undici';
 import { HEARTBEAT_PATH, HeartbeatResponse, requestTimeoutMs, type HeartbeatRequest } from './protocol.js';
 import { Errors } from '../lib/errors.js';
 import { monotonicMs } from '../lib/clock.js';
-import { connectOptions, type ClientTls } from '../lib/client-tls.js';
+import type { ClientTls } from '../lib/client-tls.js';
+import { createHttpClient, HttpError, TransportError, type HttpClient } from '../lib/http-client.js';
 
 /** Consecutive failed heartbeats before an operator alert. */
 export const ALERT_AFTER_FAILURES = 3;
@@ -50,16 +50,17 @@ export function createHeartbeat(deps: HeartbeatDeps) {
   let stopped = true;
   let failures = 0;
   let alerted = false;
-  let dispatcher = new Agent({ keepAliveTimeout: 60_000 });
-  let dispatcherTls: ClientTls | undefined;
-  /** The agent for `tls`, replacing (and closing) the previous one when the TLS material changed. */
-  function agentFor(tls: ClientTls | undefined): Agent {
-    if (tls !== dispatcherTls) {
-      void dispatcher.close().catch(() => {});
-      dispatcher = new Agent({ keepAliveTimeout: 60_000, connect: connectOptions(tls) });
-      dispatcherTls = tls;
+  let client: { http: HttpClient; url: string; tls: ClientTls | undefined; timeoutMs: number } | undefined;
+  /**
+   * The client (src/lib/http-client.ts) for `url`, `tls` and the request timeout, replacing (and
+   * closing) the previous one when one of them changed (SIGHUP): a new object means new connections.
+   */
+  function clientFor(url: string, tls: ClientTls | undefined, timeoutMs: number): HttpClient {
+    if (!client || client.url !== url || client.tls !== tls || client.timeoutMs !== timeoutMs) {
+      void client?.http.close();
+      client = { http: createHttpClient({ baseUrl: url, tls, timeoutMs, keepAliveTimeoutMs: 60_000, unreachable: Errors.CONTROL_PLANE_UNREACHABLE }), url, tls, timeoutMs };
     }
-    return dispatcher;
+    return client.http;
   }
 
   async function beat(): Promise<void> {
@@ -68,21 +69,13 @@ export function createHeartbeat(deps: HeartbeatDeps) {
     const sentAt = (deps.now ?? monotonicMs)();
     let error: string | undefined;
     try {
-      const res = await request(`${s.url}${HEARTBEAT_PATH}`, {
-        method: 'POST',
-        headers: { authorization: `Bearer ${s.token}`, 'content-type': 'application/json' },
-        body: JSON.stringify(deps.report()),
-        dispatcher: agentFor(s.tls),
-        headersTimeout: requestTimeoutMs(s.intervalMs),
-        bodyTimeout: requestTimeoutMs(s.intervalMs),
-        signal: AbortSignal.timeout(requestTimeoutMs(s.intervalMs)),
-      });
-      const json = await res.body.json().catch(() => null);
-      if (res.statusCode !== 200) {
-        const e = (json as { error?: { code?: string; message?: string } } | null)?.error;
-        error = `HTTP ${res.statusCode}${e?.code ? ` ${e.code}: ${e.message ?? ''}` : ''}`;
+      const timeoutMs = requestTimeoutMs(s.intervalMs);
+      const a = await clientFor(s.url, s.tls, timeoutMs).send('POST', HEARTBEAT_PATH, { json: deps.report(), headers: { authorization: `Bearer ${s.token}` }, totalTimeoutMs: timeoutMs });
+      if (a.status !== 200) {
+        const e = new HttpError(a, '');
+        error = `HTTP ${a.status}${e.coded ? ` ${e.code}: ${e.message}` : ''}`;
       } else {
-        const parsed = HeartbeatResponse.safeParse(json);
+        const parsed = HeartbeatResponse.safeParse(a.json);
         if (!parsed.success) error = 'malformed answer';
         else if (!stopped) {
           if (alerted) deps.logger.warn({ event: 'controlplane.reachable' }, 'control plane answers again');
@@ -92,7 +85,7 @@ export function createHeartbeat(deps: HeartbeatDeps) {
         }
       }
     } catch (e) {
-      error = (e as { code?: string; message?: string }).code ?? (e as Error).message;
+      error = e instanceof TransportError ? e.reason : (e as Error).message;
     }
     if (error !== undefined && !stopped) {
       failures++;
@@ -136,7 +129,7 @@ export function createHeartbeat(deps: HeartbeatDeps) {
       closed = true;
       if (timer) clearTimeout(timer);
       timer = undefined;
-      await dispatcher.close().catch(() => {});
+      await client?.http.close();
     },
   };
 }

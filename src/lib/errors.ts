@@ -137,6 +137,8 @@ export const Errors = Object.freeze({
   AUDIT_ANCHOR_CHANGED: def('CV-6021', 400, 'an anchored audit record now has another hash: the trail was rewritten (edited, deleted or inserted records, re-hashed)'),
   AUDIT_PEER_UNCHECKED: def('CV-6022', 503, 'the peer POP\'s audit anchors could not be fetched, so the trail was not checked against them'),
   AUDIT_STATE_FILE: def('CV-6023', 400, 'the file of remembered audit anchors cannot be used (readable by group or others, or not valid JSON)'),
+  HTTP_ANSWER_INVALID: def('CV-6050', 502, 'the server answered with a body this version does not understand (not JSON, or another shape): is the URL that of a Clavitor server of this version?'),
+  HTTP_UNREACHABLE: def('CV-6051', 503, 'the server could not be reached (connection refused or reset, TLS failure, or no answer in time)'),
 
   // 61xx — control plane (clavitor-control; docs/control-plane.md)
   CP_TIMING_RULE: def('CV-6101', 400, 'heartbeat refused: heartbeat_interval breaks the timing rule interval + 2 × request timeout ≤ lease ttl'),

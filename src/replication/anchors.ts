@@ -45,11 +45,13 @@ export const AnchorsBody = z.strictObject({
 /** Parsed anchors body. */
 export type AnchorsBody = z.infer<typeof AnchorsBody>;
 
-/** Answer of the anchors route. */
-export interface AnchorsAck {
-  kept: number;
-  unknown_vaults: string[];
-}
+/** Answer of the anchors route (checked by the peer client, issue 16 item 2). */
+export const AnchorsAck = z.object({
+  kept: z.number(),
+  unknown_vaults: z.array(z.string()),
+});
+/** Parsed anchors answer. */
+export type AnchorsAck = z.infer<typeof AnchorsAck>;
 
 /** What the anchors route needs from the POP. */
 export interface AnchorRouteDeps {

@@ -13,14 +13,20 @@
  *   connect, headers and body.
  * - A 429 or 503 answer with `Retry-After` (issue 13 §2) is returned as `retryAfterMs` so that the
  *   sender waits at least that long before its next attempt.
+ * - Requests go through the product's client kit (src/lib/http-client.ts, issue 16 item 2): its
+ *   transport errors, its one parser of error bodies, and answers checked with the wire schemas
+ *   (PushAck, PeerInfoAnswer, PositionsAnswer, AnchorsAck); a push travels through the kit on
+ *   the pipelined connection below.
  */
-import { Agent, Client, buildConnector, request } from 'undici';
+import { Client, buildConnector } from 'undici';
 import type { Socket } from 'node:net';
-import type { ExpectedPosition, PeerInfo, PositionsAnswer, PushAck, PushBody } from './wire.js';
+import { ExpectedPositions, PeerInfoAnswer, PositionsAnswer, PushAck, type ExpectedPosition, type PeerInfo, type PushBody } from './wire.js';
 import { PUSH_MAC_HEADER, pushMac } from './push-mac.js';
 import { Errors } from '../lib/errors.js';
+import { createHttpClient, errorObjectOf, TransportError, type HttpAnswer } from '../lib/http-client.js';
+import type { z } from 'zod';
 import { EPOCH_PATH, HELLO_PATH, POSITIONS_PATH, PUSH_PATH } from './wire.js';
-import { ANCHORS_PATH, type AnchorsAck, type AnchorsBody, type AnchorSendResult } from './anchors.js';
+import { ANCHORS_PATH, AnchorsAck, type AnchorsBody, type AnchorSendResult } from './anchors.js';
 import { NONCE_HEADER, SIGNATURE_HEADER, newNonce, signParts, signatureValid } from './signature.js';
 import type { KeyObject } from 'node:crypto';
 
@@ -153,24 +159,29 @@ function socketCounters(socket: Socket): { sent: number; read: number; queued: n
   return { sent, read: socket.bytesRead, queued: Math.max(0, socket.bytesWritten - sent) };
 }
 
-/** A peer's answer body as JSON, or null when it is empty or not JSON (the status still counts). */
-function jsonOrNull(text: string): unknown {
-  if (!text) return null;
-  try {
-    return JSON.parse(text);
-  } catch {
-    return null;
-  }
+/** Why a request got no answer: undici's or Node's code, or the message of this client's own push failures. */
+function transportReason(e: unknown): string {
+  if (!(e instanceof TransportError)) return (e as Error)?.message ?? 'request failed';
+  const cause = e.cause as { code?: string; message?: string } | undefined;
+  return cause?.code === PUSH_FAILED_CODE ? String(cause.message) : e.reason;
+}
+
+/** `HTTP <status> <CV code>` of a refused small request. */
+function refusal(a: HttpAnswer): string {
+  return `HTTP ${a.status} ${errorObjectOf(a.json)?.code ?? ''}`.trim();
 }
 
 /** Builds a client for one peer. Call `close()` when the peer or its credentials change. */
 export function createPeerClient(opts: PeerClientOptions) {
   const timeout = opts.timeoutMs ?? PEER_TIMEOUT_MS;
   const tlsOpts = { ...(opts.tls?.cert ? { cert: opts.tls.cert } : {}), ...(opts.tls?.key ? { key: opts.tls.key } : {}), ...(opts.tls?.ca ? { ca: opts.tls.ca } : {}) };
-  const dispatcher = new Agent({ connectTimeout: timeout, headersTimeout: timeout, bodyTimeout: timeout, connect: tlsOpts });
-  const headers = { authorization: `Bearer ${opts.token}`, 'content-type': 'application/json', 'x-clavitor-pop': opts.selfPopId };
-  const base = new URL(opts.url);
-  const basePath = base.pathname.replace(/\/$/, '');
+  // Small requests: connect, headers and body each bounded by `timeout`.
+  const http = createHttpClient({
+    baseUrl: opts.url, token: opts.token, headers: { 'content-type': 'application/json', 'x-clavitor-pop': opts.selfPopId },
+    tls: tlsOpts, timeoutMs: timeout, unreachable: Errors.PEER_UNREACHABLE,
+  });
+  const base = new URL(http.baseUrl);
+  const basePath = http.basePath;
 
   /** Nonce and signature headers of a request (issue 13 §1; signature.ts). */
   function signedHeaders(method: string, path: string, body: string): { nonce: string; headers: Record<string, string> } {
@@ -287,23 +298,20 @@ export function createPeerClient(opts: PeerClientOptions) {
     const path = `${basePath}${PUSH_PATH}`;
     const signed = signedHeaders('POST', path, body);
     try {
-      const res = await pushClient.request({
-        origin: base.origin,
-        path,
-        method: 'POST',
-        headers: { ...headers, ...signed.headers, [PUSH_MAC_HEADER]: pushMac(opts.token, body) },
+      const a = await http.send('POST', PUSH_PATH, {
         body,
+        headers: { ...signed.headers, [PUSH_MAC_HEADER]: pushMac(opts.token, body) },
+        // On the pipelined push connection, whose only limit is the progress watchdog.
+        dispatcher: pushClient,
         // Pushes are safe to pipeline: the backup refuses a replayed or out-of-order one (CV-5013, gap).
         idempotent: true,
         blocking: false,
       });
-      const text = await res.body.text();
-      const retryAfterMs = res.statusCode === 429 || res.statusCode === 503 ? parseRetryAfter(res.headers['retry-after'], Date.now()) : undefined;
-      if (!answerSigned(path, res.statusCode, signed.nonce, res.headers[SIGNATURE_HEADER], text)) return { status: res.statusCode, json: null, unsigned: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
-      return { status: res.statusCode, json: jsonOrNull(text), ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      const retryAfterMs = a.status === 429 || a.status === 503 ? parseRetryAfter(a.headers['retry-after'], Date.now()) : undefined;
+      if (!answerSigned(path, a.status, signed.nonce, a.headers[SIGNATURE_HEADER], a.text)) return { status: a.status, json: undefined, unsigned: true, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
+      return { status: a.status, json: a.json, ...(retryAfterMs !== undefined ? { retryAfterMs } : {}) };
     } catch (e) {
-      const err = e as { code?: string; message?: string };
-      return { error: err.code === PUSH_FAILED_CODE ? String(err.message) : (err.code ?? err.message ?? 'request failed') };
+      return { error: transportReason(e) };
     } finally {
       const i = pending.indexOf(entry);
       if (i >= 0) {
@@ -314,20 +322,27 @@ export function createPeerClient(opts: PeerClientOptions) {
     }
   }
 
-  async function call(method: 'GET' | 'POST', path: string, body?: string, extra?: Record<string, string>): Promise<{ status: number; json: unknown } | { error: string }> {
+  /** A small signed request; the answer only when it is signed by the pinned peer key. */
+  async function call(method: 'GET' | 'POST', path: string, body?: string): Promise<HttpAnswer | { error: string }> {
     const signed = signedHeaders(method, `${basePath}${path}`, body ?? '');
     try {
-      const res = await request(`${opts.url}${path}`, { method, headers: { ...headers, ...signed.headers, ...(extra ?? {}) }, ...(body !== undefined ? { body } : {}), dispatcher });
-      const text = await res.body.text();
-      if (!answerSigned(`${basePath}${path}`, res.statusCode, signed.nonce, res.headers[SIGNATURE_HEADER], text)) return { error: UNSIGNED };
-      return { status: res.statusCode, json: jsonOrNull(text) };
+      const a = await http.send(method, path, { ...(body !== undefined ? { body } : {}), headers: signed.headers });
+      if (!answerSigned(`${basePath}${path}`, a.status, signed.nonce, a.headers[SIGNATURE_HEADER], a.text)) return { error: UNSIGNED };
+      return a;
     } catch (e) {
-      const err = e as { code?: string; message?: string };
-      return { error: err.code ?? err.message ?? 'request failed' };
+      return { error: transportReason(e) };
     }
   }
 
-  const errOf = (json: unknown): Record<string, unknown> => ((json as { error?: Record<string, unknown> } | null)?.error ?? {});
+  /** A 200 answer checked with `schema`, or why not (`HTTP <status> <code>`, or `malformed <what> answer …`). */
+  function answerOf<S extends z.ZodType>(r: HttpAnswer | { error: string }, schema: S, what: string, hint = ''): z.infer<S> | { error: string } {
+    if ('error' in r) return { error: r.error };
+    if (r.status !== 200) return { error: refusal(r) };
+    const parsed = schema.safeParse(r.json);
+    if (parsed.success) return parsed.data;
+    const issue = parsed.error.issues[0];
+    return { error: `malformed ${what} answer${hint || ` (${issue && issue.path.length > 0 ? issue.path.join('.') : 'body'}: ${issue?.message ?? 'invalid'})`}` };
+  }
 
   return {
     /**
@@ -339,13 +354,18 @@ export function createPeerClient(opts: PeerClientOptions) {
       if ('error' in r) return { ok: false, kind: 'transport', error: r.error };
       // Nothing of an unsigned answer is adopted (issue 13 §1): a failure like any other, no epoch.
       if (r.unsigned) return { ok: false, kind: 'http', status: r.status, code: Errors.PEER_ANSWER_UNSIGNED.code, ...(r.retryAfterMs !== undefined ? { retryAfterMs: r.retryAfterMs } : {}) };
-      if (r.status === 200) return { ok: true, ack: r.json as PushAck };
-      const e = errOf(r.json);
+      if (r.status === 200) {
+        const ack = PushAck.safeParse(r.json);
+        // A 200 that is not an ack (another service behind the URL?): a failure like any other.
+        return ack.success ? { ok: true, ack: ack.data } : { ok: false, kind: 'http', status: r.status, code: Errors.HTTP_ANSWER_INVALID.code };
+      }
+      const e: Record<string, unknown> = errorObjectOf(r.json) ?? {};
       const epoch = typeof e.epoch === 'number' ? e.epoch : 0;
+      const positions = (v: unknown): ExpectedPosition[] => ExpectedPositions.safeParse(v).data ?? [];
       const code = typeof e.code === 'string' ? e.code : null;
       if (r.status === 401 || r.status === 403) return { ok: false, kind: 'auth', status: r.status, code };
-      if (e.code === Errors.REPLICATION_GAP.code) return { ok: false, kind: 'gap', expected: (e.expected as ExpectedPosition[]) ?? [], ...(typeof e.lsn === 'number' ? { lsn: e.lsn } : {}), epoch };
-      if (e.code === Errors.REPLICATION_DIVERGED.code) return { ok: false, kind: 'diverged', diverged: (e.diverged as ExpectedPosition[]) ?? [], epoch };
+      if (e.code === Errors.REPLICATION_GAP.code) return { ok: false, kind: 'gap', expected: positions(e.expected), ...(typeof e.lsn === 'number' ? { lsn: e.lsn } : {}), epoch };
+      if (e.code === Errors.REPLICATION_DIVERGED.code) return { ok: false, kind: 'diverged', diverged: positions(e.diverged), epoch };
       if (e.code === Errors.STALE_EPOCH.code) return { ok: false, kind: 'stale_epoch', epoch };
       if (e.code === Errors.NOT_A_BACKUP.code) return { ok: false, kind: 'not_backup', epoch };
       if (e.code === Errors.REPLAYED_PUSH.code) return { ok: false, kind: 'replayed', lastPushSeq: typeof e.last_push_seq === 'number' ? e.last_push_seq : 0, epoch };
@@ -375,15 +395,11 @@ export function createPeerClient(opts: PeerClientOptions) {
     },
     /** Announces this POP (a backup) to its primary; returns the primary's info or an error string. */
     async hello(self: PeerInfo): Promise<PeerInfo | { error: string }> {
-      const r = await call('POST', HELLO_PATH, JSON.stringify(self));
-      if ('error' in r) return { error: r.error };
-      return r.status === 200 ? (r.json as PeerInfo) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
+      return answerOf(await call('POST', HELLO_PATH, JSON.stringify(self)), PeerInfoAnswer, 'hello');
     },
     /** Asks the peer for its role and epoch. */
     async epoch(): Promise<PeerInfo | { error: string }> {
-      const r = await call('GET', EPOCH_PATH);
-      if ('error' in r) return { error: r.error };
-      return r.status === 200 ? (r.json as PeerInfo) : { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
+      return answerOf(await call('GET', EPOCH_PATH), PeerInfoAnswer, 'epoch');
     },
     /**
      * Asks the peer (a backup) for its replication position (issue 12 item 3): epoch, role, last LSN,
@@ -391,24 +407,19 @@ export function createPeerClient(opts: PeerClientOptions) {
      */
     async positions(afterLsn: number): Promise<PositionsAnswer | { error: string }> {
       const r = await call('GET', `${POSITIONS_PATH}?after=${Math.max(0, Math.floor(afterLsn))}`);
-      if ('error' in r) return { error: r.error };
-      if (r.status !== 200) return { error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
-      const a = r.json as Partial<PositionsAnswer> | null;
-      if (typeof a?.epoch !== 'number' || typeof a.lsn !== 'number' || !Array.isArray(a.history) || !Array.isArray(a.vaults_after)) return { error: 'malformed positions answer (a peer without log positions?)' };
-      return a as PositionsAnswer;
+      return answerOf(r, PositionsAnswer, 'positions', ' (a peer without log positions?)');
     },
     /** Sends audit anchors (issue 13 §3; anchors.ts) to the peer. */
     async anchors(body: AnchorsBody): Promise<AnchorSendResult> {
-      const r = await call('POST', ANCHORS_PATH, JSON.stringify(body));
-      if ('error' in r) return { ok: false, error: r.error };
-      return r.status === 200 ? { ok: true, ack: r.json as AnchorsAck } : { ok: false, error: `HTTP ${r.status} ${String(errOf(r.json).code ?? '')}`.trim() };
+      const a = answerOf(await call('POST', ANCHORS_PATH, JSON.stringify(body)), AnchorsAck, 'anchors');
+      return 'error' in a ? { ok: false, error: a.error } : { ok: true, ack: a };
     },
     /**
      * Closes pooled connections gracefully: requests in flight finish (pushes still under the
      * progress watchdog), then the connections close (SIGHUP replaces the client this way).
      */
     async close(): Promise<void> {
-      await Promise.all([dispatcher.close().catch(() => {}), pushClient.close().catch(() => {})]);
+      await Promise.all([http.close(), pushClient.close().catch(() => {})]);
     },
   };
 }

@@ -61,15 +61,21 @@ export const PushBody = z.strictObject({
 /** Parsed push. */
 export type PushBody = z.infer<typeof PushBody>;
 
-/** A successful push response. */
-export interface PushAck {
+/**
+ * A successful push response (the receiver may add fields, e.g. `rejoin`; a sender reads these).
+ * Checked by the peer client (issue 16 item 2): types only, the epoch's bounds are judged by the
+ * POP (lib/epoch-bounds.ts) so that a refused claim is logged as one.
+ */
+export const PushAck = z.object({
   /** Revisions newly applied. */
-  applied: number;
+  applied: z.number(),
   /** Revisions already present (a repeated batch). */
-  skipped: number;
+  skipped: z.number(),
   /** The receiver's epoch after the push. */
-  epoch: number;
-}
+  epoch: z.number(),
+});
+/** Parsed push response. */
+export type PushAck = z.infer<typeof PushAck>;
 
 /** One position a receiver expects next for a vault (a gap answer, DESIGN.md §4.4.4). */
 export interface ExpectedPosition {
@@ -80,18 +86,21 @@ export interface ExpectedPosition {
 /**
  * The backup's answer to GET positions (issue 12 item 3): its replication position (epoch, last
  * LSN) and epoch history — O(1) in the number of vaults — and, for `?after=L`, up to
- * AHEAD_VAULTS_LIMIT vaults holding revisions past L (named in a backup-ahead hold).
+ * AHEAD_VAULTS_LIMIT vaults holding revisions past L (named in a backup-ahead hold). The peer
+ * client checks an answer with it (issue 16 item 2).
  */
-export interface PositionsAnswer {
-  epoch: number;
-  role?: string;
+export const PositionsAnswer = z.object({
+  epoch: z.number(),
+  role: z.string().optional(),
   /** Last LSN held in the primary's positions; 0 for a log whose positions were assigned locally. */
-  lsn: number;
-  history: EpochStartWire[];
+  lsn: z.number(),
+  history: z.array(EpochStartWire),
   /** Vaults with revisions past `after` (at most AHEAD_VAULTS_LIMIT), and how many in all. */
-  vaults_after: string[];
-  vaults_after_count: number;
-}
+  vaults_after: z.array(z.string()),
+  vaults_after_count: z.number(),
+});
+/** Parsed positions answer. */
+export type PositionsAnswer = z.infer<typeof PositionsAnswer>;
 
 /** Most vault ids a positions answer names. */
 export const AHEAD_VAULTS_LIMIT = 100;
@@ -105,3 +114,13 @@ export const PeerInfo = z.strictObject({
 });
 /** Parsed peer info. */
 export type PeerInfo = z.infer<typeof PeerInfo>;
+
+/**
+ * A peer's answer to hello or epoch as this POP reads it (issue 16 item 2): PeerInfo's fields,
+ * further fields allowed, the epoch's bounds left to the POP (lib/epoch-bounds.ts) so that a
+ * refused claim is logged as one.
+ */
+export const PeerInfoAnswer = z.object({ pop_id: PeerInfo.shape.pop_id, role: PeerInfo.shape.role, epoch: z.number() });
+
+/** One position in a gap or divergence answer (`expected`, `diverged`; docs/errors.md "HTTP error body"). */
+export const ExpectedPositions = z.array(z.object({ vault_id: z.string(), seq: z.number() }));

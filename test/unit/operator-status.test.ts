@@ -10,7 +10,7 @@ import { renderStatus } from '../../src/bin/commercial-operator.js';
 
 const base = {
   pop_id: 'calgary-01', region: 'ca', role: 'primary', epoch: 3,
-  replication: { peer: 'zurich-01', state: 'retrying', backlog: 12, lag_seconds: 4.2, pushes_sent: 40, pushes_received: 0, revisions_acknowledged: 388, retries: 2, probes: 1, alerts: 0, last_ack_at: '2026-11-30T18:00:00.000Z', last_error: null, resync: null, in_flight: null as null | object },
+  replication: { peer: 'zurich-01', state: 'retrying', backlog: 12, lag_seconds: 4.2, pushes_sent: 40, pushes_received: 0, revisions_acknowledged: 388, retries: 2, probes: 1, alerts: 0, last_ack_at: '2026-11-30T18:00:00.000Z', last_error: null, resync: null, in_flight: null as null | { pushes: number; revisions: number; bytes: number; bytes_sent: number; idle_ms: number } },
 };
 
 test('the text status shows acknowledged revisions, retries, probes and the pushes in flight', () => {

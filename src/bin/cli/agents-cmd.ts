@@ -7,21 +7,8 @@
 import type { Command } from 'commander';
 import { cvError } from '../../lib/errors.js';
 import { DEFAULT_LIMITS } from '../../vault/principal.js';
+import type { AgentView } from '../../vault/agents-service.js';
 import { contextOf, resolveEntryId } from './context.js';
-
-/** An agent as `GET /api/agents` lists it. */
-interface AgentOut {
-  agent_id: string;
-  name: string;
-  scopes: string[];
-  folders: string[];
-  tags: string[];
-  expires_at: string | null;
-  expired: boolean;
-  revoked: boolean;
-  locked: boolean;
-  limits: { per_minute: number; per_hour: number };
-}
 
 const collect = (v: string, prev: string[]): string[] => [...prev, v];
 const positiveInt = (v: string): number => {
@@ -87,14 +74,14 @@ async function updateCmd(id: string, o: ScopeOptions, cmd: Command): Promise<voi
   const ctx = contextOf(cmd);
   const body = await scopeBody(ctx, o, true);
   if (Object.keys(body).length === 0) throw cvError('CLI_BAD_INPUT', 'nothing to change: give --scope, --folder, --tag, --expires or --ttl');
-  const a = await ctx.client().call<AgentOut>('PATCH', `/api/agents/${encodeURIComponent(id)}`, { body });
+  const a = await ctx.client().call<AgentView>('PATCH', `/api/agents/${encodeURIComponent(id)}`, { body });
   if (ctx.json) return ctx.emit(a);
   ctx.note(`updated ${a.agent_id}: entries ${a.scopes.join(',') || '-'}; folders ${a.folders.join(',') || '-'}; tags ${a.tags.join(',') || '-'}; ${a.expires_at ? `expires ${a.expires_at}` : 'never expires'}`);
 }
 
 async function lsCmd(_o: unknown, cmd: Command): Promise<void> {
   const ctx = contextOf(cmd);
-  const { agents } = await ctx.client().call<{ agents: AgentOut[] }>('GET', '/api/agents');
+  const { agents } = await ctx.client().call<{ agents: AgentView[] }>('GET', '/api/agents');
   if (ctx.json) return ctx.emit(agents);
   for (const a of agents) {
     const state = a.revoked ? 'revoked' : a.locked ? 'LOCKED' : a.expired ? 'expired' : 'active';

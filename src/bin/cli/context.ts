@@ -9,6 +9,7 @@ import { isEntryId } from '../../lib/ids.js';
 import { resolveConnection } from './config.js';
 import { createClient, type Client } from './http.js';
 import { createSealer, type Sealer } from './seal-key.js';
+import type { EntrySummary } from '../../vault/entries-service.js';
 
 /** Options accepted before or after any command. */
 export interface GlobalOptions {
@@ -68,15 +69,6 @@ export function contextOf(cmd: Command, env: NodeJS.ProcessEnv = process.env): C
     emit: (value) => void process.stdout.write(`${JSON.stringify(value, null, 2)}\n`),
     note: (text) => void process.stderr.write(`${text}\n`),
   };
-}
-
-/** An entry in a listing. */
-export interface EntrySummary {
-  id: string;
-  type: string;
-  title: string;
-  version: number;
-  updated_at: string;
 }
 
 /**

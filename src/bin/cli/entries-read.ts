@@ -6,8 +6,9 @@
 import type { Command } from 'commander';
 import { cvError, Errors } from '../../lib/errors.js';
 import { totpCode, TOTP_KIND } from '../../vault/totp.js';
-import { ApiError } from './exit-codes.js';
-import { contextOf, resolveEntryId, type Ctx, type EntrySummary } from './context.js';
+import { HttpError } from '../../lib/http-client.js';
+import { contextOf, resolveEntryId, type Ctx } from './context.js';
+import type { EntrySummary } from '../../vault/entries-service.js';
 import type { EntryView } from '../../vault/entry-codec.js';
 
 /** A field as the server returns it. */
@@ -76,7 +77,7 @@ async function totpCmd(target: string, o: { field?: string }, cmd: Command): Pro
   try {
     out = await ctx.client().call('GET', `/api/entries/${id}/totp${q}`);
   } catch (e) {
-    if (!(e instanceof ApiError) || e.code !== Errors.TOTP_SEALED.code) throw e;
+    if (!(e instanceof HttpError) || e.code !== Errors.TOTP_SEALED.code) throw e;
     // Sealed TOTP secret: the server cannot compute it; open it here and compute locally.
     const raw = await ctx.client().call<EntryOut>('GET', `/api/entries/${id}`);
     const f = raw.fields.find((x) => x.kind === TOTP_KIND && x.tier === 'sealed' && (o.field === undefined || x.label === o.field));

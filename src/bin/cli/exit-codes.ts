@@ -3,6 +3,7 @@
  * errors as `clavitor-cli: CV-NNNN: message` on stderr.
  */
 import { ClavitorError, Errors } from '../../lib/errors.js';
+import { HttpError } from '../../lib/http-client.js';
 
 /** Exit statuses. */
 export const EXIT = Object.freeze({
@@ -31,34 +32,19 @@ const WRITE_REFUSALS = new Set([Errors.READ_ONLY_BACKUP, Errors.FENCED, Errors.D
 
 /**
  * Codes of arguments the CLI itself finds malformed (USAGE). A ClavitorError is raised locally (an
- * answer of the server is an ApiError), so CV-3020 here means nothing was sent — not the server
+ * answer of the server is an HttpError), so CV-3020 here means nothing was sent — not the server
  * refusing (found by a newcomer's try-out: `read` of a bad reference exited 3).
  */
 const USAGE_CODES = new Set([Errors.REF_INVALID, Errors.AUDIT_PEER_IS_SELF].map((d) => d.code));
 
-/** An error answered by the server: its CV code, HTTP status and the primary's location if sent. */
-export class ApiError extends Error {
-  constructor(
-    readonly code: string,
-    message: string,
-    readonly status: number,
-    readonly primaryLocation: string | undefined,
-    /** The server's `Retry-After`, in seconds, when it sent one (429, 503). */
-    readonly retryAfterSeconds?: number,
-  ) {
-    super(message);
-    this.name = 'ApiError';
-  }
-}
-
 /** Exit status for an error thrown by a command. */
 export function exitCodeOf(err: unknown): number {
-  if (err instanceof ApiError) {
+  if (err instanceof HttpError) {
     if (WRITE_REFUSALS.has(err.code)) return EXIT.NOT_PRIMARY;
     return err.status >= 500 ? EXIT.UNAVAILABLE : EXIT.REFUSED;
   }
   if (err instanceof ClavitorError) {
-    if (err.code === Errors.CLI_UNREACHABLE.code) return EXIT.UNAVAILABLE;
+    if (err.code === Errors.CLI_UNREACHABLE.code || err.code === Errors.HTTP_ANSWER_INVALID.code) return EXIT.UNAVAILABLE;
     if (USAGE_CODES.has(err.code)) return EXIT.USAGE;
     return err.code.startsWith('CV-60') ? EXIT.LOCAL : EXIT.REFUSED;
   }
@@ -70,7 +56,7 @@ export function exitCodeOf(err: unknown): number {
  * fenced POP sends the write elsewhere, a draining or starting primary only needs a retry, a
  * primary without its lease cannot reach its control plane.
  */
-function refusalAdvice(err: ApiError): string {
+function refusalAdvice(err: HttpError): string {
   const wait = err.retryAfterSeconds !== undefined ? `retry in ${err.retryAfterSeconds} s` : 'retry in a moment';
   switch (err.code) {
     case Errors.DRAINING.code:
@@ -88,7 +74,7 @@ function refusalAdvice(err: ApiError): string {
 
 /** Lines to print on stderr for an error: always with a CV code; what to do for a refused write or a rate limit. */
 export function describe(err: unknown): string[] {
-  if (err instanceof ApiError) {
+  if (err instanceof HttpError) {
     const lines = [`clavitor-cli: ${err.code}: ${err.message}`];
     if (WRITE_REFUSALS.has(err.code)) lines.push(refusalAdvice(err));
     if (err.status === 429) lines.push(`clavitor-cli: rate limited: ${err.retryAfterSeconds !== undefined ? `retry in ${err.retryAfterSeconds} s` : 'retry later'}`);
@@ -103,7 +89,7 @@ export function describe(err: unknown): string[] {
  * "retry_after_seconds"?,"primary_location"?}}` — the same shape as the API's error body.
  */
 export function errorJson(err: unknown): { error: Record<string, unknown> } {
-  if (err instanceof ApiError) {
+  if (err instanceof HttpError) {
     return { error: {
       code: err.code, message: err.message, status: err.status,
       ...(err.retryAfterSeconds !== undefined ? { retry_after_seconds: err.retryAfterSeconds } : {}),

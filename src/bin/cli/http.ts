@@ -1,12 +1,23 @@
 /**
- * The CLI's HTTP client (undici): JSON in and out, `Authorization: Bearer`, errors turned into
- * ApiError with the server's CV code and, for a refused write, its `X-Primary-Location`.
- * `--ca-file` trusts a private CA (a POP with a self-signed or internal certificate).
+ * The CLI's HTTP client: the product's client kit (src/lib/http-client.ts) for one server and
+ * token. JSON in and out, `Authorization: Bearer`; an error answer is the kit's HttpError (the
+ * server's CV code, its `Retry-After` and, for a refused write, its `X-Primary-Location`), a
+ * transport failure CLI_UNREACHABLE (CV-6005). `--ca-file` trusts a private CA (a POP with a
+ * self-signed or internal certificate).
  */
-import { request, type Dispatcher } from 'undici';
-import { clientAgent, describeTransportError, loadClientTls } from '../../lib/client-tls.js';
-import { cvError, Errors } from '../../lib/errors.js';
-import { ApiError } from './exit-codes.js';
+import type { z } from 'zod';
+import { loadClientTls } from '../../lib/client-tls.js';
+import { Errors } from '../../lib/errors.js';
+import { createHttpClient, HttpError, parseAnswer } from '../../lib/http-client.js';
+import type { Dispatcher } from 'undici';
+
+/** Options of one call: a JSON body, extra headers, and a schema the answer must match. */
+export interface CallOptions<S extends z.ZodType = z.ZodType> {
+  readonly body?: unknown;
+  readonly headers?: Record<string, string>;
+  /** When given, the answer is checked with it (CV-6050 HTTP_ANSWER_INVALID otherwise). */
+  readonly schema?: S;
+}
 
 /** A configured client for one server and token. */
 export interface Client {
@@ -14,12 +25,14 @@ export interface Client {
   readonly token: string;
   /**
    * Sends `method path` with an optional JSON `body` and extra headers; resolves to the parsed
-   * JSON (undefined for 204). Throws ApiError for an HTTP error, CLI_UNREACHABLE for a transport failure.
+   * JSON (undefined for 204), typed `T` (the server's exported type of that answer), checked
+   * with `opts.schema` when given. Throws HttpError for an HTTP error, CLI_UNREACHABLE for a
+   * transport failure.
    */
-  call<T = unknown>(method: string, path: string, opts?: { body?: unknown; headers?: Record<string, string> }): Promise<T>;
+  call<T = unknown>(method: string, path: string, opts?: CallOptions): Promise<T>;
 }
 
-/** Request timeout in milliseconds (headers and body). */
+/** Request timeout in milliseconds (connect, headers and body each). */
 export const REQUEST_TIMEOUT_MS = 30_000;
 
 /**
@@ -27,37 +40,14 @@ export const REQUEST_TIMEOUT_MS = 30_000;
  * @throws ClavitorError CV-6007 (CLIENT_TLS_FILE) when `caFile` cannot be read or is not PEM.
  */
 export function createClient(server: string, token: string, caFile?: string): Client {
-  const dispatcher: Dispatcher | undefined = clientAgent(loadClientTls({ caFile }));
+  const http = createHttpClient({ baseUrl: server, token, tls: loadClientTls({ caFile }), timeoutMs: REQUEST_TIMEOUT_MS, unreachable: Errors.CLI_UNREACHABLE });
   return {
     server,
     token,
-    async call<T>(method: string, path: string, opts: { body?: unknown; headers?: Record<string, string> } = {}): Promise<T> {
-      const headers: Record<string, string> = { authorization: `Bearer ${token}`, ...(opts.headers ?? {}) };
-      if (opts.body !== undefined) headers['content-type'] = 'application/json';
-      let res: Dispatcher.ResponseData;
-      try {
-        res = await request(`${server}${path}`, {
-          method: method as Dispatcher.HttpMethod, headers, headersTimeout: REQUEST_TIMEOUT_MS, bodyTimeout: REQUEST_TIMEOUT_MS,
-          ...(opts.body !== undefined ? { body: JSON.stringify(opts.body) } : {}), ...(dispatcher ? { dispatcher } : {}),
-        });
-      } catch (e) {
-        throw cvError('CLI_UNREACHABLE', `${server}: ${describeTransportError(e)}`);
-      }
-      const text = await res.body.text();
-      let json: unknown;
-      try {
-        json = text ? JSON.parse(text) : undefined;
-      } catch {
-        json = undefined;
-      }
-      if (res.statusCode >= 400) {
-        const err = (json as { error?: { code?: string; message?: string } } | undefined)?.error;
-        const loc = res.headers['x-primary-location'];
-        const retry = Number(res.headers['retry-after']);
-        throw new ApiError(err?.code ?? Errors.INTERNAL.code, err?.message ?? `HTTP ${res.statusCode} from ${server}`, res.statusCode, typeof loc === 'string' ? loc : undefined,
-          Number.isInteger(retry) && retry >= 0 ? retry : undefined);
-      }
-      return json as T;
+    async call<T>(method: string, path: string, opts: CallOptions = {}): Promise<T> {
+      const answer = await http.send(method as Dispatcher.HttpMethod, path, { ...(opts.body !== undefined ? { json: opts.body } : {}), ...(opts.headers ? { headers: opts.headers } : {}) });
+      if (answer.status >= 400) throw new HttpError(answer, `HTTP ${answer.status} from ${server}`);
+      return (opts.schema ? parseAnswer(opts.schema, answer, `${server}${path}`) : answer.json) as T;
     },
   };
 }

@@ -11,7 +11,7 @@ import type { Command } from 'commander';
 import { cvError } from '../../lib/errors.js';
 import type { QuarantineItem } from '../../vault/quarantine-service.js';
 import { contextOf, type Ctx } from './context.js';
-import { ApiError } from './exit-codes.js';
+import { HttpError } from '../../lib/http-client.js';
 import { openSealed, type EntryOut, type FieldOut } from './entries-read.js';
 
 /** An item as the server sends it, with where writes go. */
@@ -51,7 +51,7 @@ async function currentVersion(client: ReturnType<Ctx['client']>, entryId: string
   try {
     return (await client.call<{ version: number }>('GET', `/api/entries/${entryId}`)).version;
   } catch (e) {
-    if (e instanceof ApiError && e.status === 404) return undefined;
+    if (e instanceof HttpError && e.status === 404) return undefined;
     throw e;
   }
 }

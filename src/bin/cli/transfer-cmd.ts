@@ -19,10 +19,11 @@ import { EntryBodySchema } from '../../http/routes/entries.js';
 import { checkEntryInput } from '../../vault/entry-codec.js';
 import { TOTP_KIND } from '../../vault/totp.js';
 import { parseToken } from '../../vault/tokens.js';
-import { contextOf, type Ctx, type EntrySummary } from './context.js';
+import { contextOf, type Ctx } from './context.js';
+import type { EntrySummary } from '../../vault/entries-service.js';
 import { readPrivateFile } from './config.js';
 import type { EntryOut } from './entries-read.js';
-import { ApiError } from './exit-codes.js';
+import { HttpError } from '../../lib/http-client.js';
 import { MIN_EXPORT_PASSPHRASE_CHARS, openExport, sealExport, type ExportEntry } from '../../vault/export-file.js';
 import { BW_CARD_KEYS, BW_IDENTITY_KEYS, BW_SSH_KEYS, IMPORT_FORMATS, planOfClavitor, readImport, type ImportFormat, type ImportPlan, type PlanItem } from '../../vault/import-formats.js';
 
@@ -153,7 +154,7 @@ async function requireOwnerToken(ctx: Ctx): Promise<void> {
   try {
     await ctx.client().call('GET', '/api/audit?after=0&limit=1');
   } catch (e) {
-    if (e instanceof ApiError && e.status === 403) throw cvError('EXPORT_NEEDS_OWNER', `${Errors.EXPORT_NEEDS_OWNER.message}; nothing was read or written (the refusal is in the vault's audit trail)`);
+    if (e instanceof HttpError && e.status === 403) throw cvError('EXPORT_NEEDS_OWNER', `${Errors.EXPORT_NEEDS_OWNER.message}; nothing was read or written (the refusal is in the vault's audit trail)`);
     throw e;
   }
 }
@@ -230,9 +231,12 @@ async function importCmd(file: string, o: { from: string; dryRun?: boolean; map:
         }));
       } catch (e) {
         // The server names the refused entry by its index; add its place and title in the file.
-        const at = e instanceof ApiError ? /^entries\.(\d+)/.exec(e.message) : null;
+        const at = e instanceof HttpError ? /^entries\.(\d+)/.exec(e.message) : null;
         const it = at ? plan.items[Number(at[1])] : undefined;
-        if (e instanceof ApiError && at && it) throw new ApiError(e.code, `${e.message} (entry ${Number(at[1]) + 1} of the file, "${it.title}")`, e.status, e.primaryLocation, e.retryAfterSeconds);
+        if (e instanceof HttpError && at && it) {
+          e.message = `${e.message} (entry ${Number(at[1]) + 1} of the file, "${it.title}")`;
+          throw e;
+        }
         throw e;
       }
     }
