@@ -13,9 +13,9 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import { writeSigningKeyFile } from '../../src/config/signing-key.js';
-import { BIN, ServerProc, tempDir } from '../../test/helpers/pop.js';
-import { freePort } from '../../test/helpers/ports.js';
-import { startProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';
+import { BIN, ServerProc, tempDir } from '../../test/kit/pop.js';
+import { freePort } from '../../test/kit/ports.js';
+import { startProxy, type TcpProxy } from '../../test/kit/tcp-proxy.js';
 import { otherPop, POPS, type PopName } from './types.js';
 
 /** A JSON log line with an `event`, as seen by the harness. */

@@ -12,9 +12,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, provisionPair, runCommercial, waitFor, type ServerProc } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, createVault, provisionPair, runCommercial, waitFor, type ServerProc } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
+import { startProxy } from '../kit/tcp-proxy.js';
 
 type Rev = { seq: number; kind: string; epoch: number; origin_pop: string; created_at: string };
 

@@ -1,7 +1,7 @@
 /**
  * Field case F12 (issue 11 item 1), end to end: a real `clavitor-control`, a real primary and
  * backup, TCP fault proxies on every link of the primary (to the control plane, to the backup, from
- * the backup), and the primary started with the clock-shift preload (test/helpers/clock-shift.mjs),
+ * the backup), and the primary started with the clock-shift preload (test/kit/clock-shift.mjs),
  * which steps its wall clock (`Date`) while leaving the monotonic clock alone. Heartbeat interval
  * 1 s, lease 2 s, safety margin 500 ms, failover after 5 missed heartbeats (FAST_CONFIG otherwise).
  *
@@ -14,10 +14,10 @@ import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { Agent } from 'undici';
-import { api, createVault, provisionPair, sleep, waitFor, type Pair } from '../helpers/pop.js';
-import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { stepWallClock, withClockShift } from '../helpers/clock-shift.js';
-import { controlFixture, controlProc, FAST_CONFIG, type ControlFixture, type ControlProc } from '../integration/control-harness.js';
+import { api, createVault, provisionPair, sleep, waitFor, type Pair } from '../kit/pop.js';
+import { startProxy, type TcpProxy } from '../kit/tcp-proxy.js';
+import { stepWallClock, withClockShift } from '../kit/clock-shift.js';
+import { controlFixture, controlProc, FAST_CONFIG, type ControlFixture, type ControlProc } from '../kit/control.js';
 
 const LEASE_MS = FAST_CONFIG.lease_ttl_seconds * 1000;
 const STEP_MS = 120_000;

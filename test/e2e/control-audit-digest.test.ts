@@ -12,8 +12,8 @@ import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
-import { controlFixture, controlProc, FAST_CONFIG } from '../integration/control-harness.js';
+import { api, createVault, provisionPair, waitFor } from '../kit/pop.js';
+import { controlFixture, controlProc, FAST_CONFIG } from '../kit/control.js';
 
 test('heartbeats carry the audit digest; the control plane shows it and warns when a trail shrinks', async (t) => {
   const fx = controlFixture(FAST_CONFIG);

@@ -7,9 +7,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { api, createVault, provisionPair, sleep, waitFor, type Pair } from '../helpers/pop.js';
-import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { controlFixture, controlProc, FAST_CONFIG, FAST_EXPIRY_MS, type ControlFixture, type ControlProc } from '../integration/control-harness.js';
+import { api, createVault, provisionPair, sleep, waitFor, type Pair } from '../kit/pop.js';
+import { startProxy, type TcpProxy } from '../kit/tcp-proxy.js';
+import { controlFixture, controlProc, FAST_CONFIG, FAST_EXPIRY_MS, type ControlFixture, type ControlProc } from '../kit/control.js';
 
 interface World {
   pair: Pair;

@@ -11,8 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, provisionPair, runCommercial, waitFor } from '../helpers/pop.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, createVault, provisionPair, runCommercial, waitFor } from '../kit/pop.js';
+import { startProxy } from '../kit/tcp-proxy.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 

@@ -18,7 +18,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair, runningPairBehindProxy } from '../helpers/pop.js';
+import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair, runningPairBehindProxy } from '../kit/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
 

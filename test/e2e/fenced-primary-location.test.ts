@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, runCommercial, waitFor, runningPair } from '../helpers/pop.js';
+import { api, createVault, runCommercial, waitFor, runningPair } from '../kit/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
 

@@ -19,7 +19,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
-import { api, createVault, runCommercial, tempDir, waitFor, runningPair, runningPairBehindProxy } from '../helpers/pop.js';
+import { api, createVault, runCommercial, tempDir, waitFor, runningPair, runningPairBehindProxy } from '../kit/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
 

@@ -12,8 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { Agent } from 'undici';
-import { api, createVault, provisionPair, waitFor, type Pair } from '../helpers/pop.js';
-import { issue, makeCa, writePem, type Pem } from '../helpers/pki.js';
+import { api, createVault, provisionPair, waitFor, type Pair } from '../kit/pop.js';
+import { issue, makeCa, writePem, type Pem } from '../kit/pki.js';
 
 interface TlsPair extends Pair {
   ca: Pem;

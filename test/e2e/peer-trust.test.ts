@@ -15,8 +15,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runningPair, waitFor, type Pair } from '../helpers/pop.js';
-import { keyOf, peerPost, strangerKey } from '../helpers/peer-sign.js';
+import { api, createVault, runningPair, waitFor, type Pair } from '../kit/pop.js';
+import { keyOf, peerPost, strangerKey } from '../kit/peer-sign.js';
 import { readFileSync } from 'node:fs';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });

@@ -12,7 +12,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, createVault, runCommercial, runningPair, runningPairBehindProxy, waitFor, type Pair, type ServerProc } from '../helpers/pop.js';
+import { api, createVault, runCommercial, runningPair, runningPairBehindProxy, waitFor, type Pair, type ServerProc } from '../kit/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 

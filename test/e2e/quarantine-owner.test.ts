@@ -14,8 +14,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runCommercial, waitFor, runningPairBehindProxy } from '../helpers/pop.js';
-import { runCli } from '../helpers/cli.js';
+import { api, createVault, runCommercial, waitFor, runningPairBehindProxy } from '../kit/pop.js';
+import { runCli } from '../kit/cli.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'user', value: `u-${title}`, tier: 'agent' }, { label: 'password', value: `pw-${title}`, tier: 'owner' }] });
 

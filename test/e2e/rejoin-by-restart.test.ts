@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runCommercial, waitFor, runningPairBehindProxy } from '../helpers/pop.js';
+import { api, createVault, runCommercial, waitFor, runningPairBehindProxy } from '../kit/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 

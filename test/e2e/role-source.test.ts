@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, createVault, provisionPair, waitFor, type ServerProc } from '../helpers/pop.js';
-import { controlFixture, controlProc, FAST_CONFIG } from '../integration/control-harness.js';
+import { api, createVault, provisionPair, waitFor, type ServerProc } from '../kit/pop.js';
+import { controlFixture, controlProc, FAST_CONFIG } from '../kit/control.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 const reloads = (p: ServerProc): number => p.logLines().filter((l) => l.event === 'pop.reloaded').length;

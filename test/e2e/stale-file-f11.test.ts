@@ -11,7 +11,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, runCommercial, runningPair, waitFor, type Pair } from '../helpers/pop.js';
+import { api, createVault, runCommercial, runningPair, waitFor, type Pair } from '../kit/pop.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 

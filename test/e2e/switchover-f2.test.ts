@@ -20,7 +20,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair } from '../helpers/pop.js';
+import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair } from '../kit/pop.js';
 
 const FOLLOW_CODES = new Set(['CV-5001', 'CV-5002', 'CV-5008', 'CV-5012']);
 const WORKERS = 3;

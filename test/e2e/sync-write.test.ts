@@ -9,9 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, createVault, provisionPair, waitFor } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
+import { startProxy } from '../kit/tcp-proxy.js';
 
 const SYNC = 'x-clavitor-sync-timeout-ms';
 const REPLICATED = 'x-clavitor-replicated';

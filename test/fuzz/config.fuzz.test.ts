@@ -27,7 +27,7 @@ import fc from 'fast-check';
 import { ConfigError } from '../../src/config/config-error.js';
 import { generateToken, writeKeyFile } from '../../src/config/keygen.js';
 import { loadReplicationConfig } from '../../src/config/load.js';
-import { issue, makeCa, writePem } from '../helpers/pki.js';
+import { issue, makeCa, writePem } from '../kit/pki.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SEED = 0x5eed0401;

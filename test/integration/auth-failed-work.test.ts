@@ -15,7 +15,7 @@ import { createRevisionWriter, NO_HOOKS } from '../../src/vault/writer.js';
 import { createVaultService } from '../../src/vault/vault-service.js';
 import { verifierMatches } from '../../src/vault/tokens.js';
 import { newTokenId, newVaultId } from '../../src/lib/ids.js';
-import { tempDir } from '../helpers/pop.js';
+import { tempDir } from '../kit/pop.js';
 
 test('every refused well-formed token costs one verifier derivation, whether the vault, the token id or the secret was wrong', async (t) => {
   const { dir, cleanup } = tempDir('clavitor-authwork-');

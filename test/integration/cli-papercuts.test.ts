@@ -11,9 +11,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { BIN, tempDir } from '../helpers/pop.js';
-import { newEntry, newVault, startTestServer } from './harness.js';
+import { runCli } from '../kit/cli.js';
+import { BIN, tempDir } from '../kit/pop.js';
+import { newEntry, newVault, startTestServer } from '../kit/in-process.js';
 import { createCommunityEdition } from '../../src/edition/community.js';
 import type { Edition, WriteRefusal } from '../../src/edition/edition.js';
 

@@ -9,9 +9,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readTokenFile } from '../../src/config/token-file.js';
-import { sleep, waitFor } from '../helpers/pop.js';
+import { sleep, waitFor } from '../kit/pop.js';
 import { ELECTION_TTL_SECONDS } from '../../src/controlplane/server/leadership.js';
-import { beatUntil, controlFixture, controlProc, FAST_CONFIG, FAST_EXPIRY_MS, SimPop, startEtcd, type ControlProc } from './control-harness.js';
+import { beatUntil, controlFixture, controlProc, FAST_CONFIG, FAST_EXPIRY_MS, SimPop, startEtcd, type ControlProc } from '../kit/control.js';
 
 const isLeader = async (cp: ControlProc): Promise<boolean> => (await cp.status()).control_plane.leader;
 

@@ -10,7 +10,7 @@ import type { Edition } from '../../src/edition/edition.js';
 import { createCommunityEdition } from '../../src/edition/community.js';
 import { startServer, type RunningServer } from '../../src/http/server.js';
 import { createLogger } from '../../src/lib/logger.js';
-import { api, tempDir, type ApiResponse } from '../helpers/pop.js';
+import { api, tempDir, type ApiResponse } from './pop.js';
 import type { Clock } from '../../src/lib/clock.js';
 
 /** A started in-process server and its temp data directory. */

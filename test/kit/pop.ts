@@ -65,7 +65,7 @@ export class ServerProc {
   exitCode: number | null = null;
   /** HTTPS: the scheme and an undici dispatcher trusting the test CA. */
   https: { dispatcher: Dispatcher } | undefined;
-  /** Extra `node` arguments before the entry point (e.g. `--import` of test/helpers/clock-shift.mjs). */
+  /** Extra `node` arguments before the entry point (e.g. `--import` of test/kit/clock-shift.mjs). */
   nodeArgs: string[] = [];
   /** Extra environment variables of the process. */
   env: Record<string, string> = {};

@@ -11,8 +11,8 @@ import { join, resolve } from 'node:path';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../../src/controlplane/protocol.js';
 import type { ControlStatus } from '../../src/controlplane/server/status.js';
-import { api, sleep, tempDir, type ApiResponse } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
+import { api, sleep, tempDir, type ApiResponse } from './pop.js';
+import { freePort } from './ports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 /** The built control-plane entry point. */

@@ -1,6 +1,6 @@
 /**
  * Steps the wall clock of a server process started with the clock-shift preload
- * (test/helpers/clock-shift.mjs): issue 11 item 1, field case F12.
+ * (test/kit/clock-shift.mjs): issue 11 item 1, field case F12.
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';

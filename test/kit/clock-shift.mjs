@@ -1,5 +1,5 @@
 /**
- * Test preload (`node --import ./test/helpers/clock-shift.mjs`) that steps this process's wall
+ * Test preload (`node --import ./test/kit/clock-shift.mjs`) that steps this process's wall
  * clock, as an NTP correction or `date -s` would, without touching the monotonic clock
  * (`performance.now()`, timers). Issue 11 item 1, field case F12.
  *
