@@ -5,33 +5,19 @@
  *
  * Times are milliseconds on the process-wide monotonic clock (`nowMs()`).
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'node:fs';
 import { get as httpGet } from 'node:http';
-import { createServer } from 'node:net';
 import { tmpdir } from 'node:os';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeKeyFile } from '../src/config/keygen.js';
 import { writeSigningKeyFile } from '../src/config/signing-key.js';
+import { freePort } from '../test/kit/ports.js';
+import { BIN, NodeProc } from '../test/kit/proc.js';
+import { popYaml } from '../test/kit/yaml.js';
 import { nowMs, sleep } from './stats.js';
-
-const COMMERCIAL_BIN = resolve(import.meta.dirname, '../src/bin/clavitor-commercial.js');
-const COMMUNITY_BIN = resolve(import.meta.dirname, '../src/bin/clavitor.js');
 
 /** Where benchmark data directories live (a disk-backed directory, not tmpfs; override with CLAVITOR_BENCH_TMP). */
 export const BENCH_TMP = process.env.CLAVITOR_BENCH_TMP ?? tmpdir();
-
-/** Returns a port on 127.0.0.1 that was free a moment ago. */
-export async function freePort(): Promise<number> {
-  return new Promise((res, rej) => {
-    const s = createServer();
-    s.once('error', rej);
-    s.listen(0, '127.0.0.1', () => {
-      const p = (s.address() as { port: number }).port;
-      s.close(() => res(p));
-    });
-  });
-}
 
 /** Options of `BenchPop.start`. */
 export interface StartOptions {
@@ -45,38 +31,37 @@ export interface StartOptions {
   readonly logLevel?: string;
 }
 
-/** One server process (commercial POP or community vault). */
-export class BenchPop {
-  proc: ChildProcess | undefined;
+/** One server process (commercial POP or community vault): the test kit's `NodeProc` with each output line's time. */
+export class BenchPop extends NodeProc {
   /** When the process was spawned / printed its startup line (listening), ms. */
   spawnedAt = 0;
   listeningAt = 0;
   private lines: { at: number; text: string }[] = [];
   private waiters: { re: RegExp; resolve(at: number): void }[] = [];
 
-  constructor(readonly name: string, readonly port: number, readonly data: string, readonly config: string | undefined) {}
+  constructor(name: string, port: number, readonly data: string, readonly config: string | undefined) {
+    super(name, config ? BIN.commercial : BIN.community, [], port);
+  }
 
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-  get pid(): number {
-    return this.proc?.pid ?? 0;
-  }
   get adminToken(): string {
     return readFileSync(join(this.data, 'admin.token'), 'utf8').trim();
   }
 
-  /** Starts the process, waits for its startup line and (primary) for it to accept writes. */
-  async start(opts: StartOptions = {}): Promise<void> {
-    const bin = this.config ? COMMERCIAL_BIN : COMMUNITY_BIN;
+  /**
+   * Starts the process, waits for its startup line and (primary) for it to accept writes, as long
+   * as that takes (start-up time is what the scale benchmark measures). A number, the base class's
+   * time-out, means default options. Resolves with the startup line.
+   */
+  override async start(options: StartOptions | number = {}): Promise<string> {
+    const opts = typeof options === 'number' ? {} : options;
     const prof = process.env.CLAVITOR_BENCH_CPU_PROF;
-    const profArgs = prof ? ['--cpu-prof', '--cpu-prof-dir', join(prof, this.name)] : [];
-    const args = [...profArgs, ...(opts.nodeArgs ?? []), bin, 'serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`, '--log-level', opts.logLevel ?? 'warn'];
-    if (this.config) args.push('--replication-config', this.config);
+    this.nodeArgs = [...(prof ? ['--cpu-prof', '--cpu-prof-dir', join(prof, this.name)] : []), ...(opts.nodeArgs ?? [])];
+    this.env = { ...(opts.env ?? {}) };
+    this.args = ['serve', '--data', this.data, '--listen', `127.0.0.1:${this.port}`, '--log-level', opts.logLevel ?? 'warn'];
+    if (this.config) this.args.push('--replication-config', this.config);
     this.lines = [];
     this.spawnedAt = nowMs();
-    const p = spawn(process.execPath, args, { stdio: ['ignore', 'pipe', 'pipe'], env: { ...process.env, ...(opts.env ?? {}) } });
-    this.proc = p;
+    const p = this.launch();
     // The startup line is on stdout, log lines (pino JSON) on stderr: both are kept with their time.
     for (const stream of [p.stdout!, p.stderr!]) {
       let buf = '';
@@ -99,13 +84,13 @@ export class BenchPop {
       });
     }
     await Promise.race([
-      this.waitForLine(/edition: /),
+      this.waitForLine(this.ready),
       new Promise<never>((_, rej) => p.once('exit', (c) => rej(new Error(`${this.name} exited ${c} during start-up`)))),
     ]).then((at) => { this.listeningAt = at; });
-    if (!this.config || opts.waitWritable === false) return;
+    if (!this.config || opts.waitWritable === false) return this.firstLine();
     for (;;) {
       const s = await this.status();
-      if (s.role !== 'primary' || s.accepting_writes) return;
+      if (s.role !== 'primary' || s.accepting_writes) return this.firstLine();
       await sleep(10);
     }
   }
@@ -145,10 +130,8 @@ export class BenchPop {
   }
 
   /** Stops the process (SIGKILL by default; SIGTERM when profiling, so the profile is written) and waits for it to exit. */
-  async stop(signal: NodeJS.Signals = process.env.CLAVITOR_BENCH_CPU_PROF ? 'SIGTERM' : 'SIGKILL'): Promise<void> {
-    const p = this.proc;
-    if (!p || p.exitCode !== null || p.signalCode !== null) return;
-    await new Promise<void>((r) => { p.once('exit', () => r()); p.kill(signal); });
+  stop(signal: NodeJS.Signals = process.env.CLAVITOR_BENCH_CPU_PROF ? 'SIGTERM' : 'SIGKILL'): Promise<void> {
+    return this.kill(signal);
   }
 }
 
@@ -177,9 +160,9 @@ export async function benchPair(opts: { batchSize?: number; maxRetries?: number 
     writeFileSync(join(root, 'replication.yaml'), yaml);
     return new BenchPop(name, port, join(root, 'data'), join(root, 'replication.yaml'));
   };
-  const batch = opts.batchSize ?? 100;
-  const primary = mk('calgary-01', pp, `pop_id: calgary-01\nregion: north-america\nrole: primary\nbackup_pop:\n  id: zurich-01\n  url: http://127.0.0.1:${bp}\n  auth_token_file: ${key}\nauth:\n  token_file: ${key}\n  signing_key_file: ${pSign}\n  peer_public_key: ${bPub}\nreplication:\n  batch_size: ${batch}\n  max_retries: ${opts.maxRetries ?? 100}\n`);
-  const backup = mk('zurich-01', bp, `pop_id: zurich-01\nregion: europe\nrole: backup\nprimary_pop:\n  id: calgary-01\n  url: http://127.0.0.1:${pp}\nauth:\n  token_file: ${key}\n  signing_key_file: ${bSign}\n  peer_public_key: ${pPub}\n`);
+  const common = { tokenFile: key };
+  const primary = mk('calgary-01', pp, popYaml({ ...common, popId: 'calgary-01', region: 'north-america', role: 'primary', peer: { id: 'zurich-01', url: `http://127.0.0.1:${bp}` }, signingKeyFile: pSign, peerPublicKey: bPub, replication: { batchSize: opts.batchSize ?? 100, maxRetries: opts.maxRetries ?? 100 } }));
+  const backup = mk('zurich-01', bp, popYaml({ ...common, popId: 'zurich-01', region: 'europe', role: 'backup', peer: { id: 'calgary-01', url: `http://127.0.0.1:${pp}` }, signingKeyFile: bSign, peerPublicKey: pPub }));
   return {
     dir, primary, backup,
     replicationToken: readFileSync(key, 'utf8').trim(),

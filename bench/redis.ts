@@ -10,7 +10,8 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { BENCH_TMP, freePort } from './pair.js';
+import { BENCH_TMP } from './pair.js';
+import { freePort } from '../test/kit/ports.js';
 import { nowMs, sleep } from './stats.js';
 
 /** `redis-server --version` output, installing the package first when the binary is absent. */

@@ -18,7 +18,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BENCH_TMP, freePort } from './pair.js';
+import { BENCH_TMP } from './pair.js';
+import { freePort } from '../test/kit/ports.js';
 import { load, type LoadResult } from './load.js';
 import { cpuSecondsOf } from './proc.js';
 import { entryBody } from './client.js';

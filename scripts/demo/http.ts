@@ -1,59 +1,32 @@
 /**
- * HTTP for the demo: one JSON call helper over Node's built-in fetch (every request bounded by a
- * timeout) and a poller that measures how long a condition took to become true.
+ * HTTP for the demo: the test kit's JSON call with every request bounded by a timeout, and a
+ * poller that measures how long a condition took to become true.
  */
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { api, type ApiResponse, type JsonRequestOptions } from '../../test/kit/http.js';
 
 /** Milliseconds any single request may take before the demo gives up on it. */
 export const REQUEST_TIMEOUT_MS = 5000;
 
-/** A response: status, headers, parsed JSON body (or raw text), and when the headers arrived. */
-export interface Reply {
-  status: number;
-  headers: Headers;
-  // eslint-disable-next-line @typescript-eslint/no-explicit-any
-  json: any;
-  /** `performance.now()` (ms) when the response status arrived. */
-  atMs: number;
-}
+/** A response: status, headers, parsed JSON body (or raw text), and when the headers arrived (`atMs`, `performance.now()` ms). */
+export type Reply = ApiResponse;
 
 /** Options of `call`. */
-export interface CallOptions {
-  token?: string;
-  body?: unknown;
-  headers?: Record<string, string>;
-}
+export type CallOptions = JsonRequestOptions;
 
 /**
  * Sends `method path` to `base` (e.g. `http://127.0.0.1:4000`) with an optional bearer token and
- * JSON body. Resolves for every HTTP status; rejects only on network failure or after
- * `REQUEST_TIMEOUT_MS` milliseconds.
+ * JSON body (the test kit's `api`). Resolves for every HTTP status; rejects only on network
+ * failure or after `REQUEST_TIMEOUT_MS` milliseconds.
  */
 export async function call(base: string, method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
-  const headers: Record<string, string> = { ...(opts.headers ?? {}) };
-  if (opts.token) headers.authorization = `Bearer ${opts.token}`;
-  let body: string | undefined;
-  if (opts.body !== undefined) {
-    body = JSON.stringify(opts.body);
-    headers['content-type'] = 'application/json';
-  }
-  let res: Response;
   try {
-    res = await fetch(`${base}${path}`, { method, headers, body, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
+    return await api(base, method, path, { ...opts, signal: AbortSignal.timeout(REQUEST_TIMEOUT_MS) });
   } catch (e) {
     const cause = (e as { cause?: { code?: string } }).cause?.code ?? (e as Error).name;
     throw new Error(`${method} ${base}${path} failed: ${cause}`);
   }
-  const atMs = performance.now();
-  const text = await res.text();
-  let json: unknown = null;
-  try {
-    json = text ? JSON.parse(text) : null;
-  } catch {
-    json = text;
-  }
-  return { status: res.status, headers: res.headers, json, atMs };
 }
 
 /** Result of `pollUntil`: the accepted reply, how many requests it took, and the elapsed time. */

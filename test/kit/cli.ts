@@ -3,32 +3,19 @@
  * (an in-process server under test keeps serving meanwhile), with its own config directory and
  * optional stdin. Also a recording HTTP proxy, to inspect exactly what the CLI sends.
  */
-import { spawn } from 'node:child_process';
 import { createServer, type Server } from 'node:http';
 import { join } from 'node:path';
 import assert from 'node:assert/strict';
 import { BIN, provisionPair, tempDir, type Pair } from './pop.js';
+import { runNode, type RunResult } from './proc.js';
 
 /** Result of one CLI run. */
-export interface CliResult {
-  code: number;
-  stdout: string;
-  stderr: string;
-}
+export type CliResult = RunResult;
 
 /** Runs the CLI with `args`; `env` is added to a clean environment (PATH and HOME kept). */
 export function runCli(args: string[], opts: { env?: Record<string, string>; input?: string } = {}): Promise<CliResult> {
-  return new Promise((resolve, reject) => {
-    const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(opts.env ?? {}) };
-    const p = spawn(process.execPath, [BIN.cli, ...args], { env, stdio: ['pipe', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', reject);
-    p.on('close', (code) => resolve({ code: code ?? -1, stdout, stderr }));
-    p.stdin.end(opts.input ?? '');
-  });
+  const env = { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...(opts.env ?? {}) };
+  return runNode(BIN.cli, args, { env, ...(opts.input !== undefined ? { input: opts.input } : {}) });
 }
 
 /** One request that passed through the recording proxy. */

@@ -4,19 +4,19 @@
  * applies directives the way the POP side does (role and epoch taken from the directive).
  * The built entry point is used (`npm run build --silent` first, as `npm test` does).
  */
-import { execFile, spawn, spawnSync, type ChildProcess } from 'node:child_process';
+import { spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
-import { join, resolve } from 'node:path';
+import { join } from 'node:path';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../../src/controlplane/protocol.js';
 import type { ControlStatus } from '../../src/controlplane/server/status.js';
 import { api, sleep, tempDir, type ApiResponse } from './pop.js';
+import { BIN, NodeProc, runNode } from './proc.js';
 import { freePort } from './ports.js';
 
-const ROOT = resolve(import.meta.dirname, '../..');
 /** The built control-plane entry point. */
-export const CONTROL_BIN = join(ROOT, 'dist/src/bin/clavitor-control.js');
+export const CONTROL_BIN = BIN.control;
 
 /** Fast settings for tests: lease 2 s (a 1 s heartbeat satisfies the timing rule), 2 missed, margin 500 ms. */
 export const FAST_CONFIG = { lease_ttl_seconds: 2, failover_after_missed_heartbeats: 2, max_lag_on_failover: 0, safety_margin_ms: 500 };
@@ -42,45 +42,12 @@ export function controlFixture(config: Record<string, number> = FAST_CONFIG): Co
   return { dir, tokenFile, configFile, cleanup };
 }
 
-/** One clavitor-control process. */
-export class ControlProc {
-  proc: ChildProcess | undefined;
-  stdout = '';
-  stderr = '';
-  exitCode: number | null = null;
+/** One clavitor-control process: the kit's `NodeProc`, ready at its listening line. */
+export class ControlProc extends NodeProc {
+  protected override pollMs = 20;
 
-  constructor(readonly name: string, readonly port: number, readonly args: string[], readonly token: string) {}
-
-  /** Base URL. */
-  get url(): string {
-    return `http://127.0.0.1:${this.port}`;
-  }
-
-  /** Starts the process; resolves when it printed its listening line. */
-  async start(timeoutMs = 15_000): Promise<void> {
-    this.stdout = '';
-    this.stderr = '';
-    this.exitCode = null;
-    const p = spawn(process.execPath, [CONTROL_BIN, ...this.args], { stdio: ['ignore', 'pipe', 'pipe'] });
-    this.proc = p;
-    p.stdout!.on('data', (d) => (this.stdout += d));
-    p.stderr!.on('data', (d) => (this.stderr += d));
-    p.on('exit', (code, signal) => (this.exitCode = code ?? (signal ? 128 : 0)));
-    const t0 = performance.now();
-    while (!this.stdout.includes('clavitor-control listening on')) {
-      if (this.exitCode !== null) throw new Error(`${this.name} exited ${this.exitCode}: ${this.stderr.slice(-2000)}`);
-      if (performance.now() - t0 > timeoutMs) throw new Error(`${this.name} did not start: ${this.stderr.slice(-2000)}`);
-      await sleep(20);
-    }
-  }
-
-  /** Sends `signal` (SIGKILL by default) and waits for the exit. */
-  async kill(signal: NodeJS.Signals = 'SIGKILL'): Promise<void> {
-    const p = this.proc;
-    if (!p || this.exitCode !== null) return;
-    const done = new Promise<void>((r) => p.once('exit', () => r()));
-    p.kill(signal);
-    await done;
+  constructor(name: string, port: number, args: string[], readonly token: string) {
+    super(name, CONTROL_BIN, args, port, /clavitor-control listening on/);
   }
 
   /** POST /v1/heartbeat. */
@@ -94,11 +61,6 @@ export class ControlProc {
     if (r.status !== 200) throw new Error(`status ${r.status}: ${JSON.stringify(r.json)}`);
     return r.json as ControlStatus;
   }
-
-  /** Parsed JSON log lines. */
-  logLines(): Record<string, unknown>[] {
-    return this.stderr.split('\n').filter((l) => l.startsWith('{')).map((l) => { try { return JSON.parse(l) as Record<string, unknown>; } catch { return {}; } });
-  }
 }
 
 /** A control-plane process over `fx` on a free port; `extra` args appended (e.g. `--etcd`). */
@@ -109,13 +71,9 @@ export async function controlProc(name: string, fx: ControlFixture, token: strin
 }
 
 /** Runs `clavitor-control ARGS…` without blocking the event loop (scripted heartbeats go on meanwhile). */
-export function controlCli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
-  return new Promise((res) => {
-    execFile(process.execPath, [CONTROL_BIN, ...args], { encoding: 'utf8' }, (err, stdout, stderr) => {
-      const code = err === null ? 0 : typeof err.code === 'number' ? err.code : 1;
-      res({ status: code, stdout, stderr });
-    });
-  });
+export async function controlCli(...args: string[]): Promise<{ status: number; stdout: string; stderr: string }> {
+  const r = await runNode(CONTROL_BIN, args);
+  return { status: r.code, stdout: r.stdout, stderr: r.stderr };
 }
 
 /** Beats `pop` to `cp` every `everyMs` in the background until the returned function is called. */
