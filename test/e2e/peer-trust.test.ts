@@ -16,6 +16,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, createVault, runningPair, waitFor, type Pair } from '../kit/pop.js';
+import { vaultOnPair, writeReplicated } from '../kit/pair.js';
 import { keyOf, peerPost, strangerKey } from '../kit/peer-sign.js';
 import { readFileSync } from 'node:fs';
 
@@ -59,14 +60,8 @@ test('a token-only or wrongly signed hello cannot fence the primary, before or a
 });
 
 test('epoch claims beyond the bound are refused even when signed; failover afterwards works', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
-  const first = await api(C, 'POST', '/api/entries', { token: owner, body: entry('first') });
-  assert.equal(first.status, 201);
-  await waitFor('drained', async () => (await calgary.status()).replication.backlog === 0);
+  const { pair, calgary, zurich, C, Z, owner } = await vaultOnPair(t);
+  await writeReplicated(calgary, owner, entry('first'), 'drained');
   const epoch = (await calgary.status()).epoch as number;
   const zKey = keyOf(pair.signing.backup.file);
 
@@ -117,11 +112,7 @@ test('epoch claims beyond the bound are refused even when signed; failover after
 });
 
 test('forged entry.delete and agent.unlock revisions at the backup\'s next position are refused', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner, vaultId } = await createVault(C, calgary.adminToken());
+  const { pair, calgary, zurich, C, Z, owner, vaultId } = await vaultOnPair(t);
   const e = await api(C, 'POST', '/api/entries', { token: owner, body: entry('keep-me') });
   assert.equal(e.status, 201);
   const agent = await api(C, 'POST', '/api/agents', { token: owner, body: { name: 'ci', scopes: [e.json.id] } });

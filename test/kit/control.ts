@@ -9,6 +9,7 @@ import { existsSync, mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { Agent, request } from 'undici';
 import { join } from 'node:path';
 import { writeKeyFile } from '../../src/config/keygen.js';
+import { readTokenFile } from '../../src/config/token-file.js';
 import type { Directive, HeartbeatRequest, HeartbeatResponse } from '../../src/controlplane/protocol.js';
 import type { ControlStatus } from '../../src/controlplane/server/status.js';
 import { api, sleep, tempDir, type ApiResponse } from './pop.js';
@@ -68,6 +69,35 @@ export async function controlProc(name: string, fx: ControlFixture, token: strin
   const port = await freePort();
   const data = join(fx.dir, `${name}-data`);
   return new ControlProc(name, port, ['serve', '--data', data, '--listen', `127.0.0.1:${port}`, '--token-file', fx.tokenFile, '--config', fx.configFile, '--log-level', 'debug', ...extra], token);
+}
+
+/**
+ * A control fixture and a real etcd on it, or undefined after `t.skip()` when CLAVITOR_NO_ETCD=1
+ * (see `startEtcd`); `token` is the fixture's control-plane token. The caller stops etcd and
+ * removes the fixture.
+ */
+export async function etcdFixture(t: { skip(message: string): void }): Promise<{ fx: ControlFixture; etcd: EtcdServer; token: string } | undefined> {
+  const fx = controlFixture();
+  const etcd = await startEtcd(fx.dir);
+  if (etcd === undefined) {
+    fx.cleanup();
+    t.skip('CLAVITOR_NO_ETCD=1: etcd tests skipped');
+    return undefined;
+  }
+  return { fx, etcd, token: readTokenFile(fx.tokenFile)[0]! };
+}
+
+/** A fresh fixture with `config` and its control-plane process ('control', token from the fixture's file), started. `extra` as for `controlProc`. */
+export async function startedControl(config: Record<string, number> = FAST_CONFIG, extra: string[] = []): Promise<{ fx: ControlFixture; cp: ControlProc }> {
+  const fx = controlFixture(config);
+  const cp = await controlProc('control', fx, readFileSync(fx.tokenFile, 'utf8').trim(), extra);
+  await cp.start();
+  return { fx, cp };
+}
+
+/** The `control_plane` block of a POP's replication.yaml for the control plane of `fx` reached at loopback `port` (heartbeat every second). */
+export function controlPlaneBlock(fx: ControlFixture, port: number): string {
+  return `control_plane:\n  url: "http://127.0.0.1:${port}"\n  token_file: "${fx.tokenFile}"\n  heartbeat_interval: 1\n`;
 }
 
 /** Runs `clavitor-control ARGS…` without blocking the event loop (scripted heartbeats go on meanwhile). */
