@@ -18,7 +18,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPairBehindProxy } from '../kit/pop.js';
-import { forcePromoteBackup, vaultOnPair, writeReplicated } from '../kit/pair.js';
+import { forcePromoteBackup, promoteByFile, vaultOnPair, writeReplicated } from '../kit/pair.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
 
@@ -48,12 +48,7 @@ test('F1: a restarted old primary is fenced, never writes in the old epoch, and 
   await calgary.kill('SIGKILL');
 
   // 2. Promote zurich.
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  const zs = await waitFor('zurich promoted', async () => {
-    const s = await zurich.status();
-    return s.role === 'primary' && s.accepting_writes ? s : undefined;
-  });
+  const zs = await promoteByFile(pair, 'backup');
   assert.equal(zs.epoch, 2, 'promotion: one more than the highest epoch seen');
   const fromZurich: string[] = [];
   for (let i = 0; i < 2; i++) {

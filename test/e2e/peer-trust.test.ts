@@ -16,7 +16,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { api, createVault, runningPair, waitFor, type Pair } from '../kit/pop.js';
-import { vaultOnPair, writeReplicated } from '../kit/pair.js';
+import { promoteByFile, vaultOnPair, writeReplicated } from '../kit/pair.js';
 import { keyOf, peerPost, strangerKey } from '../kit/peer-sign.js';
 import { readFileSync } from 'node:fs';
 
@@ -91,12 +91,7 @@ test('epoch claims beyond the bound are refused even when signed; failover after
 
   // The documented manual failover: calgary is lost, zurich is promoted; calgary rejoins as backup.
   await calgary.kill('SIGKILL');
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  const zs = await waitFor('zurich promoted', async () => {
-    const s = await zurich.status();
-    return s.role === 'primary' && s.accepting_writes ? s : undefined;
-  });
+  const zs = await promoteByFile(pair, 'backup');
   assert.equal(zs.epoch, epoch + 1, 'promotion: one more than the highest epoch seen');
   const later = await api(Z, 'POST', '/api/entries', { token: owner, body: entry('after-failover') });
   assert.equal(later.status, 201);

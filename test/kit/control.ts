@@ -91,7 +91,14 @@ export async function etcdFixture(t: { skip(message: string): void }): Promise<{
 export async function startedControl(config: Record<string, number> = FAST_CONFIG, extra: string[] = []): Promise<{ fx: ControlFixture; cp: ControlProc }> {
   const fx = controlFixture(config);
   const cp = await controlProc('control', fx, readFileSync(fx.tokenFile, 'utf8').trim(), extra);
-  await cp.start();
+  try {
+    await cp.start();
+  } catch (e) {
+    // A control plane that did not start in time is not left running (it would keep the test file alive).
+    await cp.kill();
+    fx.cleanup();
+    throw e;
+  }
   return { fx, cp };
 }
 

@@ -57,13 +57,17 @@ export async function writeReplicated(primary: ServerProc, token: string, body: 
 
 /**
  * The planned promotion: `which` POP's replication.yaml is rewritten with role primary and the POP
- * is sent SIGHUP; resolves once it accepts writes (`<name> promoted`, `timeoutMs` milliseconds).
+ * is sent SIGHUP; resolves with its `/api/status` once it is primary and accepts writes
+ * (`<name> promoted`, `timeoutMs` milliseconds).
  */
-export async function promoteByFile(pair: Pair, which: 'primary' | 'backup', timeoutMs?: number): Promise<void> {
+export async function promoteByFile(pair: Pair, which: 'primary' | 'backup', timeoutMs?: number): Promise<any> { // eslint-disable-line @typescript-eslint/no-explicit-any
   const pop = pair[which];
   pair.writeConfig(which, pair.yamlFor(which, 'primary'));
   pop.signal('SIGHUP');
-  await waitFor(`${pop.name.slice(0, pop.name.indexOf('-'))} promoted`, async () => (await pop.status()).accepting_writes === true, timeoutMs);
+  return waitFor(`${pop.name.slice(0, pop.name.indexOf('-'))} promoted`, async () => {
+    const s = await pop.status();
+    return s.role === 'primary' && s.accepting_writes ? s : undefined;
+  }, timeoutMs);
 }
 
 /**
