@@ -2,7 +2,7 @@
  * Issue 13 §2: a failed token check costs the same work whatever was wrong. A real token id with
  * a wrong secret used to cost one HKDF derivation more than an unknown vault (~75 µs, measurable
  * from outside); now every well-formed token costs exactly one derivation. Timing is not asserted
- * (figures come from bench/auth-timing.ts); the derivations are counted through the injected
+ * (figures come from bench/client/auth-timing.ts); the derivations are counted through the injected
  * `verify` of the vault service, over real storage.
  * Run: node --import tsx --test --test-reporter=spec test/integration/auth-failed-work.test.ts
  */

@@ -1,5 +1,5 @@
 /**
- * Preload for the idle benchmark (`node --import <dist/bench/timer-probe.js>`; never loaded by a
+ * Preload for the idle benchmark (`node --import <dist/bench/lib/timer-probe.js>`; never loaded by a
  * normal server): counts the JavaScript timers (setTimeout / setInterval) created and fired, by
  * the file that created them (`dist/src/replication/sender.js`, `node_modules/undici`, …), and
  * writes the counts to `$CLAVITOR_BENCH_TIMER_PROBE/timers-<pid>.json` on SIGUSR2.

@@ -1,7 +1,7 @@
 /**
  * Worker-thread writer experiment (issue 12 item 2: "Measure whether running the writer on a
  * worker thread (reads stay on the main thread under WAL) improves throughput or read latency
- * under mixed load; keep it if it does"). `node dist/bench/writer-thread.js [--seconds=S]
+ * under mixed load; keep it if it does"). `node dist/bench/client/writer-thread.js [--seconds=S]
  * [--rounds=N]` (also `npm run bench -- --only=writer-thread`).
  *
  * Two variants of the same server (writer-thread-server.ts, the product's group committer),
@@ -18,12 +18,12 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BENCH_TMP } from './pair.js';
-import { freePort } from '../test/kit/ports.js';
-import { load, type LoadResult } from './load.js';
-import { cpuSecondsOf } from './proc.js';
-import { entryBody } from './client.js';
-import { loadAverage1 } from './scale.js';
+import { BENCH_TMP } from '../lib/pair.js';
+import { freePort } from '../../test/kit/ports.js';
+import { load, type LoadResult } from '../lib/load.js';
+import { cpuSecondsOf } from '../lib/proc.js';
+import { entryBody } from '../lib/client.js';
+import { loadAverage1 } from '../scale/scale.js';
 import { untilListening } from './reference.js';
 
 /** One variant's figures in one round. */

@@ -10,9 +10,9 @@ import { spawn, spawnSync, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { Redis } from 'ioredis';
-import { BENCH_TMP } from './pair.js';
-import { freePort } from '../test/kit/ports.js';
-import { nowMs, sleep } from './stats.js';
+import { BENCH_TMP } from '../lib/pair.js';
+import { freePort } from '../../test/kit/ports.js';
+import { nowMs, sleep } from '../lib/stats.js';
 
 /** `redis-server --version` output, installing the package first when the binary is absent. */
 export function ensureRedisServer(): string {

@@ -7,18 +7,18 @@
  * Real storage (a temp data directory), no HTTP, the three cases interleaved; `samples` per case
  * (default 2,500) after 200 warm-up calls each. Prints median, mean and p90 in microseconds.
  *
- *   npm run build && node dist/bench/auth-timing.js [samples]
+ *   npm run build && node dist/bench/client/auth-timing.js [samples]
  */
 import { mkdtempSync, rmSync } from 'node:fs';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
 import { randomBytes } from 'node:crypto';
-import { openNodeStore } from '../src/store/node-store.js';
-import { createVaultFiles } from '../src/store/vault-files.js';
-import { createRevisionWriter } from '../src/vault/writer.js';
-import { createVaultService } from '../src/vault/vault-service.js';
-import { NO_HOOKS } from '../src/vault/writer.js';
-import { newTokenId, newVaultId } from '../src/lib/ids.js';
+import { openNodeStore } from '../../src/store/node-store.js';
+import { createVaultFiles } from '../../src/store/vault-files.js';
+import { createRevisionWriter } from '../../src/vault/writer.js';
+import { createVaultService } from '../../src/vault/vault-service.js';
+import { NO_HOOKS } from '../../src/vault/writer.js';
+import { newTokenId, newVaultId } from '../../src/lib/ids.js';
 
 const samples = Number(process.argv[2] ?? 2500);
 const dir = mkdtempSync(join(tmpdir(), 'clavitor-auth-timing-'));

@@ -11,11 +11,11 @@
  * Measurement error: as for Clavitor, one GET round trip plus the poller's walk (reported).
  */
 import { REDIS_VALUE, redisPair } from './redis.js';
-import { startWatcher } from './watcher.js';
-import { runLag, type LagRun } from './lag-run.js';
-import { sleep } from './stats.js';
-import { POLL_MS, POLLER_DRAIN_MS } from './replication-lag.js';
-import type { BenchPlan } from './options.js';
+import { startWatcher } from '../replication/watcher.js';
+import { runLag, type LagRun } from '../replication/lag-run.js';
+import { sleep } from '../lib/stats.js';
+import { POLL_MS, POLLER_DRAIN_MS } from '../replication/replication-lag.js';
+import type { BenchPlan } from '../lib/options.js';
 
 /** Runs every rate of the plan on one Redis pair. */
 export async function redisLag(plan: BenchPlan): Promise<{ runs: LagRun[] }> {

@@ -20,12 +20,12 @@
  * so that other load on the machine affects all three alike. Overhead % = (off − on) ÷ off × 100
  * on requests per second. Latency in milliseconds, throughput in writes per second.
  */
-import { benchCommunity, benchPair, type BenchPop } from './pair.js';
-import { ApiClient, entryBody } from './client.js';
-import { load, type LoadResult } from './load.js';
-import { median } from './stats.js';
-import { startRefServer } from './reference.js';
-import type { BenchPlan } from './options.js';
+import { benchCommunity, benchPair, type BenchPop } from '../lib/pair.js';
+import { ApiClient, entryBody } from '../lib/client.js';
+import { load, type LoadResult } from '../lib/load.js';
+import { median } from '../lib/stats.js';
+import { startRefServer } from '../client/reference.js';
+import type { BenchPlan } from '../lib/options.js';
 
 /** Median figures of one variant over the rounds. */
 export interface VariantResult {

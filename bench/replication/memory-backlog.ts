@@ -10,11 +10,11 @@
  *
  * Also reported: the time of one GET /api/status with that backlog (it counts the backlog), ms.
  */
-import { benchPair } from './pair.js';
-import { generateBacklogData } from './datagen-run.js';
-import { memoryOf } from './proc.js';
-import { nowMs, sleep } from './stats.js';
-import type { BenchPlan } from './options.js';
+import { benchPair } from '../lib/pair.js';
+import { generateBacklogData } from '../scale/datagen-run.js';
+import { memoryOf } from '../lib/proc.js';
+import { nowMs, sleep } from '../lib/stats.js';
+import type { BenchPlan } from '../lib/options.js';
 
 /** Memory figures in MiB. */
 export interface MemoryResult {

@@ -17,12 +17,12 @@
 import { mkdtempSync, readFileSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { pathToFileURL } from 'node:url';
-import { BENCH_TMP, benchPair, type BenchPop } from './pair.js';
-import { ApiClient } from './client.js';
-import { redisFill, redisPair } from './redis.js';
-import { switchesDelta, switchesOf, type SwitchCounts } from './proc.js';
-import { sleep } from './stats.js';
-import type { BenchPlan } from './options.js';
+import { BENCH_TMP, benchPair, type BenchPop } from '../lib/pair.js';
+import { ApiClient } from '../lib/client.js';
+import { redisFill, redisPair } from '../redis/redis.js';
+import { switchesDelta, switchesOf, type SwitchCounts } from '../lib/proc.js';
+import { sleep } from '../lib/stats.js';
+import type { BenchPlan } from '../lib/options.js';
 
 /** Per-process idle figures. */
 export interface IdleProcess {
@@ -43,7 +43,7 @@ export interface IdleResult {
 /** Quiet time between the last write and the window, ms. */
 export const SETTLE_MS = 5000;
 
-const PROBE = pathToFileURL(resolve(import.meta.dirname, 'timer-probe.js')).href;
+const PROBE = pathToFileURL(resolve(import.meta.dirname, '../lib/timer-probe.js')).href;
 
 type Fired = Record<string, { created: number; fired: number }>;
 

@@ -5,7 +5,7 @@
  * autocannon's).
  */
 import type { Redis } from 'ioredis';
-import { nowMs, summarize } from './stats.js';
+import { nowMs, summarize } from '../lib/stats.js';
 
 /** What one closed-loop run measured. */
 export interface RedisLoadResult {

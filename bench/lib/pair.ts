@@ -9,11 +9,11 @@ import { mkdirSync, mkdtempSync, readFileSync, rmSync, writeFileSync } from 'nod
 import { get as httpGet } from 'node:http';
 import { tmpdir } from 'node:os';
 import { join } from 'node:path';
-import { writeKeyFile } from '../src/config/keygen.js';
-import { writeSigningKeyFile } from '../src/config/signing-key.js';
-import { freePort } from '../test/kit/ports.js';
-import { BIN, NodeProc } from '../test/kit/proc.js';
-import { popYaml } from '../test/kit/yaml.js';
+import { writeKeyFile } from '../../src/config/keygen.js';
+import { writeSigningKeyFile } from '../../src/config/signing-key.js';
+import { freePort } from '../../test/kit/ports.js';
+import { BIN, NodeProc } from '../../test/kit/proc.js';
+import { popYaml } from '../../test/kit/yaml.js';
 import { nowMs, sleep } from './stats.js';
 
 /** Where benchmark data directories live (a disk-backed directory, not tmpfs; override with CLAVITOR_BENCH_TMP). */

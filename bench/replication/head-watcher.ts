@@ -24,7 +24,7 @@
 import { parentPort, workerData } from 'node:worker_threads';
 import { Client } from 'undici';
 import { Redis } from 'ioredis';
-import { nowMs, sleep } from './stats.js';
+import { nowMs, sleep } from '../lib/stats.js';
 
 /** What to watch. `minIntervalMs`: at most one poll per this period. */
 export type WatchTarget =

@@ -1,5 +1,5 @@
 /**
- * `node dist/bench/prof-summary.js <file.cpuprofile> [--from=S] [--to=S] [--top=N]`: summarises a V8
+ * `node dist/bench/lib/prof-summary.js <file.cpuprofile> [--from=S] [--to=S] [--top=N]`: summarises a V8
  * CPU profile (written by `node --cpu-prof`, e.g. with `CLAVITOR_BENCH_CPU_PROF=DIR npm run bench`)
  * by self time per function, and by total (inclusive) time of Clavitor's own functions (files
  * under `src/`), as percentages of the sampled time in the window [from, to] seconds since the

@@ -6,8 +6,8 @@
  * percentiles as at least the drain timeout (a censored value: its true lag is at least that), and
  * writes that failed are counted and reported beside the figures.
  */
-import { paced } from './pacer.js';
-import { nowMs, round, sleep, summarize, type Summary } from './stats.js';
+import { paced } from '../lib/pacer.js';
+import { nowMs, round, sleep, summarize, type Summary } from '../lib/stats.js';
 import { lagsOf, pollInterval, type Ack, type Watcher } from './watcher.js';
 
 /** Result of one rate. Times in milliseconds, rates in writes per second. */

@@ -8,11 +8,11 @@
  * time is high by at most one poll interval plus one poll (≤ ~0.2 s). CPU seconds of each POP
  * during the catch-up are reported, to tell which side bounds the rate.
  */
-import { benchPair } from './pair.js';
-import { ApiClient } from './client.js';
-import { generateBacklogData } from './datagen-run.js';
-import { cpuSecondsOf } from './proc.js';
-import { nowMs, sleep } from './stats.js';
+import { benchPair } from '../lib/pair.js';
+import { ApiClient } from '../lib/client.js';
+import { generateBacklogData } from '../scale/datagen-run.js';
+import { cpuSecondsOf } from '../lib/proc.js';
+import { nowMs, sleep } from '../lib/stats.js';
 
 /** Result of one catch-up; seconds, revisions per second. */
 export interface CatchUpResult {

@@ -3,7 +3,7 @@
  * Clavitor (solid) and Redis (dashed), the maximum lag of each 250 ms window of acknowledgements
  * on a logarithmic millisecond axis against seconds since the rate started.
  */
-import type { LagRun } from './lag-run.js';
+import type { LagRun } from '../replication/lag-run.js';
 
 const W = 860;
 const H = 420;

@@ -5,8 +5,8 @@
 import { spawn, type ChildProcess } from 'node:child_process';
 import { mkdtempSync, rmSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { BENCH_TMP } from './pair.js';
-import { freePort } from '../test/kit/ports.js';
+import { BENCH_TMP } from '../lib/pair.js';
+import { freePort } from '../../test/kit/ports.js';
 
 /** The id of the one entry the `read` reference server holds. */
 export const REF_ENTRY_ID = 'ref-entry';

@@ -10,7 +10,7 @@ import { execFileSync, spawn, spawnSync } from 'node:child_process';
 import { existsSync, mkdirSync, mkdtempSync, readdirSync, rmSync } from 'node:fs';
 import { cpus } from 'node:os';
 import { join, resolve } from 'node:path';
-import { BENCH_TMP } from './pair.js';
+import { BENCH_TMP } from '../lib/pair.js';
 
 const MAIN = resolve(import.meta.dirname, 'datagen-main.js');
 

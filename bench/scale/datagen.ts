@@ -14,20 +14,20 @@
 import { mkdirSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
 import { pino } from 'pino';
-import { openNodeStore, type NodeStore } from '../src/store/node-store.js';
-import { createVaultFiles, type VaultFiles } from '../src/store/vault-files.js';
-import type { Db } from '../src/store/sqlite.js';
-import { POP_DB_FILE } from '../src/store/pop-db.js';
-import { createMetrics } from '../src/lib/metrics.js';
-import { loadOrCreateAdminToken } from '../src/http/admin-token.js';
-import { loadReplicationConfig } from '../src/config/load.js';
-import { createPop } from '../src/replication/pop.js';
-import { createRevisionWriter } from '../src/vault/writer.js';
-import { createVaultService } from '../src/vault/vault-service.js';
-import { createEntriesService, type EntryInput } from '../src/vault/entries-service.js';
-import type { OwnerPrincipal } from '../src/vault/principal.js';
-import type { VaultId } from '../src/lib/ids.js';
-import { VALUE_1K } from './client.js';
+import { openNodeStore, type NodeStore } from '../../src/store/node-store.js';
+import { createVaultFiles, type VaultFiles } from '../../src/store/vault-files.js';
+import type { Db } from '../../src/store/sqlite.js';
+import { POP_DB_FILE } from '../../src/store/pop-db.js';
+import { createMetrics } from '../../src/lib/metrics.js';
+import { loadOrCreateAdminToken } from '../../src/http/admin-token.js';
+import { loadReplicationConfig } from '../../src/config/load.js';
+import { createPop } from '../../src/replication/pop.js';
+import { createRevisionWriter } from '../../src/vault/writer.js';
+import { createVaultService } from '../../src/vault/vault-service.js';
+import { createEntriesService, type EntryInput } from '../../src/vault/entries-service.js';
+import type { OwnerPrincipal } from '../../src/vault/principal.js';
+import type { VaultId } from '../../src/lib/ids.js';
+import { VALUE_1K } from '../lib/client.js';
 
 /** An entry with one 1 KiB owner-tier field (the payload of every benchmark). */
 const ENTRY: EntryInput = { type: 'credential', parent: null, title: 'generated', fields: [{ label: 'v', value: VALUE_1K, kind: 'text', tier: 'owner' }] };

@@ -17,12 +17,12 @@
  *   conflict; every PUT is a replicated write.
  */
 import type { Request } from 'autocannon';
-import { benchPair } from './pair.js';
-import { ApiClient, entryBody } from './client.js';
-import { load, type LoadResult } from './load.js';
-import type { BenchPlan } from './options.js';
+import { benchPair } from '../lib/pair.js';
+import { ApiClient, entryBody } from '../lib/client.js';
+import { load, type LoadResult } from '../lib/load.js';
+import type { BenchPlan } from '../lib/options.js';
 import { REF_ENTRY_ID, startRefServer } from './reference.js';
-import { cpuSecondsOf } from './proc.js';
+import { cpuSecondsOf } from '../lib/proc.js';
 
 /** GET and PUT results. */
 export interface ClientApiResult {

@@ -1,6 +1,6 @@
 /**
  * The reference servers of issue 12's targets: the least a Node.js server on the same stack can do
- * for the same request, run as its own process (`node dist/bench/ref-server.js <mode> <data dir>
+ * for the same request, run as its own process (`node dist/bench/client/ref-server.js <mode> <data dir>
  * <port>`; prints `listening <port>` on stdout once it listens on 127.0.0.1). Both use fastify 5 and
  * better-sqlite3 with Clavitor's SQLite settings (WAL, `synchronous = FULL`), no authentication,
  * no audit, no replication:
@@ -18,7 +18,7 @@ import { mkdirSync } from 'node:fs';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import { entryBody } from './client.js';
+import { entryBody } from '../lib/client.js';
 import { REF_ENTRY_ID } from './reference.js';
 
 async function main(): Promise<void> {

@@ -16,12 +16,12 @@
  * rate as `lag_error_ms` and `poll_interval_ms`). The client, the poller and both POPs share the
  * machine's 2 cores, so CPU contention is included.
  */
-import { benchPair } from './pair.js';
-import { ApiClient, entryBody } from './client.js';
+import { benchPair } from '../lib/pair.js';
+import { ApiClient, entryBody } from '../lib/client.js';
 import { startWatcher } from './watcher.js';
 import { runLag, type LagRun } from './lag-run.js';
-import { sleep } from './stats.js';
-import type { BenchPlan } from './options.js';
+import { sleep } from '../lib/stats.js';
+import type { BenchPlan } from '../lib/options.js';
 
 /** Poller period, ms: at most one read per millisecond (one request in flight in any case). */
 export const POLL_MS = 1;

@@ -5,7 +5,7 @@
  * Keys per second. Polled every 200 ms, as for Clavitor (error ≤ ~0.2 s).
  */
 import { redisFill, redisPair } from './redis.js';
-import { nowMs, sleep } from './stats.js';
+import { nowMs, sleep } from '../lib/stats.js';
 
 /** Result of the Redis catch-up; seconds, keys per second. */
 export interface RedisCatchUpResult {

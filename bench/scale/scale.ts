@@ -32,11 +32,11 @@
  * backlog completion is polled every 250 ms. Vault files are in the page cache (just written):
  * a warm start; a cold one reads N files from disk.
  */
-import { benchPair } from './pair.js';
-import { ApiClient, entryBody } from './client.js';
+import { benchPair } from '../lib/pair.js';
+import { ApiClient, entryBody } from '../lib/client.js';
 import { generateScaleData } from './datagen-run.js';
-import { cpuSecondsOf } from './proc.js';
-import { nowMs, sleep } from './stats.js';
+import { cpuSecondsOf } from '../lib/proc.js';
+import { nowMs, sleep } from '../lib/stats.js';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 

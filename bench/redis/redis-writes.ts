@@ -13,8 +13,8 @@
  */
 import { REDIS_VALUE, redisPair } from './redis.js';
 import { redisLoad, type RedisLoadResult } from './redis-load.js';
-import { median } from './stats.js';
-import type { BenchPlan } from './options.js';
+import { median } from '../lib/stats.js';
+import type { BenchPlan } from '../lib/options.js';
 
 /** Redis counterparts of the write-overhead and client-API results. */
 export interface RedisWritesResult {

@@ -1,7 +1,7 @@
 /**
  * The server of the worker-thread writer experiment (issue 12 item 2: "Measure whether running
  * the writer on a worker thread (reads stay on the main thread under WAL) improves throughput or
- * read latency under mixed load"): `node dist/bench/writer-thread-server.js <main|worker> <data
+ * read latency under mixed load"): `node dist/bench/client/writer-thread-server.js <main|worker> <data
  * dir> <port>`; prints `listening <port>` on stdout once it listens on 127.0.0.1.
  *
  * A fastify 5 server shaped like a POP's hot path, with the product's group committer
@@ -27,7 +27,7 @@ import { join } from 'node:path';
 import { isMainThread, parentPort, workerData, Worker } from 'node:worker_threads';
 import Database from 'better-sqlite3';
 import Fastify from 'fastify';
-import { createGroupCommitter } from '../src/store/group-commit.js';
+import { createGroupCommitter } from '../../src/store/group-commit.js';
 
 /** Rows present before the load starts (the reads pick among them). */
 export const SEED_ROWS = 1000;

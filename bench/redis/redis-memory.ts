@@ -6,7 +6,7 @@
  * writes not yet on the replica".
  */
 import { redisFill, redisPair } from './redis.js';
-import { memoryOf } from './proc.js';
+import { memoryOf } from '../lib/proc.js';
 
 /** RSS of the Redis primary after `n` writes, MiB. */
 export async function redisMemory(n: number): Promise<{ keys: number; rss_mib: number; peak_rss_mib: number; used_memory_mib: number }> {
