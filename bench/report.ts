@@ -6,18 +6,18 @@
  */
 import { existsSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import type { Machine } from './machine.js';
-import type { LagRun } from './lag-run.js';
-import type { CatchUpResult } from './catch-up.js';
-import type { RedisCatchUpResult } from './redis-catch-up.js';
-import type { WriteOverheadResult } from './write-overhead.js';
-import type { RedisWritesResult } from './redis-writes.js';
-import type { ClientApiResult } from './client-api.js';
-import type { IdleResult } from './idle.js';
-import type { MemoryResult } from './memory-backlog.js';
-import type { ScaleRun } from './scale.js';
-import type { WriterThreadResult } from './writer-thread.js';
-import { lagSvg } from './lag-svg.js';
+import type { Machine } from './lib/machine.js';
+import type { LagRun } from './replication/lag-run.js';
+import type { CatchUpResult } from './replication/catch-up.js';
+import type { RedisCatchUpResult } from './redis/redis-catch-up.js';
+import type { WriteOverheadResult } from './replication/write-overhead.js';
+import type { RedisWritesResult } from './redis/redis-writes.js';
+import type { ClientApiResult } from './client/client-api.js';
+import type { IdleResult } from './replication/idle.js';
+import type { MemoryResult } from './replication/memory-backlog.js';
+import type { ScaleRun } from './scale/scale.js';
+import type { WriterThreadResult } from './client/writer-thread.js';
+import { lagSvg } from './lib/lag-svg.js';
 
 /** What every benchmark JSON file holds. */
 export interface BenchFile<T> {

@@ -19,7 +19,8 @@ import { Errors } from '../src/lib/errors.js';
 import { call, describeReply, pollUntil, type Reply } from './demo/http.js';
 import { command, detail, line, mask, registerSecret, step } from './demo/output.js';
 import { describeExit, livePops, PopProcess, startedPops } from './demo/pop-process.js';
-import { backupYaml, freePorts, primaryYaml, runCli, type PopLayout } from './demo/provision.js';
+import { backupYaml, primaryYaml, runCli, type PopLayout } from './demo/provision.js';
+import { freePorts } from '../test/kit/ports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const DEMO_DIR = join(ROOT, '.demo');
@@ -185,7 +186,7 @@ async function runDemo(): Promise<string> {
   const pops: Record<string, PopProcess> = {};
   for (const [pop, expected] of [[zurich, BACKUP_LINE], [calgary, PRIMARY_LINE]] as const) {
     const args = ['serve', '--data', rel(pop.data), '--listen', `127.0.0.1:${pop.port}`, '--replication-config', rel(pop.config)];
-    const proc = new PopProcess({ name: pop.name, argv: [process.execPath, CLI], args, cwd: ROOT, dataDir: pop.data, port: pop.port, logFile: pop.logFile });
+    const proc = new PopProcess({ name: pop.name, bin: CLI, args, cwd: ROOT, dataDir: pop.data, port: pop.port, logFile: pop.logFile });
     pops[pop.name] = proc;
     command(['node', rel(CLI), ...args]);
     const t = performance.now();

@@ -14,7 +14,7 @@ import { join, resolve } from 'node:path';
 import { randomBytes } from 'node:crypto';
 import { execFileSync } from 'node:child_process';
 import Database from 'better-sqlite3';
-import { api, createVault, provisionPair, waitFor } from '../test/helpers/pop.js';
+import { api, createVault, provisionPair, waitFor } from '../test/kit/pop.js';
 
 const OUT = resolve(import.meta.dirname, '../test/fixtures/legacy-layout');
 const sealed = `cs1.${randomBytes(60).toString('base64url')}`;

@@ -10,7 +10,7 @@ import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { request } from 'undici';
 import { createCluster } from './cluster.js';
-import { runCommercial } from '../../test/helpers/pop.js';
+import { runCommercial } from '../../test/kit/pop.js';
 import { runChecks } from './checks.js';
 import { startMonitor } from './monitor.js';
 import { startNemesis } from './nemesis.js';

@@ -13,9 +13,10 @@ import { join } from 'node:path';
 import { request } from 'undici';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import { writeSigningKeyFile } from '../../src/config/signing-key.js';
-import { BIN, ServerProc, tempDir } from '../../test/helpers/pop.js';
-import { freePort } from '../../test/helpers/ports.js';
-import { startProxy, type TcpProxy } from '../../test/helpers/tcp-proxy.js';
+import { BIN, ServerProc, tempDir } from '../../test/kit/pop.js';
+import { freePort } from '../../test/kit/ports.js';
+import { startProxy, type TcpProxy } from '../../test/kit/tcp-proxy.js';
+import { popYaml } from '../../test/kit/yaml.js';
 import { otherPop, POPS, type PopName } from './types.js';
 
 /** A JSON log line with an `event`, as seen by the harness. */
@@ -87,12 +88,10 @@ export async function createCluster(opts: { clock: () => number; maxRetries?: nu
   /** YAML for `pop` in `role`; the peer is reached through the other POP's proxy. */
   function yamlFor(pop: PopName, role: 'primary' | 'backup'): string {
     const peer = otherPop(pop);
-    const peerUrl = `http://127.0.0.1:${proxies[peer].port}`;
-    const lines = [`pop_id: "${pop}"`, `region: "${REGION[pop]}"`, `role: "${role}"`];
-    if (role === 'primary') lines.push('backup_pop:', `  id: "${peer}"`, `  url: "${peerUrl}"`, `  auth_token_file: "${tokenFiles[pop]}"`);
-    else lines.push('primary_pop:', `  id: "${peer}"`, `  url: "${peerUrl}"`);
-    lines.push('auth:', `  token_file: "${tokenFiles[pop]}"`, `  signing_key_file: "${join(dir, pop, 'etc', 'signing.key')}"`, `  peer_public_key: "${publicKeys[peer]}"`, 'replication:', '  batch_size: 100', `  max_retries: ${opts.maxRetries ?? 8}`);
-    return `${lines.join('\n')}\n`;
+    return popYaml({
+      popId: pop, region: REGION[pop], role, peer: { id: peer, url: `http://127.0.0.1:${proxies[peer].port}` }, tokenFile: tokenFiles[pop],
+      signingKeyFile: join(dir, pop, 'etc', 'signing.key'), peerPublicKey: publicKeys[peer], replication: { batchSize: 100, maxRetries: opts.maxRetries ?? 8 },
+    });
   }
 
   function writeYaml(pop: PopName, role: 'primary' | 'backup'): void {

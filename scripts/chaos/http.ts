@@ -5,6 +5,7 @@
  * the outcome unknown.
  */
 import { Agent, request } from 'undici';
+import { jsonRequest, parseBody } from '../../test/kit/http.js';
 
 /** A response, or a transport error with whether the request could have reached the server. */
 export type CallResult =
@@ -19,22 +20,10 @@ export function createHttp(timeoutMs: number) {
   const dispatcher = new Agent({ connectTimeout: Math.min(timeoutMs, 5000), headersTimeout: timeoutMs, bodyTimeout: timeoutMs, keepAliveTimeout: 2000 });
   return {
     async call(base: string, method: string, path: string, opts: { token: string; body?: unknown; headers?: Record<string, string> }): Promise<CallResult> {
-      const headers: Record<string, string> = { authorization: `Bearer ${opts.token}`, ...(opts.headers ?? {}) };
-      let body: string | undefined;
-      if (opts.body !== undefined) {
-        body = JSON.stringify(opts.body);
-        headers['content-type'] = 'application/json';
-      }
+      const { headers, body } = jsonRequest(opts);
       try {
         const res = await request(`${base}${path}`, { method: method as 'POST', headers, dispatcher, ...(body !== undefined ? { body } : {}) });
-        const text = await res.body.text();
-        let json: unknown = null;
-        try {
-          json = text ? JSON.parse(text) : null;
-        } catch {
-          json = text;
-        }
-        return { kind: 'response', status: res.statusCode, headers: res.headers, json };
+        return { kind: 'response', status: res.statusCode, headers: res.headers, json: parseBody(await res.body.text()) };
       } catch (e) {
         const err = e as { code?: string; message?: string; cause?: { code?: string } };
         const code = err.code ?? err.cause?.code ?? err.message ?? 'request failed';

@@ -30,7 +30,7 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { generateToken } from '../../src/config/keygen.js';
 import type { Cluster } from './cluster.js';
-import { runCommercial } from '../../test/helpers/pop.js';
+import { runCommercial } from '../../test/kit/pop.js';
 import type { Rng } from './rng.js';
 import { FAULT_KINDS, otherPop, POPS, type FaultKind, type FaultRecord, type PopName } from './types.js';
 

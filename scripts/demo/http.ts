@@ -32,8 +32,8 @@ export interface CallOptions {
 
 /**
  * Sends `method path` to `base` (e.g. `http://127.0.0.1:4000`) with an optional bearer token and
- * JSON body. Resolves for every HTTP status; rejects only on network failure or after
- * `REQUEST_TIMEOUT_MS` milliseconds.
+ * JSON body (the product's client kit). Resolves for every HTTP status; rejects only on network
+ * failure or after `REQUEST_TIMEOUT_MS` milliseconds.
  */
 export async function call(base: string, method: string, path: string, opts: CallOptions = {}): Promise<Reply> {
   const http = createHttpClient({ baseUrl: base, token: opts.token, timeoutMs: REQUEST_TIMEOUT_MS });

@@ -1,13 +1,13 @@
 /**
- * A POP as a real child process of the demo: started with the built `clavitor-commercial serve`,
- * awaited until it prints its one startup line, and stopped with SIGTERM (SIGKILL after a grace
- * period). Every started POP is tracked so the demo can kill whatever is left on any exit path.
+ * A POP as a real child process of the demo (the test kit's process wrapper): started with the
+ * built `clavitor-commercial serve`, awaited until it prints its one startup line, and stopped
+ * with SIGTERM (SIGKILL after a grace period). Every started POP is tracked so the demo can kill whatever is left on any exit path.
  */
-import { spawn, type ChildProcess } from 'node:child_process';
 import { createWriteStream, readFileSync, type WriteStream } from 'node:fs';
 import { join } from 'node:path';
 import { performance } from 'node:perf_hooks';
 import { setTimeout as sleep } from 'node:timers/promises';
+import { NodeProc } from '../../test/kit/proc.js';
 
 /** Milliseconds a POP gets to exit after SIGTERM before it is sent SIGKILL. */
 export const STOP_GRACE_MS = 5000;
@@ -23,8 +23,8 @@ const everStarted: PopProcess[] = [];
 export interface PopSpec {
   /** pop_id, e.g. `calgary-01`. */
   name: string;
-  /** Node executable and the built entry point, e.g. `[process.execPath, 'dist/src/bin/clavitor-commercial.js']`. */
-  argv: readonly string[];
+  /** The built entry point run under this process's `node`, e.g. `dist/src/bin/clavitor-commercial.js` (relative to `cwd`). */
+  bin: string;
   /** Arguments after the entry point (`serve --data … --listen … --replication-config …`). */
   args: readonly string[];
   /** Working directory for the child (the repository root). */
@@ -43,43 +43,24 @@ export interface ExitInfo {
   signal: NodeJS.Signals | null;
 }
 
-/** A running (or finished) POP child process. */
-export class PopProcess {
-  private child: ChildProcess | undefined;
+/** A running (or finished) POP child process: the test kit's `NodeProc` with a log file and a graceful stop. */
+export class PopProcess extends NodeProc {
   private log: WriteStream | undefined;
-  private stdoutText = '';
-  private stderrTail: string[] = [];
-  private exitInfo: ExitInfo | undefined;
-  private readonly exited: Promise<ExitInfo>;
-  private resolveExit!: (e: ExitInfo) => void;
 
   constructor(readonly spec: PopSpec) {
-    this.exited = new Promise((r) => (this.resolveExit = r));
-  }
-
-  /** Base URL of the client API, e.g. `http://127.0.0.1:4000`. */
-  get url(): string {
-    return `http://127.0.0.1:${this.spec.port}`;
-  }
-
-  /** Process id, once started. */
-  get pid(): number | undefined {
-    return this.child?.pid;
+    super(spec.name, spec.bin, [...spec.args], spec.port, /\n/);
+    this.cwd = spec.cwd;
+    this.pollMs = 20;
   }
 
   /** How the process ended, or undefined while it runs (or before it started). */
   get exit(): ExitInfo | undefined {
-    return this.exitInfo;
+    return this.exitCode === null ? undefined : { code: this.exitSignal ? null : this.exitCode, signal: this.exitSignal };
   }
 
-  /** Everything the process printed on stdout. */
-  get stdout(): string {
-    return this.stdoutText;
-  }
-
-  /** The last `n` lines the process wrote on stderr. */
+  /** The last `n` non-empty lines the process wrote on stderr. */
   stderrLines(n = 8): string[] {
-    return this.stderrTail.slice(-n);
+    return this.stderr.split('\n').filter((l) => l.trim() !== '').slice(-n);
   }
 
   /** The operator's admin token, read from `<data>/admin.token` (the POP creates it on first start). */
@@ -91,37 +72,24 @@ export class PopProcess {
    * Spawns the POP and resolves with its startup line once it has printed one full line on
    * stdout. Rejects if it exits first or prints nothing within `START_TIMEOUT_MS` milliseconds.
    */
-  async start(): Promise<string> {
+  override async start(): Promise<string> {
     this.log = createWriteStream(this.spec.logFile, { flags: 'a', mode: 0o600 });
-    const [exe, ...pre] = this.spec.argv;
-    const child = spawn(exe!, [...pre, ...this.spec.args], { cwd: this.spec.cwd, stdio: ['ignore', 'pipe', 'pipe'] });
-    this.child = child;
+    const child = this.launch();
     live.add(this);
     everStarted.push(this);
-    let spawnError: Error | undefined;
-    child.on('error', (e) => (spawnError = e));
-    child.stdout!.setEncoding('utf8').on('data', (d: string) => (this.stdoutText += d));
-    child.stderr!.setEncoding('utf8').on('data', (d: string) => {
-      this.log?.write(d);
-      this.stderrTail.push(...d.split('\n').filter((l) => l.trim() !== ''));
-      if (this.stderrTail.length > 200) this.stderrTail.splice(0, this.stderrTail.length - 200);
-    });
-    child.on('exit', (code, signal) => {
-      this.exitInfo = { code, signal };
+    child.stderr!.on('data', (d: Buffer) => this.log?.write(d));
+    child.on('exit', () => {
       live.delete(this);
       this.log?.end();
-      this.resolveExit(this.exitInfo);
     });
-
-    const started = performance.now();
-    for (;;) {
-      const nl = this.stdoutText.indexOf('\n');
-      if (nl >= 0) return this.stdoutText.slice(0, nl);
-      if (spawnError) throw new Error(`${this.spec.name} could not be started: ${spawnError.message}`);
-      if (this.exitInfo) throw new Error(`${this.spec.name} exited during startup (${describeExit(this.exitInfo)})`);
-      if (performance.now() - started > START_TIMEOUT_MS) throw new Error(`${this.spec.name} printed no startup line within ${START_TIMEOUT_MS} ms`);
-      await sleep(20);
+    try {
+      await this.untilStdout(/\n/, START_TIMEOUT_MS);
+    } catch {
+      if (this.spawnError) throw new Error(`${this.spec.name} could not be started: ${this.spawnError.message}`);
+      if (this.exit) throw new Error(`${this.spec.name} exited during startup (${describeExit(this.exit)})`);
+      throw new Error(`${this.spec.name} printed no startup line within ${START_TIMEOUT_MS} ms`);
     }
+    return this.firstLine();
   }
 
   /**
@@ -130,18 +98,20 @@ export class PopProcess {
    */
   async stop(): Promise<{ exit: ExitInfo; killed: boolean; tookMs: number }> {
     const t0 = performance.now();
-    if (!this.child || this.exitInfo) return { exit: this.exitInfo ?? { code: null, signal: null }, killed: false, tookMs: 0 };
-    this.child.kill('SIGTERM');
-    const graceful = await Promise.race([this.exited, sleep(STOP_GRACE_MS).then(() => undefined)]);
+    const child = this.proc;
+    if (!child || this.exit) return { exit: this.exit ?? { code: null, signal: null }, killed: false, tookMs: 0 };
+    const exited = new Promise<ExitInfo>((r) => child.once('exit', () => r(this.exit!)));
+    child.kill('SIGTERM');
+    const graceful = await Promise.race([exited, sleep(STOP_GRACE_MS).then(() => undefined)]);
     if (graceful) return { exit: graceful, killed: false, tookMs: performance.now() - t0 };
-    this.child.kill('SIGKILL');
-    const exit = await this.exited;
+    child.kill('SIGKILL');
+    const exit = await exited;
     return { exit, killed: true, tookMs: performance.now() - t0 };
   }
 
   /** Sends SIGKILL at once if the process is still running (synchronous; safe in an `exit` handler). */
   killNow(): void {
-    if (this.child && !this.exitInfo) this.child.kill('SIGKILL');
+    if (this.proc && !this.exit) this.proc.kill('SIGKILL');
   }
 }
 

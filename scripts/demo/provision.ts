@@ -1,10 +1,10 @@
 /**
  * Provisioning for the demo, following the seed's "Example POP Provisioning": a working tree
- * `.demo/<pop>/{etc,data}`, free loopback ports, `replication.yaml` texts shaped like the seed's
- * examples, and running the built CLI (`keygen`, `check-config`) as child processes.
+ * `.demo/<pop>/{etc,data}`, `replication.yaml` texts from the test kit's builder (shaped like the
+ * seed's examples), and running the built CLI (`keygen`, `check-config`) as child processes.
  */
 import { execFile } from 'node:child_process';
-import { createServer, type Server } from 'node:net';
+import { popYaml } from '../../test/kit/yaml.js';
 
 /** Milliseconds a one-shot CLI command (keygen, check-config) may run. */
 export const CLI_TIMEOUT_MS = 15_000;
@@ -33,44 +33,9 @@ export interface PopLayout {
   port: number;
 }
 
-/**
- * Returns `count` distinct TCP ports on 127.0.0.1 that were free a moment ago. All listeners
- * are held open together so the kernel cannot hand out the same port twice.
- */
-export async function freePorts(count: number): Promise<number[]> {
-  const servers: Server[] = [];
-  try {
-    const ports: number[] = [];
-    for (let i = 0; i < count; i++) {
-      const s = createServer();
-      servers.push(s);
-      ports.push(await new Promise<number>((resolve, reject) => {
-        s.once('error', reject);
-        s.listen(0, '127.0.0.1', () => resolve((s.address() as { port: number }).port));
-      }));
-    }
-    return ports;
-  } finally {
-    await Promise.all(servers.map((s) => new Promise<void>((r) => s.close(() => r()))));
-  }
-}
-
 /** YAML of the primary POP: identity, `backup_pop` (where to push), the accepted token file, its signing key and the backup's public key. */
 export function primaryYaml(self: PopLayout, o: { region: string; backup: PopLayout }): string {
-  return [
-    `pop_id: "${self.name}"`,
-    `region: "${o.region}"`,
-    'role: "primary"',
-    'backup_pop:',
-    `  id: "${o.backup.name}"`,
-    `  url: "http://127.0.0.1:${o.backup.port}"`,
-    `  auth_token_file: "${self.keyFile}"`,
-    'auth:',
-    `  token_file: "${self.keyFile}"`,
-    `  signing_key_file: "${self.signingKeyFile}"`,
-    `  peer_public_key: "${o.backup.publicKey}"`,
-    '',
-  ].join('\n');
+  return popYaml({ popId: self.name, region: o.region, role: 'primary', peer: { id: o.backup.name, url: `http://127.0.0.1:${o.backup.port}` }, tokenFile: self.keyFile, signingKeyFile: self.signingKeyFile, peerPublicKey: o.backup.publicKey });
 }
 
 /**
@@ -78,19 +43,7 @@ export function primaryYaml(self: PopLayout, o: { region: string; backup: PopLay
  * "I am up"), and the token file it accepts pushes with. No `backup_pop`: no cascade.
  */
 export function backupYaml(self: PopLayout, o: { region: string; primary: PopLayout }): string {
-  return [
-    `pop_id: "${self.name}"`,
-    `region: "${o.region}"`,
-    'role: "backup"',
-    'primary_pop:',
-    `  id: "${o.primary.name}"`,
-    `  url: "http://127.0.0.1:${o.primary.port}"`,
-    'auth:',
-    `  token_file: "${self.keyFile}"`,
-    `  signing_key_file: "${self.signingKeyFile}"`,
-    `  peer_public_key: "${o.primary.publicKey}"`,
-    '',
-  ].join('\n');
+  return popYaml({ popId: self.name, region: o.region, role: 'backup', peer: { id: o.primary.name, url: `http://127.0.0.1:${o.primary.port}` }, tokenFile: self.keyFile, signingKeyFile: self.signingKeyFile, peerPublicKey: o.primary.publicKey });
 }
 
 /** Output of a finished CLI command. */

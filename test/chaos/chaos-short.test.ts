@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import { runChaos } from '../../scripts/chaos/chaos.js';
 import { writeReport } from '../../scripts/chaos/report.js';
-import { tempDir } from '../helpers/pop.js';
+import { tempDir } from '../kit/pop.js';
 
 test('chaos (short, seed 7): no acknowledged write lost, no split brain, POPs converge', { timeout: 600_000 }, async (t) => {
   const out = tempDir('clavitor-chaos-report-');

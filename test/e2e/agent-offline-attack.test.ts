@@ -15,8 +15,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, createVault, runningPair, waitFor } from '../helpers/pop.js';
-import { attack, copyDataDir } from '../helpers/offline-attack.js';
+import { api, createVault, runningPair, waitFor } from '../kit/pop.js';
+import { attack, copyDataDir } from '../kit/offline-attack.js';
 
 test('an agent token and a copy of the data directory open nothing outside the scope at the time of the copy; narrowing and revocation re-key', async (t) => {
   const pair = await runningPair(t);

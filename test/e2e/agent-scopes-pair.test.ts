@@ -10,8 +10,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, waitFor } from '../helpers/pop.js';
-import { ownerCliOnPair, runCli } from '../helpers/cli.js';
+import { api, waitFor } from '../kit/pop.js';
+import { ownerCliOnPair, runCli } from '../kit/cli.js';
 
 test('scopes by folder and tag, scope changes and TTL expiry replicate and are enforced on both POPs', async (t) => {
   const { pair, P, B, ownerConfigHome, owner, ok } = await ownerCliOnPair(t, 'clavitor-scopes-e2e-');

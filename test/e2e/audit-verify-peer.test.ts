@@ -12,8 +12,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { api, createVault, runningPair, tempDir, waitFor } from '../helpers/pop.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { api, createVault, runningPair, tempDir, waitFor } from '../kit/pop.js';
+import { runCli, type CliResult } from '../kit/cli.js';
 
 test('audit verify refuses --peer naming the POP itself and fails loudly when the peer holds no anchors for a trail', async (t) => {
   const pair = await runningPair(t);

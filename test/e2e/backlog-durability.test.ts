@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, createVault, provisionPair, waitFor } from '../kit/pop.js';
 
 test('writes made while the backup is down arrive after it returns, across a SIGKILL of the primary', async (t) => {
   const pair = await provisionPair({ batchSize: 7, maxRetries: 2 });

@@ -12,9 +12,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, provisionPair, runCommercial, waitFor, type ServerProc } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, createVault, provisionPair, runCommercial, waitFor, type ServerProc, runningPairBehindProxy } from '../kit/pop.js';
 
 type Rev = { seq: number; kind: string; epoch: number; origin_pop: string; created_at: string };
 
@@ -67,16 +65,8 @@ test('F7: an entry created and deleted while the backup is down is absent on the
 });
 
 test('F10: every write acknowledged just before a SIGKILL of the primary reaches the backup exactly once', async (t) => {
-  const reach = await freePort();
-  const pair = await provisionPair({ backupReachPort: reach, batchSize: 50, maxRetries: 3 });
-  const proxy = await startProxy(pair.backup.port, reach);
-  t.after(async () => {
-    await pair.stop();
-    await proxy.close();
-  });
+  const { pair, proxy } = await runningPairBehindProxy(t, { batchSize: 50, maxRetries: 3 });
   const { primary, backup } = pair;
-  await backup.start();
-  await primary.start();
   const P = primary.url;
   const B = backup.url;
   const vaults = [await createVault(P, primary.adminToken()), await createVault(P, primary.adminToken())];

@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, waitFor, runningPair } from '../helpers/pop.js';
+import { api, createVault, waitFor, runningPair } from '../kit/pop.js';
 
 test('the backup refuses every client write with 503 and the primary location', async (t) => {
   const pair = await runningPair(t);

@@ -9,7 +9,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
-import { api, BIN, createVault, sleep, waitFor, type ApiResponse, runningPair } from '../helpers/pop.js';
+import { api, BIN, createVault, sleep, waitFor, type ApiResponse, runningPair } from '../kit/pop.js';
 
 test('F9: every client write to the backup gets 503 + Retry-After + X-Primary-Location, across SIGHUP reloads', async (t) => {
   const pair = await runningPair(t);

@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { waitFor } from '../helpers/pop.js';
-import { ownerCliOnPair, runCli } from '../helpers/cli.js';
+import { waitFor } from '../kit/pop.js';
+import { ownerCliOnPair, runCli } from '../kit/cli.js';
 
 test('the CLI drives a POP pair: agents, lockdown, unlock and revocation replicate', async (t) => {
   const { pair, P, B, owner, ok } = await ownerCliOnPair(t, 'clavitor-cli-e2e-');

@@ -10,9 +10,9 @@ import assert from 'node:assert/strict';
 import { spawn } from 'node:child_process';
 import { chmodSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, BIN, ServerProc, tempDir } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { api, BIN, ServerProc, tempDir } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
+import { runCli, type CliResult } from '../kit/cli.js';
 
 test('read, run and inject resolve clavitor:// references', async (t) => {
   const tmp = tempDir('clavitor-refs-');

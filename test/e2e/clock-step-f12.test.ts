@@ -1,7 +1,7 @@
 /**
  * Field case F12 (issue 11 item 1), end to end: a real `clavitor-control`, a real primary and
  * backup, TCP fault proxies on every link of the primary (to the control plane, to the backup, from
- * the backup), and the primary started with the clock-shift preload (test/helpers/clock-shift.mjs),
+ * the backup), and the primary started with the clock-shift preload (test/kit/clock-shift.mjs),
  * which steps its wall clock (`Date`) while leaving the monotonic clock alone. Heartbeat interval
  * 1 s, lease 2 s, safety margin 500 ms, failover after 5 missed heartbeats (FAST_CONFIG otherwise).
  *
@@ -11,13 +11,12 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { connect as netConnect } from 'node:net';
 import { Agent } from 'undici';
-import { api, createVault, provisionPair, sleep, waitFor, type Pair } from '../helpers/pop.js';
-import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { stepWallClock, withClockShift } from '../helpers/clock-shift.js';
-import { controlFixture, controlProc, FAST_CONFIG, type ControlFixture, type ControlProc } from '../integration/control-harness.js';
+import { api, createVault, provisionPair, sleep, waitFor, type Pair } from '../kit/pop.js';
+import { startProxy, type TcpProxy } from '../kit/tcp-proxy.js';
+import { stepWallClock, withClockShift } from '../kit/clock-shift.js';
+import { controlPlaneBlock, FAST_CONFIG, startedControl, type ControlFixture, type ControlProc } from '../kit/control.js';
 
 const LEASE_MS = FAST_CONFIG.lease_ttl_seconds * 1000;
 const STEP_MS = 120_000;
@@ -42,14 +41,12 @@ async function world(): Promise<World> {
   // Failover after 5 missed heartbeats (≈ 5 s) instead of 2: the backup is promoted seconds after the
   // primary's 2 s lease ran out, so a slow answer on a loaded machine cannot make a correct primary
   // look like a second writer (the lease assertions below are what catches the bug).
-  const fx = controlFixture({ ...FAST_CONFIG, failover_after_missed_heartbeats: 5, max_lag_on_failover: 1000 });
-  const cp = await controlProc('control', fx, readFileSync(fx.tokenFile, 'utf8').trim());
-  await cp.start();
+  const { fx, cp } = await startedControl({ ...FAST_CONFIG, failover_after_missed_heartbeats: 5, max_lag_on_failover: 1000 });
   const pair = await provisionPair();
   const toBackup = await startProxy(pair.backup.port);
   const toPrimary = await startProxy(pair.primary.port);
   const cpFromPrimary = await startProxy(cp.port);
-  const cpBlock = (port: number) => `control_plane:\n  url: "http://127.0.0.1:${port}"\n  token_file: "${fx.tokenFile}"\n  heartbeat_interval: 1\n`;
+  const cpBlock = (port: number) => controlPlaneBlock(fx, port);
   pair.writeConfig('primary', pair.yamlFor('primary', 'primary').replace(`http://127.0.0.1:${pair.backup.port}`, `http://127.0.0.1:${toBackup.port}`) + cpBlock(cpFromPrimary.port));
   pair.writeConfig('backup', pair.yamlFor('backup', 'backup').replace(`http://127.0.0.1:${pair.primary.port}`, `http://127.0.0.1:${toPrimary.port}`) + cpBlock(cp.port));
   const clockFile = withClockShift(pair.primary, pair.dir);

@@ -8,8 +8,8 @@ import assert from 'node:assert/strict';
 import { readdirSync, readFileSync, statSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:net';
-import { api, BIN, createVault, ServerProc, tempDir } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
+import { api, BIN, createVault, ServerProc, tempDir } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
 
 function allFiles(dir: string): string[] {
   return readdirSync(dir).flatMap((n) => {

@@ -8,26 +8,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { createHash } from 'node:crypto';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
-import { controlFixture, controlProc, FAST_CONFIG } from '../integration/control-harness.js';
+import { api, createVault, waitFor } from '../kit/pop.js';
+import { pairUnderControl } from '../kit/pair.js';
 
 test('heartbeats carry the audit digest; the control plane shows it and warns when a trail shrinks', async (t) => {
-  const fx = controlFixture(FAST_CONFIG);
-  const cp = await controlProc('control', fx, readFileSync(fx.tokenFile, 'utf8').trim());
-  await cp.start();
-  const pair = await provisionPair();
-  t.after(async () => {
-    await pair.stop();
-    await cp.kill();
-    fx.cleanup();
-  });
-  const cpBlock = `control_plane:\n  url: "${cp.url}"\n  token_file: "${fx.tokenFile}"\n  heartbeat_interval: 1\n`;
-  pair.writeConfig('primary', pair.yamlFor('primary', 'primary') + cpBlock);
-  pair.writeConfig('backup', pair.yamlFor('backup', 'backup') + cpBlock);
+  const { pair, cp } = await pairUnderControl(t);
   await pair.backup.start();
   await pair.primary.start();
 

@@ -9,7 +9,7 @@ import assert from 'node:assert/strict';
 import { existsSync, readFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { chromium } from 'playwright-core';
-import { controlFixture, controlProc, SimPop } from '../integration/control-harness.js';
+import { controlFixture, controlProc, SimPop } from '../kit/control.js';
 
 const CHROMIUM = '/usr/bin/chromium';
 

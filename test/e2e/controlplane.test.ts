@@ -5,11 +5,10 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
 import { performance } from 'node:perf_hooks';
-import { api, createVault, provisionPair, sleep, waitFor, type Pair } from '../helpers/pop.js';
-import { startProxy, type TcpProxy } from '../helpers/tcp-proxy.js';
-import { controlFixture, controlProc, FAST_CONFIG, FAST_EXPIRY_MS, type ControlFixture, type ControlProc } from '../integration/control-harness.js';
+import { api, createVault, provisionPair, sleep, waitFor, type Pair } from '../kit/pop.js';
+import { startProxy, type TcpProxy } from '../kit/tcp-proxy.js';
+import { controlPlaneBlock, FAST_CONFIG, FAST_EXPIRY_MS, startedControl, type ControlFixture, type ControlProc } from '../kit/control.js';
 
 interface World {
   pair: Pair;
@@ -22,14 +21,12 @@ interface World {
 }
 
 async function world(opts: { maxLag?: number; maxRetries?: number } = {}): Promise<World> {
-  const fx = controlFixture({ ...FAST_CONFIG, max_lag_on_failover: opts.maxLag ?? 0 });
-  const cp = await controlProc('control', fx, readFileSync(fx.tokenFile, 'utf8').trim());
-  await cp.start();
+  const { fx, cp } = await startedControl({ ...FAST_CONFIG, max_lag_on_failover: opts.maxLag ?? 0 });
   const pair = await provisionPair({ maxRetries: opts.maxRetries ?? 5 });
   const repl = await startProxy(pair.backup.port);
   const cpFromPrimary = await startProxy(cp.port);
   const cpFromBackup = await startProxy(cp.port);
-  const cpBlock = (port: number) => `control_plane:\n  url: "http://127.0.0.1:${port}"\n  token_file: "${fx.tokenFile}"\n  heartbeat_interval: 1\n`;
+  const cpBlock = (port: number) => controlPlaneBlock(fx, port);
   pair.writeConfig('primary', pair.yamlFor('primary', 'primary').replace(`http://127.0.0.1:${pair.backup.port}`, `http://127.0.0.1:${repl.port}`) + cpBlock(cpFromPrimary.port));
   pair.writeConfig('backup', pair.yamlFor('backup', 'backup') + cpBlock(cpFromBackup.port));
   await pair.backup.start();

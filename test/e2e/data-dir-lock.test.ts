@@ -7,8 +7,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, BIN, createVault, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
+import { api, BIN, createVault, ServerProc, tempDir, waitFor } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
 
 function community(name: string, dataDir: string, port: number): ServerProc {
   return new ServerProc(name, BIN.community, ['serve', '--data', dataDir, '--listen', `127.0.0.1:${port}`], port, dataDir);

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, provisionPair, runCommercial, waitFor } from '../helpers/pop.js';
+import { api, createVault, provisionPair, runCommercial, waitFor } from '../kit/pop.js';
 
 test('a drain that times out says the POP is still draining and how to end it; resume ends it', async (t) => {
   const pair = await provisionPair();

@@ -11,8 +11,9 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, provisionPair, runCommercial, waitFor } from '../helpers/pop.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, createVault, provisionPair, runCommercial, waitFor } from '../kit/pop.js';
+import { promoteByFile } from '../kit/pair.js';
+import { startProxy } from '../kit/tcp-proxy.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 
@@ -49,9 +50,7 @@ test('a POP promoted back after a switchover whose successor it never heard from
 
   // Zurich crashes before it could push; the operator fails over back to calgary.
   await zurich.kill('SIGKILL');
-  pair.writeConfig('primary', pair.yamlFor('primary', 'primary'));
-  calgary.signal('SIGHUP');
-  await waitFor('calgary promoted', async () => (await calgary.status()).accepting_writes === true);
+  await promoteByFile(pair, 'primary');
   const cEpoch = (await calgary.status()).epoch;
   assert.ok(cEpoch > zEpoch, `calgary promoted to epoch ${cEpoch}, but zurich already wrote in epoch ${zEpoch}`);
   const onCalgary = await api(C, 'POST', '/api/entries', { token: owner, body: entry('calgary-after') });

@@ -17,8 +17,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair, runningPairBehindProxy } from '../helpers/pop.js';
+import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPairBehindProxy } from '../kit/pop.js';
+import { forcePromoteBackup, promoteByFile, vaultOnPair, writeReplicated } from '../kit/pair.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
 
@@ -48,12 +48,7 @@ test('F1: a restarted old primary is fenced, never writes in the old epoch, and 
   await calgary.kill('SIGKILL');
 
   // 2. Promote zurich.
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  const zs = await waitFor('zurich promoted', async () => {
-    const s = await zurich.status();
-    return s.role === 'primary' && s.accepting_writes ? s : undefined;
-  });
+  const zs = await promoteByFile(pair, 'backup');
   assert.equal(zs.epoch, 2, 'promotion: one more than the highest epoch seen');
   const fromZurich: string[] = [];
   for (let i = 0; i < 2; i++) {
@@ -159,26 +154,15 @@ test('F1: a restarted old primary is fenced, never writes in the old epoch, and 
 });
 
 test('F1: a write in flight when the old primary learns of a higher epoch is refused, not committed in the old epoch', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
-  const first = await api(C, 'POST', '/api/entries', { token: owner, body: entry('first') });
-  assert.equal(first.status, 201);
-  await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
+  const { pair, calgary, C, Z, owner } = await vaultOnPair(t);
+  await writeReplicated(calgary, owner, entry('first'));
 
   // calgary admits a write (headers read) whose body is slow; meanwhile zurich is promoted and its
   // first push tells calgary about epoch 2. calgary is a live primary, so the promotion needs the
   // explicit override (DESIGN.md §4.5; issue 11 item 2): without it zurich holds (CV-5017).
   const inflight = slowWrite(C, 'POST', '/api/entries', { token: owner, body: entry('in-flight') });
   await sleep(300);
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  await waitFor('zurich held: calgary is a live primary', async () => (await zurich.status()).hold?.reason === 'peer_is_primary');
-  const forced = await runCommercial(['promote', '--force', '--url', Z, '--admin-token-file', join(zurich.dataDir, 'admin.token')]);
-  assert.equal(forced.code, 0, forced.stdout + forced.stderr);
-  await waitFor('zurich promoted', async () => (await zurich.status()).accepting_writes === true);
+  await forcePromoteBackup(pair);
   const z = await api(Z, 'POST', '/api/entries', { token: owner, body: entry('zurich') });
   assert.equal(z.status, 201);
   await waitFor('calgary fenced', async () => (await calgary.status()).role === 'fenced');

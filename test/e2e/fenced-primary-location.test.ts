@@ -8,26 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { join } from 'node:path';
-import { api, createVault, runCommercial, waitFor, runningPair } from '../helpers/pop.js';
+import { api, waitFor } from '../kit/pop.js';
+import { forcePromoteBackup, vaultOnPair, writeReplicated } from '../kit/pair.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
 
 test('a POP fenced by its peer\'s higher epoch refuses writes with CV-5002 and X-Primary-Location of that peer', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
-  assert.equal((await api(C, 'POST', '/api/entries', { token: owner, body: entry('first') })).status, 201);
-  await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
+  const { pair, calgary, C, Z, owner } = await vaultOnPair(t);
+  await writeReplicated(calgary, owner, entry('first'));
 
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  await waitFor('zurich held: calgary is a live primary', async () => (await zurich.status()).hold?.reason === 'peer_is_primary');
-  const forced = await runCommercial(['promote', '--force', '--url', Z, '--admin-token-file', join(zurich.dataDir, 'admin.token')]);
-  assert.equal(forced.code, 0, forced.stdout + forced.stderr);
-  await waitFor('zurich promoted', async () => (await zurich.status()).accepting_writes === true);
+  await forcePromoteBackup(pair);
   assert.equal((await api(Z, 'POST', '/api/entries', { token: owner, body: entry('zurich') })).status, 201);
   const fenced = await waitFor('calgary fenced', async () => {
     const s = await calgary.status();

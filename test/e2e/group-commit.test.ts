@@ -13,8 +13,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
 import Database from 'better-sqlite3';
-import { api, BIN, createVault, provisionPair, ServerProc, tempDir } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
+import { api, BIN, createVault, provisionPair, ServerProc, tempDir } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
 import { createClient } from '../../src/bin/cli/http.js';
 import { verifyAudit } from '../../src/bin/cli/audit-cmd.js';
 

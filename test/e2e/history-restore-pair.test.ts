@@ -7,8 +7,8 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runningPair, tempDir, waitFor } from '../helpers/pop.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { api, createVault, runningPair, tempDir, waitFor } from '../kit/pop.js';
+import { runCli, type CliResult } from '../kit/cli.js';
 
 type Field = { label: string; value?: string; tier: string };
 

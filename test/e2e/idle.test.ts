@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, sleep, waitFor, runningPair } from '../helpers/pop.js';
+import { api, createVault, sleep, waitFor, runningPair } from '../kit/pop.js';
 
 test('an idle primary sends no push for 10 s', async (t) => {
   const pair = await runningPair(t);

@@ -16,8 +16,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, createVault, runningPair, tempDir, waitFor } from '../helpers/pop.js';
-import { runCli } from '../helpers/cli.js';
+import { api, createVault, runningPair, tempDir, waitFor } from '../kit/pop.js';
+import { runCli } from '../kit/cli.js';
 
 type Listed = { id: string; title: string; parent: string | null; version: number };
 

@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, BIN, createVault, ServerProc, tempDir } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { runCli, type CliResult } from '../helpers/cli.js';
+import { api, BIN, createVault, ServerProc, tempDir } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
+import { runCli, type CliResult } from '../kit/cli.js';
 
 type Field = { label: string; value: string; kind: string; tier: string };
 type Entry = { id: string; type: string; parent: string | null; title: string; fields: Field[] };

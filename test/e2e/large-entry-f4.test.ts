@@ -10,7 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { randomBytes } from 'node:crypto';
-import { api, BIN, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, BIN, createVault, provisionPair, waitFor } from '../kit/pop.js';
 
 const BATCH = 100;
 

@@ -12,8 +12,8 @@ import assert from 'node:assert/strict';
 import { createHash } from 'node:crypto';
 import { chmodSync, cpSync, existsSync, readdirSync, readFileSync, rmSync, statSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { api, BIN, provisionPair, runCommercial, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
+import { api, BIN, provisionPair, runCommercial, ServerProc, tempDir, waitFor } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
 import { createClient } from '../../src/bin/cli/http.js';
 import { verifyAudit } from '../../src/bin/cli/audit-cmd.js';
 

@@ -20,7 +20,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, readFileSync, rmSync } from 'node:fs';
-import { api, createVault, runCommercial, tempDir, waitFor, runningPair, runningPairBehindProxy } from '../helpers/pop.js';
+import { api, createVault, runCommercial, tempDir, waitFor, runningPairBehindProxy } from '../kit/pop.js';
+import { promoteByFile, vaultOnPair, writeReplicated } from '../kit/pair.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
 
@@ -46,8 +47,7 @@ test('rejoin after failover: exactly the unacknowledged tail past the divergence
   const Z = zurich.url;
   // LSN 1: vault.create; 2–4: replicated writes.
   const { owner } = await createVault(C, calgary.adminToken());
-  for (let i = 0; i < 3; i++) assert.equal((await api(C, 'POST', '/api/entries', { token: owner, body: entry(`replicated-${i}`) })).status, 201);
-  await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
+  for (let i = 0; i < 3; i++) await writeReplicated(calgary, owner, entry(`replicated-${i}`));
   const before = await positions(Z, pair.keyFile);
   assert.deepEqual([before.lsn, before.history], [4, [{ epoch: 1, start_lsn: 1, pop_id: 'calgary-01' }]], 'the backup holds the primary\'s positions and history');
 
@@ -66,9 +66,7 @@ test('rejoin after failover: exactly the unacknowledged tail past the divergence
   await calgary.kill('SIGKILL');
 
   // Failover: zurich takes epoch 2, which begins at its last LSN + 1 = 6.
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  await waitFor('zurich promoted', async () => (await zurich.status()).accepting_writes === true);
+  await promoteByFile(pair, 'backup');
   const z = await api(Z, 'POST', '/api/entries', { token: owner, body: entry('zurich') });
   assert.equal(z.status, 201);
   const zp = await positions(Z, pair.keyFile);
@@ -106,11 +104,7 @@ test('rejoin after failover: exactly the unacknowledged tail past the divergence
 });
 
 test('rejoin onto a successor that lost acknowledged revisions: what lies past the divergence point is quarantined as log divergence, and the logs converge', async (t) => {
-  const pair = await runningPair(t, { maxRetries: 2 });
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
+  const { pair, calgary, zurich, C, Z, owner } = await vaultOnPair(t, { maxRetries: 2 });
   const kept: string[] = [];
   for (let i = 0; i < 2; i++) {
     const r = await api(C, 'POST', '/api/entries', { token: owner, body: entry(`kept-${i}`) });

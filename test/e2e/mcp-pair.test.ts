@@ -16,7 +16,7 @@ import { StreamableHTTPClientTransport } from '@modelcontextprotocol/sdk/client/
 import { StdioClientTransport } from '@modelcontextprotocol/sdk/client/stdio.js';
 import type { CallToolResult } from '@modelcontextprotocol/sdk/types.js';
 import { TOTP } from 'otpauth';
-import { api, BIN, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, BIN, createVault, provisionPair, waitFor } from '../kit/pop.js';
 
 const SECRET = 'JBSWY3DPEHPK3PXP';
 

@@ -12,8 +12,8 @@ import { readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { connect } from 'node:tls';
 import { Agent } from 'undici';
-import { api, createVault, provisionPair, waitFor, type Pair } from '../helpers/pop.js';
-import { issue, makeCa, writePem, type Pem } from '../helpers/pki.js';
+import { api, createVault, provisionPair, waitFor, type Pair } from '../kit/pop.js';
+import { issue, makeCa, writePem, type Pem } from '../kit/pki.js';
 
 interface TlsPair extends Pair {
   ca: Pem;
@@ -57,15 +57,20 @@ function serverFingerprint(port: number, caPem: string): Promise<string> {
   });
 }
 
-test('replication runs over mutual TLS; wrong CA, wrong identity and expired certificates are refused with a logged reason', async (t) => {
+
+/** A started mTLS pair (backup first), stopped when `t` ends, with a vault on the primary. */
+async function runningTlsPairWithVault(t: { after(fn: () => Promise<void>): void }): Promise<{ pair: TlsPair; P: string; B: string; owner: string }> {
   const pair = await tlsPair();
   t.after(() => pair.stop());
   await pair.backup.start();
   await pair.primary.start();
   const P = pair.primary.url;
-  const B = pair.backup.url;
-  assert.match(P, /^https:/);
   const { owner } = await createVault(P, pair.primary.adminToken(), pair.dispatcher);
+  return { pair, P, B: pair.backup.url, owner };
+}
+test('replication runs over mutual TLS; wrong CA, wrong identity and expired certificates are refused with a logged reason', async (t) => {
+  const { pair, P, B, owner } = await runningTlsPairWithVault(t);
+  assert.match(P, /^https:/);
   const e = await api(P, 'POST', '/api/entries', { token: owner, body: { title: 'over mtls' }, dispatcher: pair.dispatcher });
   assert.equal(e.status, 201);
   await waitFor('entry on backup', async () => (await api(B, 'GET', `/api/entries/${e.json.id}`, { token: owner, dispatcher: pair.dispatcher })).status === 200);
@@ -114,13 +119,7 @@ test('an mTLS backup that does not name its primary_pop refuses to start (exit 7
 });
 
 test('case F6: a renewed certificate is used after SIGHUP without a restart; an expired one is refused on reload', async (t) => {
-  const pair = await tlsPair();
-  t.after(() => pair.stop());
-  await pair.backup.start();
-  await pair.primary.start();
-  const P = pair.primary.url;
-  const B = pair.backup.url;
-  const { owner } = await createVault(P, pair.primary.adminToken(), pair.dispatcher);
+  const { pair, P, B, owner } = await runningTlsPairWithVault(t);
   const before = await serverFingerprint(pair.backup.port, pair.ca.cert);
 
   // Renew both certificates on disk (same names, new keys), then SIGHUP both.

@@ -8,8 +8,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, BIN, ServerProc, tempDir } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
+import { api, BIN, ServerProc, tempDir } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
 
 test('GET /api/openapi.json describes the client API', async (t) => {
   const tmp = tempDir();

@@ -9,8 +9,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, runningPair, tempDir, waitFor } from '../helpers/pop.js';
-import { runCli } from '../helpers/cli.js';
+import { api, runningPair, tempDir, waitFor } from '../kit/pop.js';
+import { runCli } from '../kit/cli.js';
 
 test('owner token rotation and recovery replicate; old tokens are useless on both POPs', async (t) => {
   const pair = await runningPair(t);

@@ -7,11 +7,11 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, provisionPair, runCommercial, waitFor } from '../helpers/pop.js';
+import { api, createVault, provisionPair, runCommercial, waitFor } from '../kit/pop.js';
 import { writeKeyFile } from '../../src/config/keygen.js';
 import { writeSigningKeyFile } from '../../src/config/signing-key.js';
 import { pushMac } from '../../src/replication/push-mac.js';
-import { keyOf, peerPost } from '../helpers/peer-sign.js';
+import { keyOf, peerPost } from '../kit/peer-sign.js';
 import { readFileSync } from 'node:fs';
 
 test('a wrong replication token gets 401, then an alert after max_retries, with the backlog intact', async (t) => {

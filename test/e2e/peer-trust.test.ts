@@ -15,8 +15,9 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runningPair, waitFor, type Pair } from '../helpers/pop.js';
-import { keyOf, peerPost, strangerKey } from '../helpers/peer-sign.js';
+import { api, createVault, runningPair, waitFor, type Pair } from '../kit/pop.js';
+import { promoteByFile, vaultOnPair, writeReplicated } from '../kit/pair.js';
+import { keyOf, peerPost, strangerKey } from '../kit/peer-sign.js';
 import { readFileSync } from 'node:fs';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'password', value: `pw-${title}` }] });
@@ -59,14 +60,8 @@ test('a token-only or wrongly signed hello cannot fence the primary, before or a
 });
 
 test('epoch claims beyond the bound are refused even when signed; failover afterwards works', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
-  const first = await api(C, 'POST', '/api/entries', { token: owner, body: entry('first') });
-  assert.equal(first.status, 201);
-  await waitFor('drained', async () => (await calgary.status()).replication.backlog === 0);
+  const { pair, calgary, zurich, C, Z, owner } = await vaultOnPair(t);
+  await writeReplicated(calgary, owner, entry('first'), 'drained');
   const epoch = (await calgary.status()).epoch as number;
   const zKey = keyOf(pair.signing.backup.file);
 
@@ -96,12 +91,7 @@ test('epoch claims beyond the bound are refused even when signed; failover after
 
   // The documented manual failover: calgary is lost, zurich is promoted; calgary rejoins as backup.
   await calgary.kill('SIGKILL');
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  const zs = await waitFor('zurich promoted', async () => {
-    const s = await zurich.status();
-    return s.role === 'primary' && s.accepting_writes ? s : undefined;
-  });
+  const zs = await promoteByFile(pair, 'backup');
   assert.equal(zs.epoch, epoch + 1, 'promotion: one more than the highest epoch seen');
   const later = await api(Z, 'POST', '/api/entries', { token: owner, body: entry('after-failover') });
   assert.equal(later.status, 201);
@@ -117,11 +107,7 @@ test('epoch claims beyond the bound are refused even when signed; failover after
 });
 
 test('forged entry.delete and agent.unlock revisions at the backup\'s next position are refused', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner, vaultId } = await createVault(C, calgary.adminToken());
+  const { pair, calgary, zurich, C, Z, owner, vaultId } = await vaultOnPair(t);
   const e = await api(C, 'POST', '/api/entries', { token: owner, body: entry('keep-me') });
   assert.equal(e.status, 201);
   const agent = await api(C, 'POST', '/api/agents', { token: owner, body: { name: 'ci', scopes: [e.json.id] } });

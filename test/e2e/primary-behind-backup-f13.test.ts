@@ -12,7 +12,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { cpSync, rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, createVault, runCommercial, runningPair, runningPairBehindProxy, waitFor, type Pair, type ServerProc } from '../helpers/pop.js';
+import { api, createVault, runCommercial, runningPairBehindProxy, waitFor, type Pair, type ServerProc } from '../kit/pop.js';
+import { vaultOnPair, writeReplicated } from '../kit/pair.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 
@@ -47,14 +48,8 @@ async function swap(pair: Pair, newPrimary: 'primary' | 'backup'): Promise<void>
 }
 
 test('F13: a primary restored from an older snapshot stops acknowledging writes until the operator takes the backup\'s history back', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
-  const old = await api(C, 'POST', '/api/entries', { token: owner, body: entry('in-snapshot') });
-  assert.equal(old.status, 201);
-  await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
+  const { pair, calgary, zurich, C, Z, owner } = await vaultOnPair(t);
+  await writeReplicated(calgary, owner, entry('in-snapshot'));
   const restore = await snapshot(calgary, pair.dir);
 
   const newer: string[] = [];
@@ -112,11 +107,9 @@ test('F13 with the backup unreachable at start: the push counter gone back is re
   const { primary: calgary, backup: zurich } = pair;
   const C = calgary.url;
   const { owner } = await createVault(C, calgary.adminToken());
-  assert.equal((await api(C, 'POST', '/api/entries', { token: owner, body: entry('in-snapshot') })).status, 201);
-  await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
+  await writeReplicated(calgary, owner, entry('in-snapshot'));
   const restore = await snapshot(calgary, pair.dir);
-  for (const n of ['newer-1', 'newer-2', 'newer-3']) assert.equal((await api(C, 'POST', '/api/entries', { token: owner, body: entry(n) })).status, 201);
-  await waitFor('newer writes on zurich', async () => (await calgary.status()).replication.backlog === 0);
+  for (const n of ['newer-1', 'newer-2', 'newer-3']) await writeReplicated(calgary, owner, entry(n), 'newer writes on zurich');
 
   // Restored while the link is down: calgary cannot know yet, and accepts a write (issue 3 rule).
   await restore();

@@ -11,11 +11,11 @@ import { spawnSync } from 'node:child_process';
 import { mkdirSync, readFileSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
 import { Agent } from 'undici';
-import { api, BIN, createVault, provisionPair, runCommercial, ServerProc, tempDir, waitFor, type Pair } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { runCli } from '../helpers/cli.js';
-import { controlCli, controlFixture, controlProc, FAST_CONFIG } from '../integration/control-harness.js';
-import { issue, makeCa, makeIntermediate } from '../helpers/pki.js';
+import { api, BIN, createVault, provisionPair, runCommercial, ServerProc, tempDir, waitFor, type Pair } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
+import { runCli } from '../kit/cli.js';
+import { controlCli, controlFixture, controlProc, FAST_CONFIG } from '../kit/control.js';
+import { issue, makeCa, makeIntermediate } from '../kit/pki.js';
 
 const ROOT = join(import.meta.dirname, '..', '..');
 

@@ -10,7 +10,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runningPairBehindProxy, sleep, waitFor } from '../helpers/pop.js';
+import { api, createVault, runningPairBehindProxy, sleep, waitFor } from '../kit/pop.js';
 import { backoffMs } from '../../src/replication/backoff.js';
 import { PROBE_INTERVAL_MS } from '../../src/replication/sender.js';
 

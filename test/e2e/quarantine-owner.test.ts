@@ -14,17 +14,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runCommercial, waitFor, runningPairBehindProxy } from '../helpers/pop.js';
-import { runCli } from '../helpers/cli.js';
+import { api, runCommercial, waitFor } from '../kit/pop.js';
+import { promoteByFile, vaultOnPairBehindProxy } from '../kit/pair.js';
+import { runCli } from '../kit/cli.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'user', value: `u-${title}`, tier: 'agent' }, { label: 'password', value: `pw-${title}`, tier: 'owner' }] });
 
 test('quarantine leaves out what the new primary holds; the owner reads the rest decrypted and restores it on the primary', async (t) => {
-  const { pair, proxy } = await runningPairBehindProxy(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
+  const { pair, calgary, zurich, C, Z, proxy, owner } = await vaultOnPairBehindProxy(t);
   const first = await api(C, 'POST', '/api/entries', { token: owner, body: entry('replicated') });
   assert.equal(first.status, 201);
   const agent = await api(C, 'POST', '/api/agents', { token: owner, body: { name: 'bot', scopes: [first.json.id] } });
@@ -42,9 +39,7 @@ test('quarantine leaves out what the new primary holds; the owner reads the rest
   assert.equal((await calgary.status()).replication.backlog, 2, 'A and B are both unacknowledged');
   await calgary.kill('SIGKILL');
 
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  await waitFor('zurich promoted', async () => (await zurich.status()).accepting_writes === true);
+  await promoteByFile(pair, 'backup');
   const z = await api(Z, 'POST', '/api/entries', { token: owner, body: entry('zurich') });
   assert.equal(z.status, 201);
 

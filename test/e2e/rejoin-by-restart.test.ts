@@ -9,28 +9,21 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runCommercial, waitFor, runningPairBehindProxy } from '../helpers/pop.js';
+import { api, runCommercial, waitFor } from '../kit/pop.js';
+import { promoteByFile, vaultOnPairBehindProxy, writeReplicated } from '../kit/pair.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 
 test('an old primary restarted with a backup file quarantines its unacknowledged writes and follows the new primary', async (t) => {
-  const { pair, proxy } = await runningPairBehindProxy(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
-  const replicated = await api(C, 'POST', '/api/entries', { token: owner, body: entry('replicated') });
-  assert.equal(replicated.status, 201);
-  await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
+  const { pair, calgary, zurich, C, Z, proxy, owner } = await vaultOnPairBehindProxy(t);
+  await writeReplicated(calgary, owner, entry('replicated'));
   proxy.setMode('refuse');
   const unacked = await api(C, 'POST', '/api/entries', { token: owner, body: entry('unacked') });
   assert.equal(unacked.status, 201);
   await calgary.kill('SIGKILL');
 
   // Failover to zurich, which takes a write at the position calgary's unacknowledged one holds.
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  await waitFor('zurich promoted', async () => (await zurich.status()).accepting_writes === true);
+  await promoteByFile(pair, 'backup');
   const onZurich = await api(Z, 'POST', '/api/entries', { token: owner, body: entry('zurich') });
   assert.equal(onZurich.status, 201);
   assert.equal(onZurich.json.version, unacked.json.version, 'same position in the vault log');

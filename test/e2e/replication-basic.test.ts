@@ -4,7 +4,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, waitFor, runningPair } from '../helpers/pop.js';
+import { api, createVault, waitFor, runningPair } from '../kit/pop.js';
 
 test('a POP pair replicates vaults, entries, updates, deletes and agents', async (t) => {
   const pair = await runningPair(t);

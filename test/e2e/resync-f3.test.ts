@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { rmSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, BIN, createVault, sleep, waitFor, runningPair } from '../helpers/pop.js';
+import { api, BIN, createVault, sleep, waitFor, runningPair } from '../kit/pop.js';
 
 /** Runs `clavitor-commercial <args>` without blocking the event loop. */
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -7,26 +7,14 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readFileSync } from 'node:fs';
-import { api, createVault, provisionPair, waitFor, type ServerProc } from '../helpers/pop.js';
-import { controlFixture, controlProc, FAST_CONFIG } from '../integration/control-harness.js';
+import { api, createVault, waitFor, type ServerProc } from '../kit/pop.js';
+import { pairUnderControl } from '../kit/pair.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 const reloads = (p: ServerProc): number => p.logLines().filter((l) => l.event === 'pop.reloaded').length;
 
 test('after a control-plane failover, removing the control_plane block and SIGHUP keep the running role, and every view says where it comes from', async (t) => {
-  const fx = controlFixture({ ...FAST_CONFIG });
-  const cp = await controlProc('control', fx, readFileSync(fx.tokenFile, 'utf8').trim());
-  await cp.start();
-  const pair = await provisionPair();
-  t.after(async () => {
-    await pair.stop();
-    await cp.kill();
-    fx.cleanup();
-  });
-  const cpBlock = `control_plane:\n  url: "http://127.0.0.1:${cp.port}"\n  token_file: "${fx.tokenFile}"\n  heartbeat_interval: 1\n`;
-  pair.writeConfig('primary', pair.yamlFor('primary', 'primary') + cpBlock);
-  pair.writeConfig('backup', pair.yamlFor('backup', 'backup') + cpBlock);
+  const { pair } = await pairUnderControl(t);
   const { primary: calgary, backup: zurich } = pair;
   await zurich.start();
   await calgary.start();

@@ -7,7 +7,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readFileSync } from 'node:fs';
-import { api, createVault, provisionPair, waitFor, runningPair } from '../helpers/pop.js';
+import { api, createVault, provisionPair, waitFor, runningPair } from '../kit/pop.js';
 import { deriveSealKey, sealValue } from '../../src/vault/sealed.js';
 
 /**

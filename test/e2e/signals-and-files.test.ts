@@ -9,9 +9,9 @@ import assert from 'node:assert/strict';
 import { spawn, spawnSync } from 'node:child_process';
 import { readdirSync, statSync } from 'node:fs';
 import { join } from 'node:path';
-import { BIN, provisionPair, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { waitUntilCatching } from '../helpers/signals.js';
+import { BIN, provisionPair, ServerProc, tempDir, waitFor } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
+import { waitUntilCatching } from '../kit/signals.js';
 
 test('the community edition survives SIGHUP and creates owner-only files', async (t) => {
   const tmp = tempDir();

@@ -14,7 +14,7 @@ import assert from 'node:assert/strict';
 import { execFileSync } from 'node:child_process';
 import { connect, type Socket } from 'node:net';
 import { Agent } from 'undici';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, createVault, provisionPair, waitFor } from '../kit/pop.js';
 
 const SLOW = 2000;
 const FD_LIMIT = 1024;

@@ -10,7 +10,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { randomBytes } from 'node:crypto';
-import { api, createVault, runningPairBehindProxy, sleep, waitFor } from '../helpers/pop.js';
+import { api, createVault, runningPairBehindProxy, sleep, waitFor } from '../kit/pop.js';
 import { PUSH_WINDOW } from '../../src/replication/peer-client.js';
 
 /** 4 Mbit/s in bytes per second. */

@@ -11,7 +11,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { api, createVault, runCommercial, runningPair, waitFor, type Pair } from '../helpers/pop.js';
+import { api, runCommercial, waitFor, type Pair } from '../kit/pop.js';
+import { promoteByFile, vaultOnPair, writeReplicated } from '../kit/pair.js';
 
 const entry = (title: string) => ({ title, fields: [{ label: 'n', value: title }] });
 
@@ -21,9 +22,7 @@ async function switchToZurich(pair: Pair): Promise<number> {
   pair.writeConfig('primary', pair.yamlFor('primary', 'backup'));
   calgary.signal('SIGHUP');
   await waitFor('calgary demoted', async () => (await calgary.status()).role === 'backup');
-  pair.writeConfig('backup', pair.yamlFor('backup', 'primary'));
-  zurich.signal('SIGHUP');
-  await waitFor('zurich promoted', async () => (await zurich.status()).accepting_writes === true);
+  await promoteByFile(pair, 'backup');
   return (await zurich.status()).epoch as number;
 }
 
@@ -33,13 +32,8 @@ async function metric(url: string, token: string, line: RegExp): Promise<string 
 }
 
 test('F11: a POP restarted with a stale primary file never promotes itself over a live primary; it waits for the operator', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
-  assert.equal((await api(C, 'POST', '/api/entries', { token: owner, body: entry('epoch-1') })).status, 201);
-  await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
+  const { pair, calgary, zurich, C, Z, owner } = await vaultOnPair(t);
+  await writeReplicated(calgary, owner, entry('epoch-1'));
 
   const zEpoch = await switchToZurich(pair);
   assert.equal(zEpoch, 2);
@@ -95,11 +89,7 @@ test('F11: a POP restarted with a stale primary file never promotes itself over 
 });
 
 test('F11 by SIGHUP: a backup told to be primary while its peer is a live primary holds; promote --force is the logged override', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
+  const { pair, calgary, zurich, C, Z, owner } = await vaultOnPair(t);
   // The vault reaches zurich before the switch: a revision still in calgary's backlog at its
   // demotion would be quarantined there, and whether zurich's resync then pushes to calgary (and
   // so whether calgary learns epoch 2 before the reload) would depend on that race.

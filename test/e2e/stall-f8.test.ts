@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { api, BIN, createVault, provisionPair, sleep, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, BIN, createVault, provisionPair, sleep, waitFor } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
+import { startProxy } from '../kit/tcp-proxy.js';
 import { PEER_TIMEOUT_MS } from '../../src/replication/peer-client.js';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {

@@ -20,7 +20,8 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
 import { join } from 'node:path';
-import { api, createVault, runCommercial, sleep, slowWrite, waitFor, runningPair } from '../helpers/pop.js';
+import { api, runCommercial, sleep, slowWrite, waitFor } from '../kit/pop.js';
+import { vaultOnPair, writeReplicated } from '../kit/pair.js';
 
 const FOLLOW_CODES = new Set(['CV-5001', 'CV-5002', 'CV-5008', 'CV-5012']);
 const WORKERS = 3;
@@ -33,11 +34,7 @@ interface Acked {
 }
 
 test('F2: a planned switchover under continuous writes loses no acknowledged write', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
+  const { pair, calgary, zurich, C, Z, owner } = await vaultOnPair(t);
   await waitFor('vault on zurich', async () => (await api(Z, 'GET', '/api/entries', { token: owner })).status === 200);
 
   // The client: writes to the current primary, follows refusals to the other POP.
@@ -154,14 +151,8 @@ test('F2: a planned switchover under continuous writes loses no acknowledged wri
 });
 
 test('F2: writes still receiving their body across drain and demotion fail with 503 instead of committing on the demoted POP', async (t) => {
-  const pair = await runningPair(t);
-  const { primary: calgary, backup: zurich } = pair;
-  const C = calgary.url;
-  const Z = zurich.url;
-  const { owner } = await createVault(C, calgary.adminToken());
-  const before = await api(C, 'POST', '/api/entries', { token: owner, body: { title: 'before', fields: [{ label: 'n', value: 'before' }] } });
-  assert.equal(before.status, 201);
-  await waitFor('replicated', async () => (await calgary.status()).replication.backlog === 0);
+  const { pair, calgary, zurich, C, Z, owner } = await vaultOnPair(t);
+  const before = await writeReplicated(calgary, owner, { title: 'before', fields: [{ label: 'n', value: 'before' }] });
 
   // Admitted by calgary while it is an undrained primary; bodies complete only after the switch.
   const create = slowWrite(C, 'POST', '/api/entries', { token: owner, body: { title: 'in-flight', fields: [{ label: 'n', value: 'x'.repeat(2000) }] } });

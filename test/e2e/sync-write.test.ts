@@ -9,24 +9,14 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { api, createVault, provisionPair, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
-import { startProxy } from '../helpers/tcp-proxy.js';
+import { api, createVault, waitFor, runningPairBehindProxy } from '../kit/pop.js';
 
 const SYNC = 'x-clavitor-sync-timeout-ms';
 const REPLICATED = 'x-clavitor-replicated';
 
 test('a synchronous write reports whether the backup acknowledged it in time', async (t) => {
-  const reach = await freePort();
-  const pair = await provisionPair({ backupReachPort: reach });
-  const proxy = await startProxy(pair.backup.port, reach);
-  t.after(async () => {
-    await pair.stop();
-    await proxy.close();
-  });
+  const { pair, proxy } = await runningPairBehindProxy(t);
   const { primary, backup } = pair;
-  await backup.start();
-  await primary.start();
   const P = primary.url;
   const B = backup.url;
   const { owner } = await createVault(P, primary.adminToken());

@@ -9,7 +9,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { api, createVault, runningPair, waitFor } from '../helpers/pop.js';
+import { api, createVault, runningPair, waitFor } from '../kit/pop.js';
 
 test('a cached agent token is refused at once after a committed or replicated lock and revocation', async (t) => {
   const pair = await runningPair(t);

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { api, createVault, provisionPair, sleep, waitFor } from '../helpers/pop.js';
+import { api, createVault, provisionPair, sleep, waitFor } from '../kit/pop.js';
 import { generateToken, writeKeyFile } from '../../src/config/keygen.js';
 import { readFileSync } from 'node:fs';
 

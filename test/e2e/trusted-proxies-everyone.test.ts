@@ -6,8 +6,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { join } from 'node:path';
-import { BIN, ServerProc, tempDir, waitFor } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
+import { BIN, ServerProc, tempDir, waitFor } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
 
 test('trusting every address as a proxy is logged as a warning at start; a narrow range is not', async (t) => {
   const tmp = tempDir();

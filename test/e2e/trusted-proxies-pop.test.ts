@@ -6,7 +6,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { Agent } from 'undici';
-import { api, provisionPair, waitFor } from '../helpers/pop.js';
+import { api, provisionPair, waitFor } from '../kit/pop.js';
 
 /** Failures allowed per address before it is blocked (src/http/auth-throttle.ts default: 30 per 60 s). */
 const MAX_FAILURES = 30;

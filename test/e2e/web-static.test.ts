@@ -9,8 +9,8 @@ import assert from 'node:assert/strict';
 import { cpSync, copyFileSync, mkdirSync, symlinkSync } from 'node:fs';
 import { request } from 'node:http';
 import { join, resolve } from 'node:path';
-import { api, BIN, ServerProc, tempDir } from '../helpers/pop.js';
-import { freePort } from '../helpers/ports.js';
+import { api, BIN, ServerProc, tempDir } from '../kit/pop.js';
+import { freePort } from '../kit/ports.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 

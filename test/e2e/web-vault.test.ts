@@ -18,7 +18,7 @@ import { existsSync, mkdirSync } from 'node:fs';
 import { join, resolve } from 'node:path';
 import { chromium, type Page } from 'playwright-core';
 import * as OTPAuth from 'otpauth';
-import { api, createVault, runningPair, waitFor } from '../helpers/pop.js';
+import { api, createVault, runningPair, waitFor } from '../kit/pop.js';
 import { deriveSealKey, sealValue } from '../../src/vault/sealed.js';
 import { sealExport } from '../../src/vault/export-file.js';
 

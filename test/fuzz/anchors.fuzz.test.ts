@@ -23,9 +23,10 @@ import { createVaultFiles } from '../../src/store/vault-files.js';
 import { newVaultId } from '../../src/lib/ids.js';
 import { ANCHORS_KEPT_NEWEST, receiveAnchors } from '../../src/vault/audit-anchor.js';
 import { AnchorsBody } from '../../src/replication/anchors.js';
+import { fuzzRuns } from '../kit/fuzz.js';
 
 const SEED = 0x5eed1303;
-const RUNS = Number(process.env.CLAVITOR_FUZZ_RUNS ?? 200);
+const RUNS = fuzzRuns();
 
 const root = mkdtempSync(join(tmpdir(), 'clavitor-anchor-fuzz-'));
 const files = createVaultFiles(root);

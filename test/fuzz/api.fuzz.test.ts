@@ -32,15 +32,10 @@ import { createCommunityEdition } from '../../src/edition/community.js';
 import { ENTRY_TYPES, TIERS } from '../../src/vault/revision.js';
 import type { VaultId } from '../../src/lib/ids.js';
 import type { Clock } from '../../src/lib/clock.js';
+import { fuzzRuns } from '../kit/fuzz.js';
 
 const SEED = 0x5eed0404;
 const RUNS = fuzzRuns();
-
-function fuzzRuns(): number {
-  const n = Number(process.env.CLAVITOR_FUZZ_RUNS ?? 200);
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError('CLAVITOR_FUZZ_RUNS must be a positive integer');
-  return n;
-}
 
 const REGISTERED = new Set(Object.values(Errors).map((d) => d.code));
 const WRITE_METHODS = new Set(['POST', 'PUT', 'PATCH', 'DELETE']);

@@ -27,17 +27,12 @@ import fc from 'fast-check';
 import { ConfigError } from '../../src/config/config-error.js';
 import { generateToken, writeKeyFile } from '../../src/config/keygen.js';
 import { loadReplicationConfig } from '../../src/config/load.js';
-import { issue, makeCa, writePem } from '../helpers/pki.js';
+import { issue, makeCa, writePem } from '../kit/pki.js';
+import { fuzzRuns } from '../kit/fuzz.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 const SEED = 0x5eed0401;
 const RUNS = fuzzRuns();
-
-function fuzzRuns(): number {
-  const n = Number(process.env.CLAVITOR_FUZZ_RUNS ?? 200);
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError('CLAVITOR_FUZZ_RUNS must be a positive integer');
-  return n;
-}
 
 // ---------------------------------------------------------------------------------------------
 // Fixture directory: the files a replication.yaml may name, good and bad.

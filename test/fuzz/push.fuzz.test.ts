@@ -42,16 +42,11 @@ import { REVISION_KINDS, toWire } from '../../src/vault/revision.js';
 import { applyPush } from '../../src/replication/receiver.js';
 import { vaultDigest } from '../../src/replication/digest.js';
 import { PushBody, type LoggedRevisionWire as RevisionWire } from '../../src/replication/wire.js';
+import { fuzzRuns } from '../kit/fuzz.js';
 
 const SEED = 0x5eed0402;
 const SCHEMA_SEED = 0x5eed0403;
 const RUNS = fuzzRuns();
-
-function fuzzRuns(): number {
-  const n = Number(process.env.CLAVITOR_FUZZ_RUNS ?? 200);
-  if (!Number.isSafeInteger(n) || n < 1) throw new RangeError('CLAVITOR_FUZZ_RUNS must be a positive integer');
-  return n;
-}
 
 const REGISTERED = new Set(Object.values(Errors).map((d) => d.code));
 const SENDER = 'calgary-01';

@@ -17,9 +17,10 @@ import fc from 'fast-check';
 import { signParts, signatureValid, type SignedParts } from '../../src/replication/signature.js';
 import { MAX_EPOCH, epochClaimProblem } from '../../src/lib/epoch-bounds.js';
 import { PeerInfo, PushBody } from '../../src/replication/wire.js';
+import { fuzzRuns } from '../kit/fuzz.js';
 
 const SEED = 0x5eed1301;
-const RUNS = Number(process.env.CLAVITOR_FUZZ_RUNS ?? 200);
+const RUNS = fuzzRuns();
 const primary = generateKeyPairSync('ed25519').privateKey;
 const backup = generateKeyPairSync('ed25519').privateKey;
 const stranger = generateKeyPairSync('ed25519').privateKey;

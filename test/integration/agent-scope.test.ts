@@ -5,7 +5,7 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { auditOf, newEntry, newVault, startTestServer } from './harness.js';
+import { auditOf, newEntry, newVault, startTestServer } from '../kit/in-process.js';
 import { deriveSealKey, sealValue } from '../../src/vault/sealed.js';
 
 test('scope, redaction per tier, listing, owner routes and revocation for agents', async (t) => {

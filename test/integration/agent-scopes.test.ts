@@ -8,7 +8,7 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { performance } from 'node:perf_hooks';
-import { auditOf, newEntry, newVault, startTestServer, type TestServer } from './harness.js';
+import { auditOf, newEntry, newVault, startTestServer, type TestServer } from '../kit/in-process.js';
 import type { Clock } from '../../src/lib/clock.js';
 
 /** A clock whose wall and monotonic readings tests can move independently. */

@@ -10,11 +10,11 @@ import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { promisify } from 'node:util';
 import Database from 'better-sqlite3';
-import { BIN } from '../helpers/pop.js';
+import { BIN } from '../kit/pop.js';
 import { createClient } from '../../src/bin/cli/http.js';
 import { verifyAudit } from '../../src/bin/cli/audit-cmd.js';
 import { join } from 'node:path';
-import { newEntry, newVault, startTestServer, type TestServer } from './harness.js';
+import { newEntry, newVault, startTestServer, type TestServer } from '../kit/in-process.js';
 
 const run = promisify(execFile);
 

@@ -2,7 +2,7 @@
  * Issue 13 §2: a failed token check costs the same work whatever was wrong. A real token id with
  * a wrong secret used to cost one HKDF derivation more than an unknown vault (~75 µs, measurable
  * from outside); now every well-formed token costs exactly one derivation. Timing is not asserted
- * (figures come from bench/auth-timing.ts); the derivations are counted through the injected
+ * (figures come from bench/client/auth-timing.ts); the derivations are counted through the injected
  * `verify` of the vault service, over real storage.
  * Run: node --import tsx --test --test-reporter=spec test/integration/auth-failed-work.test.ts
  */
@@ -15,7 +15,7 @@ import { createRevisionWriter, NO_HOOKS } from '../../src/vault/writer.js';
 import { createVaultService } from '../../src/vault/vault-service.js';
 import { verifierMatches } from '../../src/vault/tokens.js';
 import { newTokenId, newVaultId } from '../../src/lib/ids.js';
-import { tempDir } from '../helpers/pop.js';
+import { tempDir } from '../kit/pop.js';
 
 test('every refused well-formed token costs one verifier derivation, whether the vault, the token id or the secret was wrong', async (t) => {
   const { dir, cleanup } = tempDir('clavitor-authwork-');

@@ -8,28 +8,20 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { spawn } from 'node:child_process';
 import { readFileSync, writeFileSync } from 'node:fs';
 import { join, resolve } from 'node:path';
-import { runCli } from '../helpers/cli.js';
-import { BIN, tempDir } from '../helpers/pop.js';
-import { newEntry, newVault, startTestServer } from './harness.js';
+import { runCli } from '../kit/cli.js';
+import { runCommand, type RunResult } from '../kit/proc.js';
+import { BIN, tempDir } from '../kit/pop.js';
+import { newEntry, newVault, startTestServer } from '../kit/in-process.js';
 import { createCommunityEdition } from '../../src/edition/community.js';
 import type { Edition, WriteRefusal } from '../../src/edition/edition.js';
 
 const ROOT = resolve(import.meta.dirname, '../..');
 
 /** Runs `sh -c script` asynchronously (the in-process server keeps serving); resolves with its output. */
-function shell(script: string, env: Record<string, string>): Promise<{ code: number; stdout: string; stderr: string }> {
-  return new Promise((res, rej) => {
-    const p = spawn('sh', ['-c', script], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env }, stdio: ['ignore', 'pipe', 'pipe'] });
-    let stdout = '';
-    let stderr = '';
-    p.stdout.on('data', (d) => (stdout += d));
-    p.stderr.on('data', (d) => (stderr += d));
-    p.on('error', rej);
-    p.on('close', (code) => res({ code: code ?? -1, stdout, stderr }));
-  });
+function shell(script: string, env: Record<string, string>): Promise<RunResult> {
+  return runCommand('sh', ['-c', script], { env: { PATH: process.env.PATH ?? '', HOME: process.env.HOME ?? '/tmp', ...env } });
 }
 
 test('get and audit into a reader that closes after one line end without a stack trace', async (t) => {

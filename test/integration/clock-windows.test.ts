@@ -7,8 +7,8 @@
 import { test, mock } from 'node:test';
 import assert from 'node:assert/strict';
 import { createAuthThrottle } from '../../src/http/auth-throttle.js';
-import { newEntry, newVault, startTestServer } from './harness.js';
-import { waitFor } from '../helpers/pop.js';
+import { newEntry, newVault, startTestServer } from '../kit/in-process.js';
+import { waitFor } from '../kit/pop.js';
 
 const STEP_MS = 120_000;
 

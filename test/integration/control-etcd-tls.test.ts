@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readTokenFile } from '../../src/config/token-file.js';
-import { issue, makeCa, writePem } from '../helpers/pki.js';
-import { controlCli, controlFixture, controlProc, SimPop, startEtcd } from './control-harness.js';
+import { issue, makeCa, writePem } from '../kit/pki.js';
+import { controlCli, controlFixture, controlProc, SimPop, startEtcd } from '../kit/control.js';
 
 test('etcd over TLS with a private CA and a client certificate; without the certificate heartbeats get 503 CV-6102', async (t) => {
   const fx = controlFixture();

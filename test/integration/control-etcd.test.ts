@@ -8,22 +8,16 @@
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { readTokenFile } from '../../src/config/token-file.js';
-import { sleep, waitFor } from '../helpers/pop.js';
+import { sleep, waitFor } from '../kit/pop.js';
 import { ELECTION_TTL_SECONDS } from '../../src/controlplane/server/leadership.js';
-import { beatUntil, controlFixture, controlProc, FAST_CONFIG, FAST_EXPIRY_MS, SimPop, startEtcd, type ControlProc } from './control-harness.js';
+import { beatUntil, controlProc, etcdFixture, FAST_CONFIG, FAST_EXPIRY_MS, SimPop, type ControlProc } from '../kit/control.js';
 
 const isLeader = async (cp: ControlProc): Promise<boolean> => (await cp.status()).control_plane.leader;
 
 test('etcd: two instances share state; the non-leader relays the leader\'s directive; killing the leader hands over the decision', async (t) => {
-  const fx = controlFixture();
-  const etcd = await startEtcd(fx.dir);
-  if (etcd === undefined) {
-    fx.cleanup();
-    t.skip('CLAVITOR_NO_ETCD=1: etcd tests skipped');
-    return;
-  }
-  const token = readTokenFile(fx.tokenFile)[0]!;
+  const world = await etcdFixture(t);
+  if (world === undefined) return;
+  const { fx, etcd, token } = world;
   const a = await controlProc('cp-a', fx, token, ['--etcd', etcd.endpoint]);
   const b = await controlProc('cp-b', fx, token, ['--etcd', etcd.endpoint]);
   try {
@@ -76,14 +70,9 @@ test('etcd: two instances share state; the non-leader relays the leader\'s direc
 });
 
 test('etcd unreachable: a heartbeat is answered 503 CV-6102 quickly (the POP then fences itself at lease expiry)', async (t) => {
-  const fx = controlFixture();
-  const etcd = await startEtcd(fx.dir);
-  if (etcd === undefined) {
-    fx.cleanup();
-    t.skip('CLAVITOR_NO_ETCD=1: etcd tests skipped');
-    return;
-  }
-  const token = readTokenFile(fx.tokenFile)[0]!;
+  const world = await etcdFixture(t);
+  if (world === undefined) return;
+  const { fx, etcd, token } = world;
   const cp = await controlProc('cp', fx, token, ['--etcd', etcd.endpoint]);
   try {
     await cp.start();

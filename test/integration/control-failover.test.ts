@@ -8,8 +8,8 @@
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { readTokenFile } from '../../src/config/token-file.js';
-import { api, sleep } from '../helpers/pop.js';
-import { beatUntil, controlCli, controlFixture, keepBeating, controlProc, FAST_CONFIG, FAST_EXPIRY_MS, SimPop, type ControlFixture, type ControlProc } from './control-harness.js';
+import { api, sleep } from '../kit/pop.js';
+import { beatUntil, controlCli, controlFixture, keepBeating, controlProc, FAST_CONFIG, FAST_EXPIRY_MS, SimPop, type ControlFixture, type ControlProc } from '../kit/control.js';
 
 async function setup(): Promise<{ fx: ControlFixture; cp: ControlProc; p: SimPop; b: SimPop; stop(): Promise<void> }> {
   const fx = controlFixture();

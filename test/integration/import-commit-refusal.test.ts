@@ -12,7 +12,7 @@ import assert from 'node:assert/strict';
 import { ClavitorError, Errors } from '../../src/lib/errors.js';
 import { createCommunityEdition } from '../../src/edition/community.js';
 import type { Edition } from '../../src/edition/edition.js';
-import { auditOf, newVault, startTestServer } from './harness.js';
+import { auditOf, newVault, startTestServer } from '../kit/in-process.js';
 
 test('a refusal at commit time of the 3rd revision of an import leaves nothing of it', async (t) => {
   let calls = 0;

@@ -14,7 +14,7 @@ import { startServer, type RunningServer } from '../../src/http/server.js';
 import { createCommunityEdition } from '../../src/edition/community.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { LISTENER_DEFAULTS } from '../../src/http/listener-limits.js';
-import { tempDir, waitFor } from '../helpers/pop.js';
+import { tempDir, waitFor } from '../kit/pop.js';
 
 const LIMITS = { ...LISTENER_DEFAULTS, headersTimeoutMs: 400, bodyTimeoutMs: 400, keepAliveTimeoutMs: 400 };
 

@@ -8,7 +8,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { applyRevision } from '../../src/vault/apply.js';
 import type { VaultId } from '../../src/lib/ids.js';
-import { auditOf, backupLikeEdition, newEntry, newVault, startTestServer, type TestServer } from './harness.js';
+import { auditOf, backupLikeEdition, newEntry, newVault, startTestServer, type TestServer } from '../kit/in-process.js';
 
 /** Copies the revisions `backup` lacks from `primary` (what a replication push does). */
 function replicate(primary: TestServer, backup: TestServer, vaultId: string): void {

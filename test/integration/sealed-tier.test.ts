@@ -8,9 +8,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { chmodSync, readdirSync, readFileSync, statSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { recordingProxy, runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/pop.js';
-import { newVault, startTestServer } from './harness.js';
+import { recordingProxy, runCli } from '../kit/cli.js';
+import { tempDir } from '../kit/pop.js';
+import { newVault, startTestServer } from '../kit/in-process.js';
 
 /** Every file under `dir`, recursively. */
 function filesUnder(dir: string): string[] {

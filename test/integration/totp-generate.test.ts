@@ -7,7 +7,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { TOTP } from 'otpauth';
 import { deriveSealKey, sealValue } from '../../src/vault/sealed.js';
-import { newEntry, newVault, startTestServer } from './harness.js';
+import { newEntry, newVault, startTestServer } from '../kit/in-process.js';
 
 const URI = 'otpauth://totp/GitHub:alice?secret=JBSWY3DPEHPK3PXP&issuer=GitHub&digits=6&period=30';
 

@@ -12,7 +12,7 @@ import { startServer, type RunningServer } from '../../src/http/server.js';
 import { createCommunityEdition } from '../../src/edition/community.js';
 import { createLogger } from '../../src/lib/logger.js';
 import { parseCidrList } from '../../src/lib/cidr.js';
-import { tempDir } from '../helpers/pop.js';
+import { tempDir } from '../kit/pop.js';
 
 /** Failures allowed per address before it is blocked (src/http/auth-throttle.ts default: 30 per 60 s). */
 const MAX_FAILURES = 30;

@@ -10,9 +10,9 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { existsSync, writeFileSync } from 'node:fs';
 import { join } from 'node:path';
-import { recordingProxy, runCli } from '../helpers/cli.js';
-import { tempDir } from '../helpers/pop.js';
-import { auditOf, newEntry, newVault, startTestServer } from './harness.js';
+import { recordingProxy, runCli } from '../kit/cli.js';
+import { tempDir } from '../kit/pop.js';
+import { auditOf, newEntry, newVault, startTestServer } from '../kit/in-process.js';
 
 test('export with an agent token is refused with CV-6035 before any request that reads values', async (t) => {
   const s = await startTestServer();

@@ -1,14 +1,14 @@
 /**
- * bench/lag-run.ts (issue 17): failed writes and acknowledged writes the watcher never saw are
+ * bench/replication/lag-run.ts (issue 17): failed writes and acknowledged writes the watcher never saw are
  * counted and reported, and a never-seen write enters the lag percentiles as at least the drain
  * timeout instead of being left out. The target is a stand-in with known answers: the code under
  * test is the accounting, not a replica.
  */
 import { test } from 'node:test';
 import assert from 'node:assert/strict';
-import { runLag } from '../../bench/lag-run.js';
-import { nowMs } from '../../bench/stats.js';
-import type { HeadSample } from '../../bench/watcher.js';
+import { runLag } from '../../bench/replication/lag-run.js';
+import { nowMs } from '../../bench/lib/stats.js';
+import type { HeadSample } from '../../bench/replication/watcher.js';
 
 test('failed and never-seen writes are counted, reported and weigh on the lag percentiles', async () => {
   const rate = 200;
@@ -66,7 +66,7 @@ test('a run where every write is seen is complete and its percentiles are the se
 });
 
 test('the one poller reads the oldest unseen acknowledged write; acks out of order; a seen write covers older ones', async () => {
-  const { PendingWrites } = await import('../../bench/head-watcher.js');
+  const { PendingWrites } = await import('../../bench/replication/head-watcher.js');
   const p = new PendingWrites();
   assert.equal(p.next(), undefined);
   p.add(3, 'c');

@@ -12,8 +12,8 @@ import type { AddressInfo } from 'node:net';
 import { Command } from 'commander';
 import { contextOf } from '../../src/bin/cli/context.js';
 import { saveConfig } from '../../src/bin/cli/config.js';
-import { tempDir } from '../helpers/pop.js';
-import { issue, makeCa, writePem } from '../helpers/pki.js';
+import { tempDir } from '../kit/pop.js';
+import { issue, makeCa, writePem } from '../kit/pki.js';
 
 test('clientAt trusts the ca_file saved by init, like the configured server', async (t) => {
   const { dir, cleanup } = tempDir();

@@ -21,8 +21,8 @@ import { loadReplicationConfig } from '../../src/config/load.js';
 import { readTokenFile, TokenFileError } from '../../src/config/token-file.js';
 import { tokenWeakness } from '../../src/config/token-strength.js';
 import { normalizePeerUrl } from '../../src/config/url.js';
-import { issue, makeCa } from '../helpers/pki.js';
-import { repoPath, runUnprivileged } from '../helpers/unprivileged.js';
+import { issue, makeCa } from '../kit/pki.js';
+import { repoPath, runUnprivileged } from '../kit/unprivileged.js';
 
 // ---------------------------------------------------------------------------------------------
 // Fixtures: one temp dir holding real keygen output, TLS material and the YAML under test.
@@ -259,7 +259,7 @@ test('invalid configurations', async (t) => {
 
 test('an unreadable config file is CONFIG_MISSING (checked as an unprivileged user, also when the suite runs as root)', () => {
   // Root reads a file of mode 0000, so the load runs in a child that dropped to an ordinary user
-  // (test/helpers/unprivileged.ts: setpriv/runuser to $CLAVITOR_TEST_USER or nobody when root).
+  // (test/kit/unprivileged.ts: setpriv/runuser to $CLAVITOR_TEST_USER or nobody when root).
   const sub = mkdtempSync(join(tmpdir(), 'clavitor-config-unreadable-'));
   try {
     chmodSync(sub, 0o711); // the user may reach the file, the file's own mode decides

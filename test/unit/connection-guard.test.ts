@@ -11,7 +11,7 @@ import assert from 'node:assert/strict';
 import { connect, createServer, type Server, type Socket } from 'node:net';
 import { createConnectionGuard, type ShedReason } from '../../src/http/connection-guard.js';
 import { addressMatcher, parseCidrList } from '../../src/lib/cidr.js';
-import { waitFor } from '../helpers/pop.js';
+import { waitFor } from '../kit/pop.js';
 
 interface Client { socket: Socket; closed: boolean; from: string }
 

@@ -24,7 +24,7 @@ import { createHttpClient, HttpError, TransportError } from '../../src/lib/http-
 import { createPeerClient } from '../../src/replication/peer-client.js';
 import { EPOCH_PATH, PUSH_PATH } from '../../src/replication/wire.js';
 import { NONCE_HEADER, SIGNATURE_HEADER, signParts } from '../../src/replication/signature.js';
-import { issue, makeCa } from '../helpers/pki.js';
+import { issue, makeCa } from '../kit/pki.js';
 
 const TOKEN = 'cvt1.v_unit.secret-token-never-in-messages';
 

@@ -10,6 +10,7 @@ import assert from 'node:assert/strict';
 import fc from 'fast-check';
 import { fillPlaceholders, formatRef, parseRef, placeholdersOf, type SecretRef } from '../../src/lib/secret-ref.js';
 import { CONCEALED, createMasker } from '../../src/bin/cli/mask.js';
+import { fuzzRuns } from '../kit/fuzz.js';
 
 const V = 'v_AAAAAAAAAAAAAAAAAAAAAA';
 
@@ -50,7 +51,7 @@ test('references with spaces, slashes, percent signs and any text round-trip (fa
     const expected = { vault: r.vault, entry: r.entry, field: r.field, totp: r.totp };
     assert.deepEqual(parseRef(text), expected);
     assert.deepEqual(parseRef(formatRef(parseRef(text))), expected, 'stable');
-  }), { numRuns: Number(process.env.CLAVITOR_FUZZ_RUNS ?? 2000) });
+  }), { numRuns: fuzzRuns(2000) });
 });
 
 test('inject placeholders: {{ clavitor://… }} with or without blanks, each distinct reference once', () => {

@@ -10,7 +10,7 @@ import assert from 'node:assert/strict';
 import { X509Certificate } from 'node:crypto';
 import { generate } from 'selfsigned';
 import { certificateChainProblem, keyUsageOf, parseCertificateBundle } from '../../src/lib/tls-chain.js';
-import { issue, makeCa, makeIntermediate, type Pem } from '../helpers/pki.js';
+import { issue, makeCa, makeIntermediate, type Pem } from '../kit/pki.js';
 
 const x = (pem: Pem | string) => new X509Certificate(typeof pem === 'string' ? pem : pem.cert);
 const DAY = 86400_000;
