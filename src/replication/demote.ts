@@ -1,22 +1,18 @@
 /**
- * Demotion of a primary (DESIGN.md §4.4.7 "Rejoin without loss"; issue 12 item 3).
+ * Demotion of a primary (DESIGN.md §4.4.7 "Rejoin without loss"): every revision past the backup's
+ * acknowledged log position — written here, never acknowledged by the successor — is copied into
+ * quarantine with its reason, then removed from its vault so that the successor's stream can
+ * continue at the last acknowledged position. The rejoin then matches logs (receiver.ts,
+ * log-match.ts): what still lies past the point where this POP's log left the successor's is
+ * quarantined too. A vault whose creation itself was never acknowledged is set aside
+ * whole. Nothing is discarded silently: `clavitor-commercial quarantine list|export` shows it all.
  *
- * At demotion the revisions past the backup's acknowledged log position — written here, never
- * acknowledged by the successor — stay in the log (`recordDemotion` notes the range, the POP and
- * the epoch): the successor may hold some of them (a push applied whose acknowledgement was lost)
- * and may be unreachable, so which ones are its own cannot be known yet. The first push of the new
- * primary brings its epoch history, and the rejoin matches logs (receiver.ts, log-match.ts): the
- * entry at the same (epoch, LSN) is the same entry, so what lies before the divergence point is
- * kept as it is, and only what lies at or past it is quarantined — with the demotion's reason
- * ("unacknowledged by the backup when … was demoted") for the unacknowledged range, with a log
- * divergence reason for acknowledged revisions the successor lost. A vault whose creation is set
- * aside is set aside whole. Nothing is discarded silently: `clavitor-commercial quarantine
- * list|export` shows it all. A demoted POP promoted again before any rejoin keeps its log and
- * sends the unacknowledged range like any backlog.
- *
- * Quarantine rows written before this rule (set aside at demotion, then received back) are marked
- * held when the vault holds them byte-identically at the same position (`releaseHeldQuarantine`,
- * issue 11 item 8); listings leave them out.
+ * At demotion the successor may already hold some of that backlog (it received a push whose
+ * acknowledgement was lost, or received it just before the cut) and the peer may be unreachable,
+ * so the check cannot happen then. It happens when the revisions come back: each push this POP
+ * applies as a backup, and every start, mark the quarantined revisions the vault now holds
+ * byte-identically at the same position as held by the successor (`releaseHeldQuarantine`);
+ * listings leave them out (issue 11 item 8).
  */
 import type { NodeStore } from '../store/node-store.js';
 import type { VaultFiles } from '../store/vault-files.js';
@@ -33,45 +29,17 @@ export interface DemotionResult {
   vaults: number;
 }
 
-/** Meta key of the pending demotion record (`Demotion` as JSON). */
-const DEMOTION_KEY = 'demotion';
-
-/** A demotion whose unacknowledged range waits for the successor's log (DESIGN.md §4.4.7). */
-export interface Demotion {
-  /** The POP demoted (this one) and the epoch it wrote in. */
-  readonly popId: string;
-  readonly epoch: number;
-  /** The backup's acknowledged position at demotion: revisions past it were unacknowledged. */
-  readonly ackedLsn: number;
-  /** This POP's last LSN at demotion. */
-  readonly lastLsn: number;
-}
-
 /**
- * Notes a demotion (persisted, meta `demotion`): the unacknowledged range (acknowledged LSN, last
- * LSN], kept in the log until the successor's first push takes it (receiver.ts). A record not yet
- * taken keeps the lower acknowledged position (nothing was acknowledged since). Returns it.
+ * Quarantines and removes every unacknowledged revision — the log past the backup's acknowledged
+ * position (issue 12 item 3) — and moves that position to the end of what remains. One transaction.
  */
-export function recordDemotion(node: NodeStore, popId: string, epoch: number): Demotion {
-  const prev = readDemotion(node);
-  const d: Demotion = { popId, epoch, ackedLsn: Math.min(node.ackedLsn(), prev?.ackedLsn ?? Number.MAX_SAFE_INTEGER), lastLsn: node.lastLsn() };
-  node.setMeta(DEMOTION_KEY, JSON.stringify(d));
-  return d;
+export function quarantineBacklog(node: NodeStore, files: VaultFiles, reason: string, now: Date): DemotionResult {
+  return node.tx(() => {
+    const res = quarantineLogFrom(node, files, node.ackedLsn() + 1, reason, now);
+    node.setAckedLsn(node.lastLsn());
+    return res;
+  });
 }
-
-/** The pending demotion record, or undefined. */
-export function readDemotion(node: NodeStore): Demotion | undefined {
-  const raw = node.getMeta(DEMOTION_KEY);
-  return raw ? (JSON.parse(raw) as Demotion) : undefined;
-}
-
-/** Forgets the pending demotion record (taken by a rejoin, or the POP was promoted again). */
-export function clearDemotion(node: NodeStore): void {
-  if (node.getMeta(DEMOTION_KEY)) node.setMeta(DEMOTION_KEY, '');
-}
-
-/** The quarantine reason of revisions left unacknowledged by a demotion. */
-export const demotionReason = (d: Pick<Demotion, 'popId' | 'epoch'>): string => `unacknowledged by the backup when ${d.popId} was demoted in epoch ${d.epoch}`;
 
 /**
  * Quarantines and removes every revision at or past log position `fromLsn` (demotion: the

@@ -26,7 +26,7 @@ import { applyPush } from './receiver.js';
 import { replicationRoutes } from './routes.js';
 import { presentsPeerToken } from './peer-auth.js';
 import { operatorPopRoutes } from './operator-routes.js';
-import { clearDemotion, recordDemotion, releaseHeldQuarantine } from './demote.js';
+import { quarantineBacklog, releaseHeldQuarantine } from './demote.js';
 import { epochAt } from './log-match.js';
 import { reconcile } from './reconcile.js';
 import {
@@ -245,26 +245,18 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
       case 'persistEpoch':
         // Taking an epoch as primary records where its log begins (issue 12 item 3); a backup
         // adopting its primary's epoch learns the history from the pushes instead.
-        // A demotion not yet matched is void: the log is this primary's again (demote.ts).
         node.tx(() => {
           epochs.setEpoch(e.epoch);
-          if (rs.role === 'primary') {
-            node.recordEpochStart(e.epoch, cfg.popId);
-            clearDemotion(node);
-          }
+          if (rs.role === 'primary') node.recordEpochStart(e.epoch, cfg.popId);
         });
         return;
       case 'persistSeen': epochs.observe(e.seen); return;
       case 'persistLastRole': node.setMeta('last_role', e.role); return;
       case 'persistHold': node.setMeta(HOLD_KEY, e.hold ? JSON.stringify(e.hold) : ''); return;
       case 'quarantineBacklog': {
-        // Issue 12 item 3: the unacknowledged range stays in the log until the new primary's
-        // history says which of it is its own (receiver.ts matchHistory; 'pop.demoted' then).
         commitTimes = [];
-        const d = recordDemotion(node, e.popId, e.epoch);
-        const n = Math.max(0, d.lastLsn - d.ackedLsn);
-        logger.warn({ event: 'pop.demoting', unacknowledged: n, ...(n > 0 ? { from_lsn: d.ackedLsn + 1, to_lsn: d.lastLsn } : {}) },
-          `POP ${e.popId} demoted to backup; ${n} unacknowledged revisions kept until the new primary's first push: those past the point where the logs diverge are then quarantined, the others kept`);
+        const res = quarantineBacklog(node, files, `unacknowledged by the backup when ${e.popId} was demoted in epoch ${e.epoch}`, new Date());
+        logger.warn({ event: 'pop.demoted', quarantined: res.quarantined, vaults: res.vaults }, `POP ${e.popId} demoted to backup; ${res.quarantined} unacknowledged revisions quarantined`);
         return;
       }
       case 'stopSender':
@@ -572,11 +564,6 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
             logger[r.quarantined > 0 || r.parked > 0 ? 'warn' : 'info']({ event: 'replication.log_matched', sender: push.sender, divergence_lsn: r.point, quarantined: r.quarantined, parked: r.parked },
               r.parked > 0 ? `log without epoch history: ${r.parked} revisions take ${push.sender}'s log positions as they are streamed again`
                 : `epoch history of ${push.sender} adopted; divergence point ${r.point ?? 'none'}; ${r.quarantined} revisions past it quarantined`);
-            const dem = r.demotion;
-            if (dem) {
-              logger.warn({ event: 'pop.demoted', quarantined: dem.quarantined, kept: dem.kept, ...(dem.toLsn >= dem.fromLsn ? { from_lsn: dem.fromLsn, to_lsn: dem.toLsn } : {}), divergence_lsn: r.point },
-                `POP ${dem.popId} demoted in epoch ${dem.epoch} rejoined ${push.sender}: of its ${dem.quarantined + dem.kept} unacknowledged revisions, ${dem.kept} are ${push.sender}'s own (kept) and ${dem.quarantined} were quarantined`);
-            }
           }
           counters.pushes.inc({ direction: 'received', result: 'ok' });
           if (ack.applied > 0) {

@@ -29,7 +29,7 @@ import type { VaultId } from '../lib/ids.js';
 import type { ExpectedPosition, PushAck, PushBody } from './wire.js';
 import type { EpochStart } from '../store/node-store.js';
 import { divergencePoint, epochAt, sameHistory, sameRevision } from './log-match.js';
-import { clearDemotion, demotionReason, quarantineLogFrom, readDemotion } from './demote.js';
+import { quarantineLogFrom } from './demote.js';
 
 /** Dependencies of `applyPush`. */
 export interface ReceiverDeps {
@@ -84,22 +84,12 @@ export interface RejoinOutcome {
   readonly quarantined: number;
   /** Revisions parked to take the primary's positions (a log without epoch history). */
   readonly parked: number;
-  /**
-   * When this POP was demoted since its last rejoin (demote.ts): its unacknowledged range, how
-   * many of those revisions were quarantined (at or past the divergence point) and how many were
-   * kept (the new primary holds them at the same positions: a lost acknowledgement).
-   */
-  readonly demotion?: { readonly popId: string; readonly epoch: number; readonly fromLsn: number; readonly toLsn: number; readonly quarantined: number; readonly kept: number };
 }
 
 /**
  * Rejoin by log matching (issue 12 item 3; DESIGN.md §4.4.7): when the sender's epoch history
  * differs from this POP's, finds the divergence point and quarantines what this POP holds at or
- * past it, then adopts the sender's history. What lies before the point is the sender's own log
- * (Raft's log matching: the entry at the same (epoch, LSN) is the same entry) and is kept, even
- * when it was unacknowledged at this POP's demotion (a lost acknowledgement). Reasons: revisions of
- * the pending demotion's unacknowledged range (demote.ts `recordDemotion`) get the demotion's
- * reason; acknowledged ones the sender lost get "log divergence" with the epochs and LSNs.
+ * past it (reason: log divergence, with the epochs and LSNs), then adopts the sender's history.
  * A log that has no history (positions assigned locally before item 3) is parked instead: each of
  * its revisions takes the primary's position when streamed again, identical (`moveLsn`). One
  * transaction. Returns undefined when the histories already agree.
@@ -116,31 +106,16 @@ function matchHistory(deps: ReceiverDeps, push: PushBody): RejoinOutcome | undef
   return deps.node.tx(() => {
     const last = deps.node.lastLsn();
     let out: RejoinOutcome = { point: null, quarantined: 0, parked: 0 };
-    const dem = readDemotion(deps.node);
     if (mine.length === 0) {
       if (last > 0) out = { ...out, parked: deps.node.parkLog() };
     } else {
       const d = divergencePoint(mine, theirs);
       out = { ...out, point: Number.isFinite(d) ? d : null };
-      const now = new Date();
-      let unacked = 0;
-      // The demotion's unacknowledged range past the divergence point: set aside with its reason.
-      // Before the point, the new primary holds the same entries at the same (epoch, LSN): kept.
-      const from = dem ? Math.max(d, dem.ackedLsn + 1) : d;
-      if (dem && from <= last) {
-        unacked = quarantineLogFrom(deps.node, deps.files, from, demotionReason(dem), now).quarantined;
-        out = { ...out, quarantined: unacked };
-      }
-      if (d < from && d <= deps.node.lastLsn()) {
+      if (d <= last) {
         const reason = `log divergence: this POP's log left ${push.sender}'s at lsn ${d} (${push.sender}'s history: epoch ${epochAt(theirs, d)} from there; this POP's: epoch ${epochAt(mine, d)})`;
-        out = { ...out, quarantined: out.quarantined + quarantineLogFrom(deps.node, deps.files, d, reason, now).quarantined };
-      }
-      if (dem) {
-        const range = Math.max(0, dem.lastLsn - dem.ackedLsn);
-        out = { ...out, demotion: { popId: dem.popId, epoch: dem.epoch, fromLsn: dem.ackedLsn + 1, toLsn: dem.lastLsn, quarantined: unacked, kept: Math.max(0, Math.min(range, d - 1 - dem.ackedLsn)) } };
+        out = { ...out, quarantined: quarantineLogFrom(deps.node, deps.files, d, reason, new Date()).quarantined };
       }
     }
-    if (dem) clearDemotion(deps.node);
     deps.node.replaceEpochHistory(theirs);
     return out;
   });

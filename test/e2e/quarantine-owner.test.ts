@@ -5,9 +5,9 @@
  * calgary-01 (primary) replicates to zurich-01 through a TCP proxy. Write A reaches zurich but its
  * acknowledgement is lost (the proxy drops replies); write B never reaches zurich (the link is
  * refused). Both stay in calgary's backlog. calgary is killed, zurich promoted (epoch 2) and
- * written to; calgary is restarted with a backup file: at demotion it keeps A and B (the peer may
- * be unreachable then); zurich's first push brings its epoch history, and log matching (issue 12
- * item 3) keeps A, which zurich holds at the same (epoch, LSN), and quarantines only B. The owner reads B decrypted on calgary (`GET
+ * written to; calgary is restarted with a backup file: it quarantines A and B at demotion — the
+ * peer was unreachable then — and when zurich streams A back byte-identically, A leaves the
+ * quarantine listings (marked held). The owner reads B decrypted on calgary (`GET
  * /api/quarantine`, `clavitor-cli quarantine list`) and restores it with `clavitor-cli quarantine
  * restore`, which writes it on zurich (the location calgary announces); once that replicates back,
  * calgary reports the item `restored`, and `verify` finds the POPs identical.
@@ -48,17 +48,17 @@ test('quarantine leaves out what the new primary holds; the owner reads the rest
   await calgary.start();
   await waitFor('zurich drained to calgary', async () => (await zurich.status()).replication.backlog === 0, 20000);
   await waitFor('calgary holds zurich\'s write', async () => (await api(C, 'GET', `/api/entries/${z.json.id}`, { token: owner })).status === 200);
-  // Issue 12 item 3: A is at the same (epoch, LSN) in zurich's log, so it is kept, never quarantined.
-  assert.equal(calgary.logLines().find((l) => l.event === 'pop.demoted')?.quarantined, 1, 'B set aside at the rejoin, A kept');
+  assert.equal(calgary.logLines().find((l) => l.event === 'pop.demoted')?.quarantined, 2, 'both set aside at demotion');
   assert.equal((await api(C, 'GET', `/api/entries/${a.json.id}`, { token: owner })).status, 200, 'A came back from zurich');
   assert.equal((await api(C, 'GET', `/api/entries/${b.json.id}`, { token: owner })).status, 404, 'B set aside, not merged');
 
-  // Operator view: only B; --all too (A matched zurich's log: no row, not even a held one).
+  // Operator view: only B; --all also shows A, marked held.
   const list = await runCommercial(['quarantine', 'list', '--data', calgary.dataDir, '--json']);
   assert.equal(list.code, 0, list.stderr);
   assert.deepEqual((JSON.parse(list.stdout) as { subject: string }[]).map((r) => r.subject), [b.json.id]);
   const all = JSON.parse((await runCommercial(['quarantine', 'list', '--data', calgary.dataDir, '--json', '--all'])).stdout) as { subject: string; heldAt: string | null }[];
-  assert.deepEqual(all.map((r) => [r.subject, r.heldAt !== null]), [[b.json.id, false]]);
+  assert.deepEqual(all.map((r) => [r.subject, r.heldAt !== null]), [[a.json.id, true], [b.json.id, false]]);
+  assert.ok(calgary.logLines().some((l) => l.event === 'quarantine.held_by_successor' && l.revisions === 1));
 
   // Owner view on calgary (a backup): B decrypted, with where to write.
   const q = await api(C, 'GET', '/api/quarantine', { token: owner });
