@@ -169,15 +169,21 @@ export function startNemesis(o: NemesisOptions): { completed(): number; stop(): 
     return { detail: `${old} drained and demoted, ${next} promoted (epoch ${s.epoch})`, completed: true };
   }
 
-  /** Unplanned failover; `beforeRestart` runs once the backup is promoted, before the old primary returns. */
-  async function failover(beforeRestart?: () => void): Promise<string> {
-    const old = cluster.primary();
-    const next = otherPop(old);
+  /** SIGKILLs primary `old`, promotes `next` by its file and SIGHUP, then lets 0.3–3 s pass; resolves with `next`'s status. */
+  async function crashAndPromote(old: PopName, next: PopName): Promise<{ epoch: number }> {
     await crashPrimary(old);
     cluster.writeYaml(next, 'primary');
     await cluster.reload(next);
     const promoted = await cluster.waitStatus(next, 'promoted', (s) => s.role === 'primary');
     await sleep(ms(300, 3000));
+    return promoted;
+  }
+
+  /** Unplanned failover; `beforeRestart` runs once the backup is promoted, before the old primary returns. */
+  async function failover(beforeRestart?: () => void): Promise<string> {
+    const old = cluster.primary();
+    const next = otherPop(old);
+    const promoted = await crashAndPromote(old, next);
     beforeRestart?.();
     await cluster.start(old); // with its old file, which still says primary
     const back = await cluster.status(old);
@@ -194,11 +200,7 @@ export function startNemesis(o: NemesisOptions): { completed(): number; stop(): 
   async function failoverRestart(): Promise<string> {
     const old = cluster.primary();
     const next = otherPop(old);
-    await crashPrimary(old);
-    cluster.writeYaml(next, 'primary');
-    await cluster.reload(next);
-    const promoted = await cluster.waitStatus(next, 'promoted', (s) => s.role === 'primary');
-    await sleep(ms(300, 3000));
+    const promoted = await crashAndPromote(old, next);
     cluster.writeYaml(old, 'backup');
     await cluster.start(old);
     await cluster.waitStatus(old, 'role backup', (s) => s.role === 'backup');

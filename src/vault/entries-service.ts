@@ -30,14 +30,7 @@ export type { EntryInput, EntryView, FieldInput, FieldView } from './entry-codec
 export type { ReadContext } from './agent-gate.js';
 
 /** An entry in a listing: no field values, only each field's label, kind and tier (issue 14 item 2). */
-export interface EntrySummary {
-  id: string;
-  type: string;
-  parent: string | null;
-  title: string;
-  tags: string[];
-  version: number;
-  updated_at: string;
+export interface EntrySummary extends Omit<EntryView, 'created_at' | 'fields'> {
   fields: { label: string; kind: string; tier: string }[];
 }
 
