@@ -453,7 +453,7 @@ function base64Of(bytes: Uint8Array): string {
   return btoa(bin);
 }
 
-interface ImportEntry { ref: string; parent_ref: string | null; type: string; title: string; fields: { label: string; kind: string; tier: string; value: string }[] }
+interface ImportEntry { ref: string; parent_ref: string | null; type: string; title: string; fields: { label: string; kind: string; tier: string; value: string }[]; tags?: string[] }
 
 /**
  * Import (issue 15 item 2): the file is read by the server with the CLI's readers (POST

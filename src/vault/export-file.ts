@@ -20,7 +20,7 @@
 import { createCipheriv, createDecipheriv, randomBytes, scrypt, scryptSync } from 'node:crypto';
 import { z } from 'zod';
 import { cvError } from '../lib/errors.js';
-import { ENTRY_TYPES, TIERS } from './revision.js';
+import { ENTRY_TYPES, MAX_TAGS, Tag, TIERS } from './revision.js';
 
 /** The `format` marker of an export file. */
 export const EXPORT_FORMAT = 'clavitor-export';
@@ -40,6 +40,8 @@ export const ExportEntry = z.strictObject({
   parent: z.string().max(64).nullable(),
   title: z.string().min(1).max(1024),
   fields: z.array(ExportField).max(1000),
+  /** The entry's tags (they decide tag scopes, issue 14 item 2); absent in files written before tags were exported. */
+  tags: z.array(Tag).max(MAX_TAGS).optional(),
 });
 /** One exported entry. */
 export type ExportEntry = z.infer<typeof ExportEntry>;

@@ -41,6 +41,8 @@ export interface PlanItem {
   parentRef: string | null;
   title: string;
   fields: PlanField[];
+  /** Tags to give the entry (a Clavitor export carries them; the other formats have none). */
+  tags?: string[];
 }
 
 /** What an import would create, and what it cannot map. */
@@ -418,7 +420,7 @@ export function planOfClavitor(p: ExportPayload): ImportPlan {
   const unmapped: string[] = [];
   const items: PlanItem[] = p.entries.map((e) => {
     if (e.parent !== null && !ids.has(e.parent)) unmapped.push(`entry ${e.id}: parent ${e.parent} is not in the export; imported without a parent`);
-    return { ref: e.id, type: e.type, parentRef: e.parent !== null && ids.has(e.parent) ? e.parent : null, title: e.title, fields: e.fields.map((f) => ({ ...f })) };
+    return { ref: e.id, type: e.type, parentRef: e.parent !== null && ids.has(e.parent) ? e.parent : null, title: e.title, fields: e.fields.map((f) => ({ ...f })), ...(e.tags && e.tags.length > 0 ? { tags: [...e.tags] } : {}) };
   });
   return { items: parentsFirst(items), unmapped };
 }

@@ -1,7 +1,7 @@
 /**
  * Issue 15 items 2 and 3, end to end with `clavitor-cli` against a real community server:
  * export to the encrypted Clavitor file (mode 0600, never overwritten) and import it into another
- * vault losslessly (types, titles, parents, fields with their tiers and kinds, TOTP, sealed values
+ * vault losslessly (types, titles, parents, tags, fields with their tiers and kinds, TOTP, sealed values
  * still sealed); a wrong passphrase imports nothing; the Bitwarden JSON export is read back by the
  * bitwarden-json importer; a dry run writes nothing; a malformed file is refused naming its line
  * and leaves the vault as it was.
@@ -15,7 +15,7 @@ import { freePort } from '../kit/ports.js';
 import { runCli, type CliResult } from '../kit/cli.js';
 
 type Field = { label: string; value: string; kind: string; tier: string };
-type Entry = { id: string; type: string; parent: string | null; title: string; fields: Field[] };
+type Entry = { id: string; type: string; parent: string | null; title: string; tags: string[]; fields: Field[] };
 
 const FIX = join(import.meta.dirname, '../fixtures/import');
 
@@ -48,7 +48,7 @@ test('export → import is lossless; bitwarden export reads back; dry run and ma
     const full: Entry[] = [];
     for (const e of list.json.entries as { id: string }[]) full.push((await api(U, 'GET', `/api/entries/${e.id}`, { token })).json as Entry);
     const titleOf = new Map(full.map((e) => [e.id, e.title]));
-    return full.map((e) => ({ type: e.type, title: e.title, parent: e.parent === null ? null : titleOf.get(e.parent), fields: e.fields.map((f) => [f.label, f.kind, f.tier, f.value]) }))
+    return full.map((e) => ({ type: e.type, title: e.title, parent: e.parent === null ? null : titleOf.get(e.parent), tags: [...e.tags].sort(), fields: e.fields.map((f) => [f.label, f.kind, f.tier, f.value]) }))
       .sort((x, y) => x.title.localeCompare(y.title));
   };
 
@@ -57,9 +57,11 @@ test('export → import is lossless; bitwarden export reads back; dry run and ma
   const servers = ok(await cli(a.owner, 'put', '--title', 'Servers', '--type', 'folder', '--parent', work)).trim();
   ok(await cli(a.owner, '--seal-key-file', sealKey, 'put', '--title', 'db-01', '--parent', servers, '--agent-field', 'user=postgres', '--field', 'password=db-pw',
     '--sealed-field', 'root=sealed-root-pw', '--field', 'otp=JBSWY3DPEHPK3PXP', '--kind', 'otp=totp'));
-  ok(await cli(a.owner, 'put', '--title', 'note at top', '--type', 'note', '--field', 'notes=line one'));
+  // Tags too: they decide tag scopes, so an export that dropped them would change what agents read.
+  ok(await cli(a.owner, 'put', '--title', 'note at top', '--type', 'note', '--field', 'notes=line one', '--tag', 'ops', '--tag', 'ci'));
   const before = await snapshot(a.owner);
   assert.equal(before.length, 4);
+  assert.deepEqual(before.find((e) => e.title === 'note at top')!.tags, ['ci', 'ops']);
 
   // Encrypted export: 0600, not overwritten, no plaintext in the file.
   const file = join(tmp.dir, 'vault.cvx');

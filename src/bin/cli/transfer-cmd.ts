@@ -168,7 +168,7 @@ async function exportCmd(o: { out: string; format: string; passphraseFile?: stri
   if (entries.some((e) => e.fields.some((f) => f.redacted))) throw cvError('FORBIDDEN', 'export needs the owner token (this token cannot read every field)');
   let text: string;
   if (pass !== undefined) {
-    const exported: ExportEntry[] = entries.map((e) => ({ id: e.id, type: e.type as ExportEntry['type'], parent: e.parent, title: e.title, fields: e.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier, value: f.value ?? '' })) }));
+    const exported: ExportEntry[] = entries.map((e) => ({ id: e.id, type: e.type as ExportEntry['type'], parent: e.parent, title: e.title, fields: e.fields.map((f) => ({ label: f.label, kind: f.kind, tier: f.tier, value: f.value ?? '' })), tags: e.tags ?? [] }));
     text = sealExport({ exported_at: new Date().toISOString(), vault_id: parseToken(ctx.client().token)?.vaultId ?? '', entries: exported }, pass);
   } else {
     const { doc, closedSealed } = toBitwarden(ctx, entries);
@@ -227,7 +227,7 @@ async function importCmd(file: string, o: { from: string; dryRun?: boolean; map:
     if (plan.items.length > 0) {
       try {
         ({ created } = await ctx.client().call<{ created: { ref: string | null; id: string; version: number; title: string }[] }>('POST', '/api/import', {
-          body: { entries: plan.items.map((it) => ({ ref: it.ref, parent_ref: it.parentRef, type: it.type, title: it.title, fields: it.fields })) },
+          body: { entries: plan.items.map((it) => ({ ref: it.ref, parent_ref: it.parentRef, type: it.type, title: it.title, fields: it.fields, ...(it.tags ? { tags: it.tags } : {}) })) },
         }));
       } catch (e) {
         // The server names the refused entry by its index; add its place and title in the file.

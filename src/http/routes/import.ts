@@ -75,7 +75,7 @@ export async function importRoutes(app: FastifyInstance, s: AppServices): Promis
     const plan = await s.entries.parseImport(p, body.format, Buffer.from(body.data, 'base64'), new Map(Object.entries(body.map ?? {})), body.passphrase, req.ip);
     return reply.header('cache-control', 'no-store').send({
       format: body.format,
-      entries: plan.items.map((it) => ({ ref: it.ref, parent_ref: it.parentRef, type: it.type, title: it.title, fields: it.fields })),
+      entries: plan.items.map((it) => ({ ref: it.ref, parent_ref: it.parentRef, type: it.type, title: it.title, fields: it.fields, ...(it.tags ? { tags: it.tags } : {}) })),
       unmapped: plan.unmapped,
     });
   });
