@@ -32,9 +32,13 @@ test('a second server on the same data directory is refused; a killed holder lea
   assert.equal(w.status, 201);
 
   await first.kill('SIGKILL');
-  await second.start();
-  const back = await waitFor('the entry through the second server', async () => {
-    const r = await api(second.url, 'GET', `/api/entries/${w.json.id}`, { token: owner });
+  // A port taken a moment before the start: the one picked at the top may have been handed out
+  // since as the local port of some connection (CI failed once with CV-1005 here).
+  const restarted = community('restarted', data, await freePort());
+  t.after(() => restarted.kill());
+  await restarted.start();
+  const back = await waitFor('the entry through the restarted server', async () => {
+    const r = await api(restarted.url, 'GET', `/api/entries/${w.json.id}`, { token: owner });
     return r.status === 200 ? r : undefined;
   });
   assert.equal(back.json.title, 'after the refused start');
