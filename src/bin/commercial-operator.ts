@@ -206,6 +206,9 @@ export function registerOperatorCommands(program: Command): void {
       const token = readSecret(tokenFile);
       const tls = tlsFor(o, cfg);
       const [a, b] = await Promise.all([callPop(o.primary, DIGESTS_PATH, token, tls, DigestsAnswer), callPop(o.backup, DIGESTS_PATH, token, tls, DigestsAnswer)]);
+      // Both URLs may reach one POP (the same address twice, or two names of one host): a
+      // comparison with itself would say "identical" and check nothing (a newcomer's try-out).
+      if (a.pop_id === b.pop_id) fail(`${Errors.VERIFY_SAME_POP.code}: ${Errors.VERIFY_SAME_POP.message} (both answered as ${a.pop_id})`);
       const diff = differingVaults(a.vaults, b.vaults);
       if (o.json) process.stdout.write(`${JSON.stringify({ identical: diff.length === 0, vaults: Object.keys(a.vaults).length, differing: diff })}\n`);
       else if (diff.length === 0) process.stdout.write(`identical: ${Object.keys(a.vaults).length} vaults on ${a.pop_id} and ${b.pop_id}\n`);

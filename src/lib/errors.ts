@@ -126,6 +126,7 @@ export const Errors = Object.freeze({
   AUDIT_PEER_IS_SELF: def('CV-6033', 400, 'the peer named for audit verify is the POP being verified: its anchors must come from the other POP of the pair'),
   AUDIT_PEER_NO_ANCHORS: def('CV-6034', 503, 'the peer POP holds no audit anchors of this POP for this vault although its trail has records, so the trail was not checked against the peer'),
   EXPORT_NEEDS_OWNER: def('CV-6035', 403, 'export needs the vault owner\'s token: this token is an agent\'s (an agent reads only its scope, one entry at a time)'),
+  VERIFY_SAME_POP: def('CV-6036', 400, 'verify was given the same POP as primary and backup: comparing a POP with itself checks nothing'),
   CLI_OUTPUT_EXISTS: def('CV-6030', 400, 'the output file exists; pass --force to replace it'),
   CLI_ENV_FILE: def('CV-6031', 400, 'the env file cannot be read or has a line that is not KEY=VALUE'),
   CLI_CHILD_START: def('CV-6032', 400, 'the command could not be started (not found or not executable)'),

@@ -151,6 +151,11 @@ test('F1: a restarted old primary is fenced, never writes in the old epoch, and 
   const v = await runCommercial(['verify', '--primary', Z, '--backup', C, '--token-file', pair.keyFile]);
   assert.equal(v.code, 0, `verify: ${v.stdout}${v.stderr}`);
   assert.match(v.stdout, /identical: 1 vaults on zurich-01 and calgary-01/);
+  // One POP given as both (a newcomer's try-out: it said "identical" and checked nothing).
+  const self = await runCommercial(['verify', '--primary', Z, '--backup', Z, '--token-file', pair.keyFile]);
+  assert.equal(self.code, 2, `verify of one POP with itself: ${self.stdout}${self.stderr}`);
+  assert.match(self.stderr, /CV-6036/);
+  assert.doesNotMatch(self.stdout, /identical/);
 });
 
 test('F1: a write in flight when the old primary learns of a higher epoch is refused, not committed in the old epoch', async (t) => {

@@ -49,7 +49,9 @@ test('a POP pair replicates vaults, entries, updates, deletes and agents', async
   assert.equal(del.status, 204);
   await waitFor('tombstone on backup', async () => (await api(B, 'GET', `/api/entries/${id}`, { token: owner })).status === 404);
   const hist = await api(B, 'GET', `/api/entries/${id}/revisions`, { token: owner });
-  assert.deepEqual(hist.json.revisions.map((r: { kind: string }) => r.kind), ['entry.put', 'entry.put', 'entry.delete']);
+  // Create, update, the re-key written by the revocation (docs/agents.md: revoking an agent re-keys,
+  // in the same commit, every entry it could read, shown in history as a new version), delete.
+  assert.deepEqual(hist.json.revisions.map((r: { kind: string }) => r.kind), ['entry.put', 'entry.put', 'entry.put', 'entry.delete']);
 
   const second = await createVault(P, pair.primary.adminToken());
   await waitFor('second vault on backup', async () => (await api(B, 'GET', '/api/entries', { token: second.owner })).status === 200);
