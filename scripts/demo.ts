@@ -47,31 +47,22 @@ interface DemoEntry {
   fields: DemoField[];
 }
 
+/** A field of the sample entries: label, value, kind, tier. */
+const field = (label: string, value: string, kind: string, tier: DemoField['tier']): DemoField => ({ label, value, kind, tier });
+
 /** Sample entries: obviously fake values (the AWS pair is AWS's own documentation example). */
 const ENTRIES: readonly DemoEntry[] = [
-  {
-    type: 'credential',
-    title: 'GitHub',
-    fields: [
-      { label: 'username', value: 'octo-demo', kind: 'text', tier: 'agent' },
-      { label: 'password', value: 'correct-horse-battery-staple', kind: 'password', tier: 'agent' },
-      { label: 'recovery code', value: '4f9c-2b1e-88a0-d3c7', kind: 'password', tier: 'owner' },
-    ],
-  },
-  {
-    type: 'credential',
-    title: 'AWS deploy key',
-    fields: [
-      { label: 'access key id', value: 'AKIAIOSFODNN7EXAMPLE', kind: 'text', tier: 'agent' },
-      { label: 'secret access key', value: 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', kind: 'password', tier: 'agent' },
-      { label: 'region', value: 'ca-central-1', kind: 'text', tier: 'agent' },
-    ],
-  },
-  {
-    type: 'note',
-    title: 'On-call note',
-    fields: [{ label: 'note', value: 'Break-glass: page the vault owner before rotating the AWS key.', kind: 'text', tier: 'owner' }],
-  },
+  { type: 'credential', title: 'GitHub', fields: [
+    field('username', 'octo-demo', 'text', 'agent'),
+    field('password', 'correct-horse-battery-staple', 'password', 'agent'),
+    field('recovery code', '4f9c-2b1e-88a0-d3c7', 'password', 'owner'),
+  ] },
+  { type: 'credential', title: 'AWS deploy key', fields: [
+    field('access key id', 'AKIAIOSFODNN7EXAMPLE', 'text', 'agent'),
+    field('secret access key', 'wJalrXUtnFEMI/K7MDENG/bPxRfiCYEXAMPLEKEY', 'password', 'agent'),
+    field('region', 'ca-central-1', 'text', 'agent'),
+  ] },
+  { type: 'note', title: 'On-call note', fields: [field('note', 'Break-glass: page the vault owner before rotating the AWS key.', 'text', 'owner')] },
 ];
 
 /** Path relative to the repository root, for display. */
