@@ -96,12 +96,16 @@ test('F4: a several-MiB entry in a burst of small ones replicates in split batch
   assert.equal(pushes.reduce((a, p) => a + (p.skipped as number), 0), 0, 'no push repeated');
 
   // No retry loop: the only failed attempts were refused connections while the backup was down;
-  // at most one backoff timer can fire between the last sample and the backup listening.
+  // between the last sample and the backup listening at most one backoff timer can fire, and one
+  // probe armed by the burst's writes (docs/replication.md: a write while backing off probes the
+  // link at most once a second; one CI run under load saw failed pushes 5 → 7, retries 2 → 3).
   const retries = pair.primary.logLines().filter((l) => l.event === 'replication.retry');
   t.diagnostic(`retries: ${before.replication.retries} while down, ${after.replication.retries} in all; failed pushes ${failedBefore} → ${failedAfter}`);
   for (const r of retries) assert.match(String(r.last_error), /ECONNREFUSED/, 'every retry was caused by the backup being down');
   assert.ok(after.replication.retries <= before.replication.retries + 1, `retries ${before.replication.retries} → ${after.replication.retries}`);
-  assert.ok(failedAfter <= failedBefore + 1, `failed pushes ${failedBefore} → ${failedAfter}`);
+  const probesSince = after.replication.probes - before.replication.probes;
+  assert.ok(probesSince <= 1, `probes ${before.replication.probes} → ${after.replication.probes}`);
+  assert.ok(failedAfter <= failedBefore + 1 + probesSince, `failed pushes ${failedBefore} → ${failedAfter} (probes since the sample: ${probesSince})`);
   assert.equal(after.replication.state, 'idle');
   assert.equal(after.replication.last_error, null);
   assert.equal(after.replication.alerts, 0);
