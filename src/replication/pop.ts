@@ -398,7 +398,13 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   // heads go to the peer, and a digest of all heads goes with each heartbeat.
   const anchors = createAnchorSender({
     store: () => files.anchors(), logger, selfPopId: () => cfg.popId, send: (b) => peer?.anchors(b),
-    linkDown: () => ['retrying', 'degraded'].includes(sender?.stats().state ?? 'idle'),
+    // Down until a push is acknowledged again: also while the retry after a failure is in flight
+    // ('sending' with attempts > 0), so that an anchor never goes out inside a backup's
+    // Retry-After pause or races the retry (a CI run saw a third 503 where two were due).
+    linkDown: () => {
+      const s = sender?.stats();
+      return s !== undefined && (s.state === 'retrying' || s.state === 'degraded' || s.attempts > 0);
+    },
   });
   files.onAuditAppended((vaultId) => anchors.mark(vaultId));
 
