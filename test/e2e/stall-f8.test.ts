@@ -10,9 +10,7 @@ import { test } from 'node:test';
 import assert from 'node:assert/strict';
 import { execFile } from 'node:child_process';
 import { join } from 'node:path';
-import { api, BIN, createVault, provisionPair, sleep, waitFor } from '../kit/pop.js';
-import { freePort } from '../kit/ports.js';
-import { startProxy } from '../kit/tcp-proxy.js';
+import { api, BIN, createVault, runningPairBehindProxy, sleep, waitFor } from '../kit/pop.js';
 import { PEER_TIMEOUT_MS } from '../../src/replication/peer-client.js';
 
 function cli(args: string[]): Promise<{ code: number; stdout: string; stderr: string }> {
@@ -31,15 +29,7 @@ function lagMetric(text: string): number {
 }
 
 test('F8: a black-holed backup link times out, retries, alerts, shows growing lag; resume drains it', async (t) => {
-  const proxyPort = await freePort();
-  const pair = await provisionPair({ maxRetries: 1, backupReachPort: proxyPort });
-  const proxy = await startProxy(pair.backup.port, proxyPort);
-  t.after(async () => {
-    await proxy.close();
-    await pair.stop();
-  });
-  await pair.backup.start();
-  await pair.primary.start();
+  const { pair, proxy } = await runningPairBehindProxy(t, { maxRetries: 1 });
   const P = pair.primary.url;
   const B = pair.backup.url;
   const admin = () => pair.primary.adminToken();
