@@ -106,6 +106,7 @@ export const Errors = Object.freeze({
   ROLE_FILE_DISAGREES: def('CV-5020', 409, 'the running role comes from a control-plane directive and replication.yaml says otherwise; no role change happens until the file agrees'),
   NOTHING_TO_FORCE: def('CV-5021', 409, 'nothing to force: this POP is not holding back a promotion over a live primary peer'),
   LEGACY_CONVERSION_FAILED: def('CV-5022', 500, 'the data directory is in the old layout (node.db, vaults/) and could not be converted to clavitor.db; the old files are untouched (docs/install.md "Data directory")'),
+  WAL_SYNC_FAILED: def('CV-5023', 500, 'fsync of the database\'s write-ahead log failed: the POP stops (exit 74) rather than acknowledge writes that may not be on disk; check the disk, then restart (docs/replication.md "The write path")'),
   ANCHOR_SENDER_REFUSED: def('CV-5050', 403, 'audit anchors refused: the sender is not this POP\'s replication peer'),
   ANCHOR_INVALID: def('CV-5051', 400, 'audit anchors refused: malformed body'),
   ANCHOR_CONFLICT: def('CV-5052', 409, 'an audit anchor from the peer contradicts one it sent before: the peer\'s audit trail was changed on its host'),

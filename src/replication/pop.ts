@@ -156,6 +156,8 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
   /** When the control plane last answered (ms, monotonic clock); 0 before any answer. */
   let lastAnswerAtMs = 0;
   let lastCommitted: { vaultId: string; seq: number } | undefined;
+  /** A sender wake-up is queued for the turn after the current group commit (beforeCommit hook). */
+  let notifyQueued = false;
   /**
    * Commit times of this process's writes, for lag: (lsn, steady wall ms) of a write whenever the
    * previous sample is ≥ COMMIT_SAMPLE_MS old, so every revision committed here was committed within
@@ -509,6 +511,16 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         // undrained primary may reach its commit after a drain, demotion or fencing (cases F1, F2).
         const refusal = pop.refuseClientWrite();
         if (refusal) throw new ClavitorError(Errors[refusal.error], undefined, undefined, refusal.headers);
+        // The sender leaves `idle` as soon as the write is committed, before its fsync returned
+        // (it sends it once it is on disk: sender.ts); never from inside the batch's transaction:
+        // a microtask runs once the group commit's synchronous batch (and its COMMIT) returned.
+        if (!notifyQueued) {
+          notifyQueued = true;
+          queueMicrotask(() => {
+            notifyQueued = false;
+            sender?.notify();
+          });
+        }
       },
       afterCommit(vaultId, seq) {
         const nowMs = steadyWallMs();
@@ -551,10 +563,11 @@ export function createPop(ctx: EditionContext, initial: ReplicationConfig): Pop 
         acceptTokens: () => cfg.auth.acceptTokens,
         peerCertificateProblem: (req, allowSelf) => peerCertificateProblem(req, cfg, allowSelf),
         self,
-        applyPush(push, peerCert) {
+        async applyPush(push, peerCert) {
           let ack;
           try {
-            ack = applyPush({ node, files, getEpoch: () => rs.epoch, adoptEpoch: (e) => void dispatch({ kind: 'pushAdopted', epoch: e }) }, push);
+            // Enqueued in this call, before any await: the push order (routes.ts) is the commit order.
+            ack = await node.commit(() => applyPush({ node, files, getEpoch: () => rs.epoch, adoptEpoch: (e) => void dispatch({ kind: 'pushAdopted', epoch: e }) }, push));
           } catch (e) {
             if (isCvError(e, 'REPLAYED_PUSH')) {
               // What the backup sees of a primary restored from an older snapshot (issue 11 item 3).

@@ -32,8 +32,10 @@ export interface ReplicationRouteDeps {
   /**
    * Applies a validated push (throws registered errors). Only called when role is backup.
    * `peerCert` is the SHA-256 fingerprint of the sender's TLS client certificate, when it sent one.
+   * The push must take its place in the apply order synchronously (it joins the POP's group commit
+   * in the call); the promise settles once it is committed and on disk (issue 12 item 4).
    */
-  applyPush(push: PushBody, peerCert: string | undefined): PushAck;
+  applyPush(push: PushBody, peerCert: string | undefined): Promise<PushAck>;
   /** A push reached this POP while it is not a backup; it may carry a higher epoch (fencing). */
   onPushWhileNotBackup(push: PushBody): void;
   /**
@@ -167,11 +169,17 @@ async function routesInScope(app: FastifyInstance, deps: ReplicationRouteDeps): 
     const peerCert = socket.encrypted ? socket.getPeerCertificate()?.fingerprint256 : undefined;
     const turn = (req as Ordered).pushTurn;
     if (turn) await turn.ready;
+    // The push joins the group commit in the call, in arrival order; the turn passes on at once,
+    // so that the pushes of the window that arrive together commit in one transaction and one
+    // fsync (the backup's side of group commit), each in its own savepoint: a refused one rolls
+    // back alone, and the ones after it then fail as a gap, as they would one by one.
+    let applied: Promise<PushAck>;
     try {
-      return deps.applyPush(push, peerCert);
+      applied = deps.applyPush(push, peerCert);
     } finally {
       turn?.finish();
     }
+    return await applied;
   });
 
   app.post(HELLO_PATH, { onRequest: authenticate }, async function post_hello(req) {

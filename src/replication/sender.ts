@@ -10,6 +10,8 @@
  *  sending    notify                             sending     (loop re-reads the backlog; nothing to do)
  *  sending    window not full, backlog beyond    sending     send the next batch on the same connection
  *             what is in flight                              (up to PUSH_WINDOW pushes, PUSH_WINDOW_BYTES)
+ *  sending    backlog only past what is on disk  sending     wait for the group commit's fsync (never send
+ *             (committed, fsync pending)                     what this POP could lose with the machine)
  *  sending    backlog empty, nothing in flight   idle        no timer left behind (event-driven)
  *  sending    oldest push acknowledged           sending     acknowledged position := its last LSN (in order)
  *  sending    a push fails                       (below)     go-back-N: wait for every later push in
@@ -170,7 +172,11 @@ export function createSender(deps: SenderDeps) {
    * revision travels alone).
    */
   function nextBatch(batchSize: number, afterLsn: number): { items: LoggedRevisionWire[]; prevLsn: number; lastLsn: number; rows: number; bytes: number } | undefined {
-    const rows = deps.node.logAfter(afterLsn, batchSize);
+    // Only what is on disk here (group-commit.ts): a backup must never hold a revision that this
+    // primary could lose with the machine. A write committed but not yet fsync'd is sent once its
+    // fsync returned (run() waits for it in state `sending`).
+    const durable = deps.node.durableLsn();
+    const rows = deps.node.logAfter(afterLsn, batchSize).filter((r) => r.lsn <= durable);
     if (rows.length === 0) return undefined;
     const items: LoggedRevisionWire[] = [];
     let bytes = 0;
@@ -293,6 +299,13 @@ export function createSender(deps: SenderDeps) {
         const { batchSize, maxRetries, epoch } = deps.settings();
         fill(batchSize, epoch, probing);
         const head = inflight[0];
+        if (!head && deps.node.lastLsn() > deps.node.ackedLsn()) {
+          // Revisions committed but not yet on disk (group-commit.ts): still sending, not idle
+          // with a backlog; go on once their fsync returned (or a write wakes the loop).
+          await new Promise<void>((resolve) => { wake = resolve; deps.node.afterDurable(resolve); });
+          wake = undefined;
+          continue;
+        }
         if (!head) {
           gapRounds = 0;
           setState('idle');

@@ -130,6 +130,14 @@ export function openNodeStore(dataDir: string) {
     tx<T>(fn: () => T): T {
       return db.transaction(fn)();
     },
+    /**
+     * Runs `fn` in the POP database's next group commit (group-commit.ts: its own savepoint, one
+     * transaction and one fsync with the other writes ready in the same turn); resolves once it
+     * is on disk, rejects with what `fn` threw (nothing of it stored).
+     */
+    commit<T>(fn: () => T): Promise<T> {
+      return pop.committer.enqueue(fn);
+    },
     /** Reads a meta value, or undefined. */
     getMeta(key: string): string | undefined {
       return q.getMeta.get(key)?.value;
@@ -196,7 +204,32 @@ export function openNodeStore(dataDir: string) {
     },
     /** Moves the acknowledged position (ack, resync from a lower position, demotion). */
     setAckedLsn(lsn: number): void {
-      q.setMeta.run(ACKED_KEY, String(lsn));
+      if (db.inTransaction) {
+        q.setMeta.run(ACKED_KEY, String(lsn));
+        return;
+      }
+      // Alone (the sender, at each acknowledgement): committed with synchronous = NORMAL, durable
+      // against a process crash at once and against a machine crash from the next fsync'd commit.
+      // Losing it to a machine crash only makes this primary resend what the backup holds, which
+      // the backup skips as identical (receiver.ts); an fsync on the event loop per acknowledged
+      // push is what it saves (issue 12: catch-up and lag).
+      db.pragma('synchronous = NORMAL');
+      try {
+        q.setMeta.run(ACKED_KEY, String(lsn));
+      } finally {
+        db.pragma('synchronous = FULL');
+      }
+    },
+    /**
+     * The last log position known to be on disk (group-commit.ts `durableBound`): `Infinity` when
+     * every committed revision is. The replication sender sends nothing past it.
+     */
+    durableLsn(): number {
+      return pop.committer.durableBound();
+    },
+    /** Calls `cb` once the revisions committed so far are on disk (group-commit.ts `afterSync`). */
+    afterDurable(cb: () => void): void {
+      pop.committer.afterSync(cb);
     },
     /** At most `limit` revisions with LSN > `afterLsn`, in log order. */
     logAfter(afterLsn: number, limit: number): LoggedRevision[] {

@@ -12,6 +12,7 @@ import { join, resolve } from 'node:path';
 import { openDatabase, type Db } from './sqlite.js';
 import { POP_MIGRATIONS } from './migrations.js';
 import { createGroupCommitter, type GroupCommitter } from './group-commit.js';
+import { Errors } from '../lib/errors.js';
 import { convertLegacyLayout, finishInterruptedConversion, hasLegacyLayout } from './legacy-convert.js';
 
 /** File name of the POP database inside the data directory. */
@@ -124,7 +125,17 @@ export function acquirePopDb(dataDir: string): PopDb {
   if (!existsSync(file) && hasLegacyLayout(dataDir)) convertLegacyLayout(dataDir);
   else finishInterruptedConversion(dataDir);
   const db = openDatabase(file, POP_MIGRATIONS);
-  const pop: PopDb = { db, file, q: prepareAll(db), committer: createGroupCommitter(db), onError: (e) => process.stderr.write(`clavitor.db: audit write failed: ${(e as Error).message}\n`) };
+  const lastLsn = db.prepare<[], { m: number | null }>('SELECT max(lsn) AS m FROM revisions');
+  const committer = createGroupCommitter(db, {
+    mark: () => lastLsn.get()?.m ?? 0,
+    // Fail-stop (group-commit.ts): after a failed fsync of the WAL nothing committed since the last
+    // good one can be trusted on disk; the process stops rather than acknowledge more writes.
+    onSyncFailure: (e) => {
+      process.stderr.write(`${Errors.WAL_SYNC_FAILED.code}: ${Errors.WAL_SYNC_FAILED.message} (${file}-wal: ${e.message})\n`);
+      process.exit(74);
+    },
+  });
+  const pop: PopDb = { db, file, q: prepareAll(db), committer, onError: (e) => process.stderr.write(`clavitor.db: audit write failed: ${(e as Error).message}\n`) };
   open.set(file, { pop, users: 1 });
   return pop;
 }
@@ -135,5 +146,6 @@ export function releasePopDb(pop: PopDb): void {
   if (!hit || hit.pop !== pop) return;
   if (--hit.users > 0) return;
   open.delete(pop.file);
+  pop.committer.close();
   pop.db.close();
 }
