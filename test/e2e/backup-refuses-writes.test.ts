@@ -15,6 +15,8 @@ test('the backup refuses every client write with 503 and the primary location', 
   const e = await api(P, 'POST', '/api/entries', { token: owner, body: { title: 't', fields: [{ label: 'k', value: 'v' }] } });
   const id = e.json.id;
   await waitFor('entry on backup', async () => (await api(B, 'GET', `/api/entries/${id}`, { token: owner })).status === 200);
+  // Readable on the backup from its commit; counted once its fsync returned and it was acknowledged.
+  await waitFor('push acknowledged', async () => (await pair.primary.status()).replication.backlog === 0);
   const before = await pair.backup.status();
 
   const admin = pair.backup.adminToken();

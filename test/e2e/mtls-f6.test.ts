@@ -74,6 +74,8 @@ test('replication runs over mutual TLS; wrong CA, wrong identity and expired cer
   const e = await api(P, 'POST', '/api/entries', { token: owner, body: { title: 'over mtls' }, dispatcher: pair.dispatcher });
   assert.equal(e.status, 201);
   await waitFor('entry on backup', async () => (await api(B, 'GET', `/api/entries/${e.json.id}`, { token: owner, dispatcher: pair.dispatcher })).status === 200);
+  // Readable on the backup from its commit; the push is logged once its fsync returned.
+  await waitFor('a push logged', () => pair.backup.logLines().some((l) => l.event === 'replication.push_applied'));
   const pushes = pair.backup.logLines().filter((l) => l.event === 'replication.push_applied');
   assert.ok(pushes.length > 0);
   const calgaryFp = new X509Certificate(readFileSync(pair.files.calgary.cert)).fingerprint256;
@@ -137,9 +139,13 @@ test('case F6: a renewed certificate is used after SIGHUP without a restart; an 
   assert.notEqual(after, before, 'new connections get the renewed server certificate');
   assert.equal(after, new X509Certificate(renewedZ.cert).fingerprint256);
 
+  const applied = () => pair.backup.logLines().filter((l) => l.event === 'replication.push_applied' && Number(l.applied) > 0);
+  const appliedBefore = applied().length;
   const e = await api(P, 'POST', '/api/entries', { token: owner, body: { title: 'after renewal' }, dispatcher: pair.dispatcher });
   await waitFor('entry on backup', async () => (await api(B, 'GET', `/api/entries/${e.json.id}`, { token: owner, dispatcher: pair.dispatcher })).status === 200);
-  const last = pair.backup.logLines().filter((l) => l.event === 'replication.push_applied').at(-1);
+  // The entry is readable on the backup from its commit; the push is logged once its fsync returned.
+  await waitFor('push of the entry logged', () => applied().length > appliedBefore);
+  const last = applied().at(-1);
   assert.equal(last?.peer_cert, new X509Certificate(renewedC.cert).fingerprint256, 'the primary presents its renewed client certificate');
   assert.equal(pair.backup.proc!.pid, backupPid);
   assert.equal(pair.primary.proc!.pid, primaryPid);

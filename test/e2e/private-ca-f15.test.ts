@@ -76,6 +76,8 @@ test('F15: the openssl recipe in docs/operations.md runs as written and its file
   const e = await api(P, 'POST', '/api/entries', { token: owner, body: { title: 'over the recipe pki' }, dispatcher: pair.dispatcher });
   assert.equal(e.status, 201);
   await waitFor('entry on backup', async () => (await api(B, 'GET', `/api/entries/${e.json.id}`, { token: owner, dispatcher: pair.dispatcher })).status === 200);
+  // Readable on the backup from its commit; the push is logged once its fsync returned.
+  await waitFor('a push logged', () => pair.backup.logLines().some((l) => l.event === 'replication.push_applied'));
   assert.ok(pair.backup.logLines().some((l) => l.event === 'replication.push_applied' && typeof l.peer_cert === 'string'), 'pushes arrive with a client certificate');
 
   const tls = ['--ca-file', pair.f('root-ca.crt'), '--cert', pair.f('calgary-01.chain.crt'), '--key', pair.f('calgary-01.key')];
