@@ -176,7 +176,7 @@ export function createSender(deps: SenderDeps) {
     // primary could lose with the machine. A write committed but not yet fsync'd is sent once its
     // fsync returned (run() waits for it in state `sending`).
     const durable = deps.node.durableLsn();
-    const rows = deps.node.logAfter(afterLsn, batchSize).filter((r) => r.lsn <= durable);
+    const rows = deps.node.logAfter(afterLsn, batchSize, durable);
     if (rows.length === 0) return undefined;
     const items: LoggedRevisionWire[] = [];
     let bytes = 0;

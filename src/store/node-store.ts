@@ -100,7 +100,7 @@ export function openNodeStore(dataDir: string) {
     countVaults: db.prepare<[], { n: number }>('SELECT count(*) AS n FROM vaults'),
     removeVault: db.prepare('DELETE FROM vaults WHERE vault_id = ?'),
     lastLsn: db.prepare<[], { m: number | null }>('SELECT max(lsn) AS m FROM revisions'),
-    logAfter: db.prepare<[number, number], RevDbRow>('SELECT * FROM revisions WHERE lsn > ? ORDER BY lsn LIMIT ?'),
+    logAfter: db.prepare<[number, number, number], RevDbRow>('SELECT * FROM revisions WHERE lsn > ? AND lsn <= ? ORDER BY lsn LIMIT ?'),
     countAfter: db.prepare<[{ a: number }], { n: number; first: number | null }>('SELECT count(*) AS n, (SELECT min(lsn) FROM revisions WHERE lsn > @a) AS first FROM revisions WHERE lsn > @a'),
     createdAt: db.prepare<[number], { created_at: string }>('SELECT created_at FROM revisions WHERE lsn = ?'),
     tailFrom: db.prepare<[number], { lsn: number; vault_id: string; seq: number }>('SELECT lsn, vault_id, seq FROM revisions WHERE lsn >= ? ORDER BY lsn'),
@@ -231,9 +231,9 @@ export function openNodeStore(dataDir: string) {
     afterDurable(cb: () => void): void {
       pop.committer.afterSync(cb);
     },
-    /** At most `limit` revisions with LSN > `afterLsn`, in log order. */
-    logAfter(afterLsn: number, limit: number): LoggedRevision[] {
-      return q.logAfter.all(afterLsn, limit).map((r) => ({ lsn: r.lsn, rev: toRevision(r) }));
+    /** At most `limit` revisions with `afterLsn` < LSN ≤ `upToLsn` (default: no bound), in log order. */
+    logAfter(afterLsn: number, limit: number, upToLsn = Number.MAX_SAFE_INTEGER): LoggedRevision[] {
+      return q.logAfter.all(afterLsn, Math.min(upToLsn, Number.MAX_SAFE_INTEGER), limit).map((r) => ({ lsn: r.lsn, rev: toRevision(r) }));
     },
     /**
      * Revisions with LSN > `afterLsn`: how many, the LSN of the oldest, and its write time (`created_at`,
