@@ -77,7 +77,8 @@ function registerCommitMetrics(metrics: Metrics, files: VaultFiles): void {
     name, help, registers: [metrics.registry],
     collect() { this.set(read(files.commitStats())); },
   });
-  gauge('clavitor_group_commit_batches', 'transactions committed by the group committer since start (one fsync each, or none for audit-only batches)', (s) => s.batches);
+  gauge('clavitor_group_commit_batches', 'transactions committed by the group committer since start', (s) => s.batches);
+  gauge('clavitor_group_commit_syncs', 'WAL fsyncs of the group committer since start, off the event loop (each covers every batch committed before it started)', (s) => s.syncs);
   gauge('clavitor_group_commit_jobs', 'writes and audit records committed by the group committer since start', (s) => s.jobs);
   gauge('clavitor_group_commit_max_jobs', 'most jobs committed in one batch since start', (s) => s.maxBatch);
 }

@@ -33,7 +33,7 @@
  */
 import { closeSync, fsync, fsyncSync, openSync } from 'node:fs';
 import { dirname } from 'node:path';
-import type { Db } from './sqlite.js';
+import { withSynchronousNormal, type Db } from './sqlite.js';
 
 interface Job {
   readonly fn: () => unknown;
@@ -79,8 +79,9 @@ export interface GroupCommitter {
    */
   durableBound(): number;
   /**
-   * Calls `cb` once the batches committed so far are durable: after the fsync that covers them, or
-   * on the next turn when none waits for one (used by the replication sender to read on).
+   * Calls `cb` once the batches committed so far are durable: right after the fsync that covers
+   * the newest of them (batches committed later do not delay it), or on the next turn when none
+   * waits for one; never after a failed fsync. Used by the replication sender to read on.
    */
   afterSync(cb: () => void): void;
   /** Counters (for tests and the benchmark). */
@@ -157,7 +158,6 @@ export function createGroupCommitter(db: Db, opts: GroupCommitOptions = {}): Gro
   let inFlight: Unsynced[] = [];
   let failed: Error | undefined;
   let failedBound = Infinity;
-  let syncListeners: (() => void)[] = [];
   const stats: GroupCommitStats = { batches: 0, jobs: 0, maxBatch: 0, syncs: 0 };
   const savepoint = db.transaction((fn: () => unknown) => fn());
   const batch = db.transaction((jobs: readonly Job[], out: { ok: boolean; v: unknown }[]) => {
@@ -185,11 +185,6 @@ export function createGroupCommitter(db: Db, opts: GroupCommitOptions = {}): Gro
       }
       inFlight = [];
       for (const b of covered) for (const s of b.settle) s();
-      if (unsynced.length === 0 || failed) {
-        const listeners = syncListeners;
-        syncListeners = [];
-        for (const l of listeners) l();
-      }
       if (failed) {
         for (const b of unsynced) for (const s of b.settle) s();
         unsynced = [];
@@ -210,13 +205,10 @@ export function createGroupCommitter(db: Db, opts: GroupCommitOptions = {}): Gro
       let failure: unknown = failed;
       const before = failure === undefined && jobs.some((j) => !j.relaxed) ? mark() : 0;
       if (failure === undefined) {
-        db.pragma('synchronous = NORMAL');
         try {
-          batch(jobs, out);
+          withSynchronousNormal(db, () => batch(jobs, out));
         } catch (e) {
           failure = e;
-        } finally {
-          db.pragma('synchronous = FULL');
         }
         stats.batches++;
         stats.jobs += jobs.length;
@@ -261,8 +253,12 @@ export function createGroupCommitter(db: Db, opts: GroupCommitOptions = {}): Gro
       return inFlight[0]?.before ?? unsynced[0]?.before ?? Infinity;
     },
     afterSync(cb: () => void): void {
-      if (inFlight.length === 0 && unsynced.length === 0) setImmediate(cb);
-      else syncListeners.push(cb);
+      if (failed) return; // nothing becomes durable after a failed fsync (fail-stop)
+      // Settled with the newest committed batch: by the fsync that covers it, whatever is
+      // committed after.
+      const newest = unsynced.at(-1) ?? inFlight.at(-1);
+      if (newest) newest.settle.push(cb);
+      else setImmediate(cb);
     },
     stats: () => ({ ...stats }),
     close: () => wal?.close(),

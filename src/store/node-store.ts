@@ -7,7 +7,7 @@
  * several in `tx`; vault writes share the connection.
  */
 import { acquirePopDb, releasePopDb, type PopDb } from './pop-db.js';
-import type { Db } from './sqlite.js';
+import { withSynchronousNormal, type Db } from './sqlite.js';
 import type { VaultId } from '../lib/ids.js';
 import type { Revision, RevisionKind } from './revision-row.js';
 import type { RevDbRow } from './pop-db.js';
@@ -213,12 +213,7 @@ export function openNodeStore(dataDir: string) {
       // Losing it to a machine crash only makes this primary resend what the backup holds, which
       // the backup skips as identical (receiver.ts); an fsync on the event loop per acknowledged
       // push is what it saves (issue 12: catch-up and lag).
-      db.pragma('synchronous = NORMAL');
-      try {
-        q.setMeta.run(ACKED_KEY, String(lsn));
-      } finally {
-        db.pragma('synchronous = FULL');
-      }
+      withSynchronousNormal(db, () => q.setMeta.run(ACKED_KEY, String(lsn)));
     },
     /**
      * The last log position known to be on disk (group-commit.ts `durableBound`): `Infinity` when

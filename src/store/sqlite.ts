@@ -31,3 +31,20 @@ export function openDatabase(file: string, migrations: readonly Migration[]): Db
   }
   return db;
 }
+
+/**
+ * Runs `fn` with `PRAGMA synchronous = NORMAL` and puts the connection back to FULL afterwards,
+ * whatever `fn` does: a commit inside is written to the WAL without an fsync (durable against a
+ * process crash at once, against a machine crash from the next fsync of the WAL). Used by the group
+ * commit, which fsyncs the WAL itself off the event loop, and for bookkeeping whose loss to a
+ * machine crash is harmless (node-store.ts `setAckedLsn`). Must be called outside a transaction
+ * (SQLite applies the setting to the commits that follow).
+ */
+export function withSynchronousNormal<T>(db: Db, fn: () => T): T {
+  db.pragma('synchronous = NORMAL');
+  try {
+    return fn();
+  } finally {
+    db.pragma('synchronous = FULL');
+  }
+}

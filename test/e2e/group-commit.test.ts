@@ -61,6 +61,8 @@ test('one failing write among many concurrent ones rejects alone; the rest of it
   const m = (await api(srv.url, 'GET', '/metrics', { token: srv.adminToken() })).json as string;
   assert.ok(metric(m, 'clavitor_group_commit_max_jobs') >= 2, 'the concurrent writes were committed in shared batches');
   assert.ok(metric(m, 'clavitor_group_commit_jobs') > metric(m, 'clavitor_group_commit_batches'));
+  const syncs = metric(m, 'clavitor_group_commit_syncs');
+  assert.ok(syncs >= 1 && syncs <= metric(m, 'clavitor_group_commit_batches'), `one WAL fsync covers one or more batches: ${syncs} fsyncs`);
 });
 
 test('SIGKILL during group commits: every acknowledged write survives intact, nothing half-applied', async (t) => {

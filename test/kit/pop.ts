@@ -49,10 +49,10 @@ export class ServerProc extends NodeProc {
     const line = await super.start(timeoutMs);
     if (this.bin === BIN.commercial) {
       // A starting primary confirms its epoch with its peer before taking writes (CV-5012).
-      for (let s = await this.status(); s.role === 'primary' && !s.accepting_writes; s = await this.status()) {
-        if (performance.now() - started > timeoutMs) throw new Error(`${this.name} never accepted writes`);
-        await sleep(25);
-      }
+      await waitFor(`${this.name} accepting writes`, async () => {
+        const s = await this.status();
+        return s.role !== 'primary' || s.accepting_writes === true;
+      }, Math.max(0, timeoutMs - (performance.now() - started)));
     }
     return line;
   }

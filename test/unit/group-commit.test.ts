@@ -153,3 +153,27 @@ test('closing the committer while its WAL fsync is in flight lets that fsync fin
     db.close();
   }
 });
+
+test('afterSync fires once the batches committed before it are durable, while later batches still wait for theirs; never after a failed fsync', async () => {
+  const { ins, gc, pending } = heldSync();
+  const first = gc.enqueue(() => ins.run('a'));
+  await gc.settled();
+  let synced = false;
+  gc.afterSync(() => { synced = true; });
+  const second = gc.enqueue(() => ins.run('b')); // committed after the call: not waited for
+  await gc.settled();
+  await turn();
+  assert.equal(pending.length, 1);
+  pending.shift()!(null); // the fsync covering 'a'
+  await first;
+  await turn();
+  assert.equal(synced, true, 'called once the batch it was registered behind is durable, with b still pending');
+  assert.equal(pending.length, 1, "b's fsync is in flight");
+  pending.shift()!(new Error('EIO'));
+  await assert.rejects(second, /EIO/);
+  let afterFailure = false;
+  gc.afterSync(() => { afterFailure = true; });
+  await turn();
+  await turn();
+  assert.equal(afterFailure, false, 'nothing becomes durable after a failed fsync');
+});
